@@ -1,0 +1,47 @@
+// chatframe/error.hpp — the error values every chatframe call can return.
+//
+// Errors are values, never exceptions: every fallible call returns an `errc`
+// (or a struct holding one). The numeric values are stable: they are never
+// renumbered, only appended to, so they can be logged and compared across
+// versions. `errc::ok` is zero so `if (ec != errc::ok)` reads naturally.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <system_error>
+
+namespace chatframe {
+
+enum class errc : std::uint8_t {
+  ok = 0,
+  // set_terminator() was given a negative byte count. CPython raises
+  // ValueError here (asynchat.py:109-110); the terminator is left unchanged.
+  negative_count = 1,
+  // set_terminator() was given a byte string longer than the framer's
+  // max_terminator_length option; the terminator is left unchanged.
+  terminator_too_long = 2,
+  // feed() was called from inside one of the framer's own callbacks.
+  reentrant_feed = 3,
+  // outbox::consume() was told that more bytes were sent than were offered.
+  consume_exceeds_offer = 4,
+  // The outbox already reached its close marker; the data was not queued.
+  closed = 5,
+  // An output buffer size of zero was requested (CPython would spin forever).
+  zero_buffer_size = 6,
+  // A producer was null.
+  null_producer = 7,
+};
+
+// A short, stable, lowercase name for the error ("negative_count", ...).
+[[nodiscard]] std::string_view to_string(errc e) noexcept;
+
+// std::error_code interoperability, for callers that already speak it.
+[[nodiscard]] const std::error_category& chatframe_category() noexcept;
+[[nodiscard]] inline std::error_code make_error_code(errc e) noexcept {
+  return {static_cast<int>(e), chatframe_category()};
+}
+
+}  // namespace chatframe
+
+template <>
+struct std::is_error_code_enum<chatframe::errc> : std::true_type {};

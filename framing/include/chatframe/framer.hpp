@@ -1,0 +1,263 @@
+// chatframe/framer.hpp — the input side: splits a byte stream into frames.
+//
+// A framer is fed chunks of any size and reports, through two callbacks, what
+// CPython's async_chat.handle_read reports through collect_incoming_data() and
+// found_terminator() (asynchat.py:121-191): the same calls, in the same order,
+// with the same bytes, for every input and every chunking.
+//
+//   struct lines {
+//     void on_collect(const chatframe::collected& data) { data.append_to(line); }
+//     void on_found() { use(line); line.clear(); }
+//     std::string line;
+//   };
+//   chatframe::framer f;
+//   (void)f.set_terminator(chatframe::terminator::bytes("\r\n"));
+//   lines h;
+//   f.feed(chunk, h);   // any number of times, any chunk sizes
+//
+// Sans-IO: the framer reads nothing, writes nothing, keeps no clock and starts
+// no thread. It never owns or copies the caller's chunk; payload reaches the
+// callbacks as views (see collected.hpp for how long each view lives). The only
+// bytes it stores are a held-back partial delimiter — at most the delimiter's
+// length minus one — and a copy of the delimiter itself. Neither feed() nor the
+// callbacks allocate once those buffers have grown to the delimiter's size.
+//
+// Cost: O(bytes fed) however many frames a chunk holds, whatever the input
+// (see detail/byte_search.hpp for the worst case).
+//
+// Callbacks may call set_terminator(), get_terminator(), held() and
+// discard() on the same framer; the rules are those of CPython:
+//   * set_terminator() inside on_found() frames the rest of the current chunk
+//     with the new terminator (asynchat.py:176-178).
+//   * discard() inside a callback drops the rest of the current chunk and
+//     anything held back (asynchat.py:271-273). Inside on_collect() the
+//     pending on_found() of that step still happens, as in CPython.
+//   * feed() from inside a callback is refused with errc::reentrant_feed.
+//
+// Exceptions thrown by a callback propagate out of feed() and leave the framer
+// in CPython's state at that point: if on_collect() throws, the step that
+// called it is undone and its bytes, with the rest of the chunk, are kept and
+// framed again at the start of the next feed(); if on_found() throws, the
+// delimiter (or count) is consumed and the rest of the chunk is kept for the
+// next feed(). No byte is lost or skipped either way. Keeping the rest of the
+// chunk is the one place the framer copies payload (asynchat.py:133, 175).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "chatframe/collected.hpp"
+#include "chatframe/detail/byte_search.hpp"
+#include "chatframe/error.hpp"
+#include "chatframe/terminator.hpp"
+
+namespace chatframe {
+
+struct framer_options {
+  // Longest delimiter set_terminator() accepts. The delimiter is copied and a
+  // table of 4 bytes per delimiter byte is built, so this bounds what a hostile
+  // terminator program can make the framer allocate.
+  std::size_t max_terminator_length = std::size_t{1} << 20;
+};
+
+// Anything with these two members can receive a framer's events; the framer
+// calls them directly, so they inline. framer_handler is the virtual version
+// for code that wants the framer compiled separately from its handler.
+template <class H>
+concept framing_handler = requires(H& h, const collected& data) {
+  h.on_collect(data);
+  h.on_found();
+};
+
+class framer_handler {
+ public:
+  virtual ~framer_handler() = default;
+  virtual void on_collect(const collected& data) = 0;
+  virtual void on_found() = 0;
+};
+
+struct feed_result {
+  // Bytes of the chunk the framer took responsibility for: on success always
+  // the whole chunk (delivered, held back, or dropped by discard()), so an
+  // event loop never has to re-offer a tail. 0 with an error.
+  std::size_t consumed = 0;
+  errc error = errc::ok;
+};
+
+class framer {
+ public:
+  explicit framer(framer_options options = {});
+
+  // Sets what ends a frame; takes effect at the next byte examined (also
+  // from inside a callback). Rejects a negative count (errc::negative_count,
+  // CPython's ValueError) and a delimiter over max_terminator_length; the
+  // terminator is unchanged on error. Bytes already held back stay held and
+  // are framed with the new terminator by the next feed(), as CPython keeps
+  // them in ac_in_buffer.
+  [[nodiscard]] errc set_terminator(terminator t);
+  // The terminator as CPython's get_terminator() returns it: while a count is
+  // running, the bytes still expected; after it completes, count 0
+  // (asynchat.py:153, 157).
+  [[nodiscard]] const terminator& get_terminator() const noexcept { return term_; }
+
+  // Frames `chunk` (which may be empty: an empty chunk re-frames the held-back
+  // bytes, as CPython's handle_read does after recv() returns b'' at end of
+  // stream). Callbacks run before feed() returns; `chunk` is not referenced
+  // afterwards.
+  template <framing_handler H>
+  feed_result feed(std::string_view chunk, H& handler);
+
+  // Drops held-back bytes and, when called from a callback, the rest of the
+  // chunk being fed. CPython's discard_buffers(), input half.
+  void discard() noexcept;
+
+  // Bytes held back because they may begin the delimiter. CPython never
+  // delivers them at end of stream; these two calls are the opt-in way to
+  // get them. The view is valid until the next non-const call.
+  [[nodiscard]] std::string_view held() const noexcept {
+    return std::string_view(carry_).substr(carry_pos_);
+  }
+  // Returns the held-back bytes and forgets them.
+  [[nodiscard]] std::string_view take_held() noexcept;
+  // Delivers the held-back bytes, if any, through on_collect() (never
+  // on_found()) and forgets them. For a stream that ended mid-delimiter.
+  template <framing_handler H>
+  void flush_held(H& handler);
+
+  [[nodiscard]] const framer_options& options() const noexcept { return options_; }
+
+ private:
+  enum class step_outcome : std::uint8_t { go_on, stop };
+
+  template <framing_handler H>
+  step_outcome step(const char*& k, const char* end, H& handler);
+  template <framing_handler H>
+  step_outcome delimiter_step(const char*& k, const char* end, H& handler);
+
+  // The buffer CPython calls ac_in_buffer is, here, the held-back bytes
+  // followed by the unread part of the chunk.
+  [[nodiscard]] std::size_t carried_size() const noexcept { return carry_.size() - carry_pos_; }
+  [[nodiscard]] collected slice(std::size_t n, const char* k) const noexcept;
+  void advance(std::size_t n, const char*& k, const char* end) noexcept;
+  void hold_tail(std::size_t p, const char*& k, const char* end);
+  void keep_unread(const char* k, const char* end);
+  // Searches the held-back bytes followed by [k, end) for the delimiter.
+  [[nodiscard]] std::size_t find_across(const char* k, const char* end) const noexcept;
+  [[nodiscard]] std::size_t prefix_at_end_across(const char* k, const char* end) const noexcept;
+
+  framer_options options_;
+  terminator term_;
+  detail::delimiter_search search_;
+  std::string carry_;          // held-back bytes live in carry_[carry_pos_, size)
+  std::size_t carry_pos_ = 0;
+  std::uint64_t term_generation_ = 0;  // bumped by every set_terminator()
+  bool in_feed_ = false;
+  bool discarded_ = false;  // discard() was called during the current feed()
+};
+
+// ---------------------------------------------------------------------------
+// Implementation. The whole state machine is here, top to bottom; each branch
+// names the asynchat.py lines it mirrors.
+
+template <framing_handler H>
+feed_result framer::feed(std::string_view chunk, H& handler) {
+  if (in_feed_) return {0, errc::reentrant_feed};
+  in_feed_ = true;
+  discarded_ = false;
+  const char* k = chunk.data();
+  const char* const end = k + chunk.size();
+  try {
+    // asynchat.py:140 — go on while the buffer holds anything.
+    while (!discarded_ && (carried_size() != 0 || k != end)) {
+      if (step(k, end, handler) == step_outcome::stop) break;
+    }
+  } catch (...) {
+    in_feed_ = false;
+    if (!discarded_) keep_unread(k, end);
+    throw;
+  }
+  in_feed_ = false;
+  return {chunk.size(), errc::ok};
+}
+
+template <framing_handler H>
+framer::step_outcome framer::step(const char*& k, const char* end, H& handler) {
+  const std::size_t lb = carried_size() + static_cast<std::size_t>(end - k);
+  // asynchat.py:143-146 — none, b'' and 0: collect it all.
+  if (term_.collects_everything()) {
+    handler.on_collect(slice(lb, k));
+    advance(lb, k, end);
+    return step_outcome::go_on;
+  }
+  if (term_.kind_ == terminator::kind::count) {
+    const auto n = static_cast<std::uint64_t>(term_.count_);
+    if (lb < n) {
+      // asynchat.py:150-153 — not enough yet: collect all, count down.
+      const std::uint64_t generation = term_generation_;
+      handler.on_collect(slice(lb, k));
+      advance(lb, k, end);
+      // CPython subtracts from whatever self.terminator is now; a terminator
+      // set inside collect_incoming_data there is either a TypeError or a
+      // meaningless count. Here the newly set terminator simply stands.
+      if (generation == term_generation_) term_.count_ -= static_cast<std::int64_t>(lb);
+      return step_outcome::go_on;
+    }
+    // asynchat.py:155-158 — the count completes: collect n, count is 0
+    // (even if collect changed it), then found.
+    handler.on_collect(slice(static_cast<std::size_t>(n), k));
+    advance(static_cast<std::size_t>(n), k, end);
+    term_ = terminator::count(0);
+    ++term_generation_;
+    handler.on_found();
+    return step_outcome::go_on;
+  }
+  return delimiter_step(k, end, handler);
+}
+
+template <framing_handler H>
+framer::step_outcome framer::delimiter_step(const char*& k, const char* end, H& handler) {
+  const std::size_t m = search_.size();
+  const std::size_t carried = carried_size();
+  const std::size_t lb = carried + static_cast<std::size_t>(end - k);
+  const std::size_t index =
+      carried == 0 ? search_.find(k, lb) : find_across(k, end);
+  if (index != detail::delimiter_search::npos) {
+    // asynchat.py:171-174 — the empty string is not reported.
+    if (index > 0) handler.on_collect(slice(index, k));
+    advance(index + m, k, end);  // asynchat.py:175
+    handler.on_found();          // asynchat.py:178
+    return step_outcome::go_on;
+  }
+  // asynchat.py:181 — does the buffer end with the start of the delimiter?
+  const std::size_t p = carried == 0 ? search_.prefix_at_end(k, lb) : prefix_at_end_across(k, end);
+  if (p == 0) {
+    // asynchat.py:189-191 — no: collect it all.
+    handler.on_collect(slice(lb, k));
+    advance(lb, k, end);
+    return step_outcome::go_on;
+  }
+  if (p != lb) {
+    // asynchat.py:183-186 — collect up to the partial delimiter, hold it back.
+    handler.on_collect(slice(lb - p, k));
+    if (discarded_) return step_outcome::stop;
+    advance(lb - p, k, end);
+  }
+  hold_tail(p, k, end);  // asynchat.py:186-187 — and stop until more arrives.
+  return step_outcome::stop;
+}
+
+template <framing_handler H>
+void framer::flush_held(H& handler) {
+  if (carried_size() == 0) return;
+  const std::string_view bytes = held();
+  handler.on_collect(collected{bytes, {}});
+  carry_.clear();
+  carry_pos_ = 0;
+}
+
+extern template feed_result framer::feed<framer_handler>(std::string_view, framer_handler&);
+extern template void framer::flush_held<framer_handler>(framer_handler&);
+
+}  // namespace chatframe

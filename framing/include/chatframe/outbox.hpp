@@ -1,0 +1,145 @@
+// chatframe/outbox.hpp — the output side: CPython's producer FIFO, drained sans-IO.
+//
+// An outbox queues what a protocol wants to send — byte strings, producers
+// and a close marker — and tells the transport, one piece at a time, exactly
+// what CPython's async_chat.initiate_send() would pass to send()
+// (asynchat.py:231-269). The transport reports how many bytes it accepted,
+// which may be fewer than offered (a partial send) or none (would block).
+//
+//   chatframe::outbox out;
+//   (void)out.push("HELLO\r\n");
+//   for (;;) {
+//     chatframe::send_offer o = out.offer();
+//     if (o.status != chatframe::send_status::data) break;   // idle or closed
+//     ssize_t n = ::send(fd, o.data.data(), o.data.size(), MSG_NOSIGNAL);
+//     if (n <= 0) break;                                      // would block / error
+//     (void)out.consume(static_cast<std::size_t>(n));
+//   }
+//
+// gather() offers the same bytes as a list of views for writev(): the bytes
+// sent, and their order, are those of repeated offer() calls; only the
+// number of system calls differs.
+//
+// Ownership: push(std::string) moves the bytes in; push_view() borrows them
+// and the caller must keep them alive until they are sent or discard() is
+// called; producers are owned (see producer.hpp for their views). The views
+// returned by offer() and gather() stay valid until the next non-const call.
+//
+// Not thread-safe; no I/O; allocation only when a push grows the queue.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "chatframe/error.hpp"
+#include "chatframe/producer.hpp"
+
+namespace chatframe {
+
+enum class send_status : std::uint8_t {
+  idle,    // nothing queued: the transport has nothing to do
+  data,    // send `data`, then consume() what was accepted
+  closed,  // the close marker was reached: close the connection (asynchat.py:236-239)
+};
+
+struct send_offer {
+  send_status status = send_status::idle;
+  std::string_view data;  // non-empty exactly when status == data
+};
+
+class outbox {
+ public:
+  static constexpr std::size_t default_buffer_size = 65536;  // asynchat.py:66
+
+  explicit outbox(std::size_t out_buffer_size = default_buffer_size);
+
+  // CPython's push(): bytes longer than the output buffer size are queued as
+  // pieces of that size, cut now — a later set_out_buffer_size() does not
+  // re-cut them (asynchat.py:203-208). An empty push is queued and skipped
+  // when reached. Returns errc::closed (and queues nothing) once the close
+  // marker has been reached: those bytes could never be sent.
+  errc push(std::string data);
+  errc push(std::string_view data) { return push(std::string(data)); }
+  errc push(const char* data) { return push(std::string(data)); }
+  // As push(), but borrows `data` instead of copying it.
+  errc push_view(std::string_view data);
+  // CPython's push_with_producer(): the producer's pieces are sent in turn,
+  // each in slices of at most the output buffer size.
+  errc push_with_producer(std::unique_ptr<producer> p);
+  // push_with_producer() given plain bytes, which CPython accepts too: one
+  // item, not cut at push time (only sliced when sent).
+  errc push_with_producer(std::string data);
+  // Queues the close marker: once everything before it is sent, offer()
+  // reports send_status::closed (asynchat.py:227-229).
+  errc close_when_done();
+  // Drops everything queued, close marker included (asynchat.py:275).
+  void discard() noexcept;
+
+  [[nodiscard]] std::size_t out_buffer_size() const noexcept { return out_buffer_size_; }
+  // Applies to slices offered from now on. Zero is refused (CPython loops forever).
+  [[nodiscard]] errc set_out_buffer_size(std::size_t n) noexcept;
+
+  // What initiate_send() would send now: at most out_buffer_size() bytes of
+  // the first queued item. Skips empty items, asks producers for more()
+  // (re-queuing the piece at the head, dropping a producer that returns
+  // nothing), and reports the close marker. Calling it twice without
+  // consume() offers the same bytes.
+  [[nodiscard]] send_offer offer();
+  // The same bytes as successive offer() calls would give if each were sent
+  // whole, as at most out.size() views and at most max_bytes bytes. Stops at
+  // the close marker and after a producer's current piece (its next more()
+  // may only be asked once that piece is sent). Returns the number of views
+  // filled; 0 when idle or closed (check closed()).
+  [[nodiscard]] std::size_t gather(std::span<std::string_view> out,
+                                   std::size_t max_bytes = static_cast<std::size_t>(-1));
+  // The transport accepted the first n bytes of the last offer()/gather().
+  // 0 is allowed (would block). More than was offered is refused with
+  // errc::consume_exceeds_offer and changes nothing.
+  [[nodiscard]] errc consume(std::size_t n);
+
+  // CPython's `not self.producer_fifo`: nothing queued, close marker included.
+  [[nodiscard]] bool empty() const noexcept { return entries_.empty(); }
+  // The close marker was reached.
+  [[nodiscard]] bool closed() const noexcept { return closed_; }
+  // Bytes queued as byte strings or already produced and not yet sent;
+  // producers' future output is not counted.
+  [[nodiscard]] std::size_t queued_bytes() const noexcept { return queued_bytes_; }
+
+ private:
+  struct entry {
+    enum class kind : std::uint8_t { bytes, producer, close };
+    kind type = kind::bytes;
+    bool exhausted = false;          // a producer whose more() returned nothing
+    std::string owned;               // the bytes, when the outbox owns them
+    const char* borrowed = nullptr;  // the bytes, when borrowed (push_view or a producer's piece)
+    std::size_t begin = 0;           // unsent bytes: [begin, end)
+    std::size_t end = 0;
+    std::size_t split = 0;           // items are [i*split, (i+1)*split); 0 = one item
+    std::unique_ptr<producer> source;
+
+    [[nodiscard]] const char* data() const noexcept { return borrowed != nullptr ? borrowed : owned.data(); }
+    [[nodiscard]] std::size_t pending() const noexcept { return end - begin; }
+    [[nodiscard]] std::size_t item_end() const noexcept {
+      if (split == 0) return end;
+      const std::size_t boundary = (begin / split + 1) * split;
+      return boundary < end ? boundary : end;
+    }
+  };
+
+  errc queue_bytes(std::string owned, const char* borrowed, std::size_t size, std::size_t split);
+  // Asks a producer entry for its next piece; false when it has none.
+  bool refill(entry& e);
+
+  std::deque<entry> entries_;
+  std::size_t out_buffer_size_;
+  std::size_t offered_ = 0;
+  std::size_t queued_bytes_ = 0;
+  bool closed_ = false;
+};
+
+}  // namespace chatframe

@@ -1,0 +1,36 @@
+#include "chatframe/error.hpp"
+
+#include <string>
+
+namespace chatframe {
+
+std::string_view to_string(errc e) noexcept {
+  switch (e) {
+    case errc::ok: return "ok";
+    case errc::negative_count: return "negative_count";
+    case errc::terminator_too_long: return "terminator_too_long";
+    case errc::reentrant_feed: return "reentrant_feed";
+    case errc::consume_exceeds_offer: return "consume_exceeds_offer";
+    case errc::closed: return "closed";
+    case errc::zero_buffer_size: return "zero_buffer_size";
+    case errc::null_producer: return "null_producer";
+  }
+  return "unknown";
+}
+
+namespace {
+class category final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "chatframe"; }
+  std::string message(int v) const override {
+    return std::string(to_string(static_cast<errc>(v)));
+  }
+};
+}  // namespace
+
+const std::error_category& chatframe_category() noexcept {
+  static const category instance;
+  return instance;
+}
+
+}  // namespace chatframe

@@ -1,0 +1,152 @@
+#include "chatframe/outbox.hpp"
+
+#include <algorithm>
+
+namespace chatframe {
+
+outbox::outbox(std::size_t out_buffer_size)
+    : out_buffer_size_(out_buffer_size == 0 ? default_buffer_size : out_buffer_size) {}
+
+errc outbox::set_out_buffer_size(std::size_t n) noexcept {
+  if (n == 0) return errc::zero_buffer_size;
+  out_buffer_size_ = n;
+  return errc::ok;
+}
+
+errc outbox::queue_bytes(std::string owned, const char* borrowed, std::size_t size, std::size_t split) {
+  if (closed_) return errc::closed;
+  entry& e = entries_.emplace_back();
+  e.type = entry::kind::bytes;
+  e.owned = std::move(owned);
+  e.borrowed = borrowed;
+  e.end = size;
+  e.split = split;
+  queued_bytes_ += size;
+  return errc::ok;
+}
+
+errc outbox::push(std::string data) {
+  // asynchat.py:204-208: cut into out_buffer_size pieces only when longer.
+  const std::size_t split = data.size() > out_buffer_size_ ? out_buffer_size_ : 0;
+  const std::size_t size = data.size();
+  return queue_bytes(std::move(data), nullptr, size, split);
+}
+
+errc outbox::push_view(std::string_view data) {
+  const std::size_t split = data.size() > out_buffer_size_ ? out_buffer_size_ : 0;
+  // A borrowed empty view has no pointer to keep; queue it as owned.
+  if (data.empty()) return queue_bytes({}, nullptr, 0, 0);
+  return queue_bytes({}, data.data(), data.size(), split);
+}
+
+errc outbox::push_with_producer(std::string data) {
+  const std::size_t size = data.size();
+  return queue_bytes(std::move(data), nullptr, size, 0);
+}
+
+errc outbox::push_with_producer(std::unique_ptr<producer> p) {
+  if (!p) return errc::null_producer;
+  if (closed_) return errc::closed;
+  entry& e = entries_.emplace_back();
+  e.type = entry::kind::producer;
+  e.source = std::move(p);
+  return errc::ok;
+}
+
+errc outbox::close_when_done() {
+  if (closed_) return errc::closed;
+  entries_.emplace_back().type = entry::kind::close;
+  return errc::ok;
+}
+
+void outbox::discard() noexcept {
+  entries_.clear();
+  queued_bytes_ = 0;
+  offered_ = 0;
+}
+
+bool outbox::refill(entry& e) {
+  if (e.exhausted) return false;
+  const std::string_view piece = e.source->more();
+  if (piece.empty()) {
+    e.exhausted = true;
+    return false;
+  }
+  // asynchat.py:246-248 — the piece goes back to the head of the queue, whole.
+  e.borrowed = piece.data();
+  e.begin = 0;
+  e.end = piece.size();
+  e.split = 0;
+  queued_bytes_ += piece.size();
+  return true;
+}
+
+send_offer outbox::offer() {
+  offered_ = 0;
+  if (closed_) return {send_status::closed, {}};
+  while (!entries_.empty()) {
+    entry& e = entries_.front();
+    if (e.type == entry::kind::close) {
+      // asynchat.py:235-239 — the marker ends the channel.
+      entries_.pop_front();
+      closed_ = true;
+      return {send_status::closed, {}};
+    }
+    if (e.pending() == 0) {
+      // asynchat.py:235-236 — an empty item is dropped (CPython then sends
+      // b'', which no transport observes); asynchat.py:249-250 — so is a
+      // producer with nothing more to give.
+      if (e.type == entry::kind::bytes || !refill(e)) {
+        entries_.pop_front();
+        continue;
+      }
+    }
+    // asynchat.py:242-244 — at most out_buffer_size bytes of the first item.
+    const std::size_t n = std::min(e.item_end() - e.begin, out_buffer_size_);
+    offered_ = n;
+    return {send_status::data, std::string_view(e.data() + e.begin, n)};
+  }
+  return {send_status::idle, {}};
+}
+
+std::size_t outbox::gather(std::span<std::string_view> out, std::size_t max_bytes) {
+  offered_ = 0;
+  if (closed_) return 0;
+  std::size_t filled = 0;
+  for (auto it = entries_.begin(); it != entries_.end() && filled < out.size() && offered_ < max_bytes; ++it) {
+    entry& e = *it;
+    if (e.type == entry::kind::close) break;
+    if (e.pending() == 0 && (e.type == entry::kind::bytes || !refill(e))) continue;
+    // Successive single sends would send this item's bytes, slice by slice,
+    // in order; as one contiguous range they are one view.
+    const std::size_t n = std::min(e.pending(), max_bytes - offered_);
+    out[filled++] = std::string_view(e.data() + e.begin, n);
+    offered_ += n;
+    if (e.type == entry::kind::producer) break;
+  }
+  return filled;
+}
+
+errc outbox::consume(std::size_t n) {
+  if (n > offered_) return errc::consume_exceeds_offer;
+  offered_ = 0;
+  queued_bytes_ -= n;
+  while (n > 0) {
+    entry& e = entries_.front();
+    if (e.pending() == 0) {
+      // Only skipped entries (empty items, spent producers) can sit before
+      // the offered bytes.
+      entries_.pop_front();
+      continue;
+    }
+    const std::size_t take = std::min(n, e.pending());
+    e.begin += take;
+    n -= take;
+    // asynchat.py:263-267 — a fully sent byte string leaves the queue; a
+    // producer stays until its more() comes back empty.
+    if (e.pending() == 0 && e.type == entry::kind::bytes) entries_.pop_front();
+  }
+  return errc::ok;
+}
+
+}  // namespace chatframe
