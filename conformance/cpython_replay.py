@@ -83,6 +83,13 @@ def _positive_int(v, where):
     return v
 
 
+def _nonnegative_int(v, where):
+    if not _is_int(v) or v < 0:
+        raise ScenarioError("%s: expected an integer >= 0, got %s"
+                            % (where, _short(v)))
+    return v
+
+
 def _action(a, where):
     """Decode one action into a tuple (name, args...)."""
     if not isinstance(a, list) or not a or not isinstance(a[0], str):
@@ -100,8 +107,10 @@ def _action(a, where):
         return ("push", _hex(args[0], where + "[1]"))
     if name == "push_producer":
         arity(2)
+        # BUFSIZE 0 is valid: simple_producer.more() then returns b'' at
+        # once and the producer is dropped unsent (asynchat.py:285-292).
         return ("push_producer", _hex(args[0], where + "[1]"),
-                _positive_int(args[1], where + "[2]"))
+                _nonnegative_int(args[1], where + "[2]"))
     if name == "push_collected":
         arity(0)
         return ("push_collected",)
@@ -148,9 +157,8 @@ def parse_scenario(sc):
     chunks = []
     for i, h in enumerate(recv):
         b = _hex(h, "recv[%d]" % i)
-        if not b:
-            raise ScenarioError("recv[%d]: chunks must be non-empty (use "
-                                '"eof": true for end of stream)' % i)
+        # An empty chunk is a recv() that returned b'': end of stream, as
+        # asyncore sees it (handle_close, then handle_read goes on framing).
         if len(b) > p["in_buffer_size"]:
             raise ScenarioError("recv[%d]: %d bytes exceed in_buffer_size %d"
                                 % (i, len(b), p["in_buffer_size"]))

@@ -222,6 +222,17 @@ def random_scenario(rng, profile=None):
         sc["eof"] = True  # (an empty stream always ends, so traces are non-empty)
     elif rng.random() < 0.05:
         sc["eof"] = False
+
+    # Rarer inputs, drawn last so the draws above stay as they were: a recv()
+    # that returns b'' mid-list (asyncore's end of stream), and a producer
+    # with buffer size 0 (CPython drops it unsent).
+    if sc["recv"] and rng.random() < 0.05:
+        sc["recv"].insert(rng.randint(0, len(sc["recv"])), "")
+    if rng.random() < 0.1:
+        for acts in [sc.get("start", [])] + sc.get("on_found", []):
+            for a in acts:
+                if a[0] == "push_producer" and rng.random() < 0.5:
+                    a[2] = 0
     return sc
 
 

@@ -1,0 +1,188 @@
+#include "chatframe/conformance/scenario.hpp"
+
+#include <limits>
+#include <nlohmann/json.hpp>
+
+namespace chatframe::conformance {
+namespace {
+
+using json = nlohmann::json;
+
+struct bad_scenario {
+  std::string message;
+};
+
+[[noreturn]] void fail(const std::string& where, const std::string& what) {
+  throw bad_scenario{where + ": " + what};
+}
+
+std::string shown(const json& v) {
+  std::string s = v.dump();
+  return s.size() <= 60 ? s : s.substr(0, 57) + "...";
+}
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+std::string hex_bytes(const json& v, const std::string& where) {
+  if (!v.is_string()) fail(where, "expected a lowercase hex string, got " + shown(v));
+  const auto& s = v.get_ref<const std::string&>();
+  if (s.size() % 2 != 0) fail(where, "hex string has an odd number of digits");
+  std::string out(s.size() / 2, '\0');
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const int hi = hex_digit(s[2 * i]);
+    const int lo = hex_digit(s[2 * i + 1]);
+    if (hi < 0 || lo < 0) fail(where, "expected lowercase hex digits, got " + shown(v));
+    out[i] = static_cast<char>(hi * 16 + lo);
+  }
+  return out;
+}
+
+// JSON integers only (no booleans, no 5.0), within int64 where signed.
+std::int64_t integer(const json& v, const std::string& where) {
+  if (v.is_number_unsigned()) {
+    const auto u = v.get<std::uint64_t>();
+    if (u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+      fail(where, "integer too large");
+    return static_cast<std::int64_t>(u);
+  }
+  if (v.is_number_integer()) return v.get<std::int64_t>();
+  fail(where, "expected an integer, got " + shown(v));
+}
+
+std::uint64_t at_least(const json& v, std::int64_t min, const std::string& where) {
+  const std::int64_t n = integer(v, where);
+  if (n < min) fail(where, "expected an integer >= " + std::to_string(min) + ", got " + shown(v));
+  return static_cast<std::uint64_t>(n);
+}
+
+term_spec terminator(const json& v, const std::string& where) {
+  term_spec t;
+  if (v.is_null()) return t;
+  if (!v.is_object() || v.size() != 1)
+    fail(where, R"(terminator must be null, {"bytes": HEX} or {"count": N}, got )" + shown(v));
+  const auto& [key, val] = *v.items().begin();
+  if (key == "bytes") {
+    t.type = term_spec::kind::bytes;
+    t.bytes = hex_bytes(val, where + ".bytes");
+  } else if (key == "count") {
+    t.type = term_spec::kind::count;
+    t.count = integer(val, where + ".count");  // negative is valid input: CPython raises
+  } else {
+    fail(where, "unknown terminator kind \"" + key + "\"");
+  }
+  return t;
+}
+
+action parse_action(const json& a, const std::string& where) {
+  if (!a.is_array() || a.empty() || !a[0].is_string())
+    fail(where, "an action is a list starting with its name, got " + shown(a));
+  const auto& name = a[0].get_ref<const std::string&>();
+  const std::size_t args = a.size() - 1;
+  auto arity = [&](std::size_t n) {
+    if (args != n)
+      fail(where, name + " takes " + std::to_string(n) + " argument(s), got " + std::to_string(args));
+  };
+  action out;
+  if (name == "push") {
+    arity(1);
+    out.type = action::kind::push;
+    out.data = hex_bytes(a[1], where + "[1]");
+  } else if (name == "push_producer") {
+    arity(2);
+    out.type = action::kind::push_producer;
+    out.data = hex_bytes(a[1], where + "[1]");
+    out.number = at_least(a[2], 0, where + "[2]");
+  } else if (name == "push_collected") {
+    arity(0);
+    out.type = action::kind::push_collected;
+  } else if (name == "set_terminator") {
+    arity(1);
+    out.type = action::kind::set_terminator;
+    out.term = terminator(a[1], where + "[1]");
+  } else if (name == "close_when_done") {
+    arity(0);
+    out.type = action::kind::close_when_done;
+  } else if (name == "discard_buffers") {
+    arity(0);
+    out.type = action::kind::discard_buffers;
+  } else if (name == "set_out_buffer_size") {
+    arity(1);
+    out.type = action::kind::set_out_buffer_size;
+    out.number = at_least(a[1], 1, where + "[1]");
+  } else {
+    fail(where, "unknown action \"" + name + "\"");
+  }
+  return out;
+}
+
+std::vector<action> actions(const json& v, const std::string& where) {
+  if (!v.is_array()) fail(where, "expected a list of actions, got " + shown(v));
+  std::vector<action> out;
+  out.reserve(v.size());
+  for (std::size_t i = 0; i < v.size(); ++i)
+    out.push_back(parse_action(v[i], where + "[" + std::to_string(i) + "]"));
+  return out;
+}
+
+scenario build(const json& doc) {
+  if (!doc.is_object()) fail("scenario", "expected a JSON object");
+  static const char* const known[] = {"in_buffer_size", "out_buffer_size", "terminator", "start",
+                                      "recv", "on_found", "send_caps", "eof"};
+  for (const auto& [key, val] : doc.items()) {
+    bool ok = false;
+    for (const char* k : known) ok = ok || key == k;
+    if (!ok) fail("scenario", "unknown field \"" + key + "\"");
+  }
+  scenario s;
+  if (doc.contains("in_buffer_size")) s.in_buffer_size = at_least(doc["in_buffer_size"], 1, "in_buffer_size");
+  if (doc.contains("out_buffer_size")) s.out_buffer_size = at_least(doc["out_buffer_size"], 1, "out_buffer_size");
+  if (doc.contains("terminator")) s.terminator = terminator(doc["terminator"], "terminator");
+  if (doc.contains("start")) s.start = actions(doc["start"], "start");
+  if (doc.contains("recv")) {
+    const json& r = doc["recv"];
+    if (!r.is_array()) fail("recv", "expected a list of hex strings");
+    for (std::size_t i = 0; i < r.size(); ++i) {
+      const std::string where = "recv[" + std::to_string(i) + "]";
+      std::string chunk = hex_bytes(r[i], where);
+      if (chunk.size() > s.in_buffer_size)
+        fail(where, std::to_string(chunk.size()) + " bytes exceed in_buffer_size " + std::to_string(s.in_buffer_size));
+      s.recv.push_back(std::move(chunk));
+    }
+  }
+  if (doc.contains("on_found")) {
+    const json& f = doc["on_found"];
+    if (!f.is_array()) fail("on_found", "expected a list of action lists");
+    for (std::size_t i = 0; i < f.size(); ++i)
+      s.on_found.push_back(actions(f[i], "on_found[" + std::to_string(i) + "]"));
+  }
+  if (doc.contains("send_caps")) {
+    const json& c = doc["send_caps"];
+    if (!c.is_array()) fail("send_caps", "expected a list of integers");
+    for (std::size_t i = 0; i < c.size(); ++i)
+      s.send_caps.push_back(at_least(c[i], 0, "send_caps[" + std::to_string(i) + "]"));
+  }
+  if (doc.contains("eof")) {
+    if (!doc["eof"].is_boolean()) fail("eof", "expected true or false, got " + shown(doc["eof"]));
+    s.eof = doc["eof"].get<bool>();
+  }
+  return s;
+}
+
+}  // namespace
+
+parse_result parse_scenario(std::string_view json_text) {
+  // No exceptions from the parser itself: a discarded value means malformed.
+  json doc = json::parse(json_text.begin(), json_text.end(), nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) return {std::nullopt, "invalid JSON"};
+  try {
+    return {build(doc), {}};
+  } catch (const bad_scenario& e) {
+    return {std::nullopt, e.message};
+  }
+}
+
+}  // namespace chatframe::conformance
