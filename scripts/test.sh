@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone: installs what is missing, builds
+# the release and the ASan+UBSan configurations, and runs every ctest test in
+# both (unit tests, CPython conformance corpus, live differential test,
+# reactor and example tests), then the fuzz regression run and a quick
+# benchmark smoke run.
+#
+#   bash scripts/test.sh            everything
+#   bash scripts/test.sh --quick    release configuration only
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+quick=0
+[ "${1:-}" = "--quick" ] && quick=1
+jobs=${CHATFRAME_JOBS:-$(nproc 2>/dev/null || echo 2)}
+
+bash scripts/setup.sh
+
+step() { printf '\n=== %s\n' "$*"; }
+
+step "release build (g++)"
+cmake --preset release >/dev/null
+cmake --build --preset release -j "$jobs"
+step "release tests"
+ctest --preset release -j "$jobs"
+
+if [ "$quick" = 1 ]; then exit 0; fi
+
+step "ASan+UBSan build (clang++-14)"
+cmake --preset asan >/dev/null
+cmake --build --preset asan -j "$jobs"
+step "ASan+UBSan tests"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --preset asan -j "$jobs"
