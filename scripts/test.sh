@@ -32,3 +32,10 @@ cmake --build --preset asan -j "$jobs"
 step "ASan+UBSan tests"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --preset asan -j "$jobs"
+
+step "fuzz regressions (clang-14 libFuzzer: corpora, saved crashes, 5 s of fuzzing per target)"
+bash fuzz/regress.sh 5
+step "ClusterFuzzLite build.sh, run directly without Docker"
+bash fuzz/check_build_sh.sh
+step "benchmark smoke run (checks every benchmark runs and frames correctly; figures not meaningful)"
+bash bench/run_bench.sh --quick --build build/release

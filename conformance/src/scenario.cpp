@@ -64,7 +64,9 @@ term_spec terminator(const json& v, const std::string& where) {
   if (v.is_null()) return t;
   if (!v.is_object() || v.size() != 1)
     fail(where, R"(terminator must be null, {"bytes": HEX} or {"count": N}, got )" + shown(v));
-  const auto& [key, val] = *v.items().begin();
+  const auto first = v.begin();  // an iterator: items() proxies die with the full-expression
+  const std::string& key = first.key();
+  const json& val = first.value();
   if (key == "bytes") {
     t.type = term_spec::kind::bytes;
     t.bytes = hex_bytes(val, where + ".bytes");

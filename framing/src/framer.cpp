@@ -10,7 +10,7 @@ template void framer::flush_held<framer_handler>(framer_handler&);
 
 framer::framer(framer_options options) : options_(options) {}
 
-errc framer::set_terminator(terminator t) {
+errc framer::set_terminator_slow(terminator t) {
   if (t.is_count() && t.byte_count() < 0) return errc::negative_count;
   if (t.is_bytes()) {
     if (t.delimiter().size() > options_.max_terminator_length) return errc::terminator_too_long;
@@ -35,7 +35,7 @@ std::string_view framer::take_held() noexcept {
   return bytes;
 }
 
-collected framer::slice(std::size_t n, const char* k) const noexcept {
+collected framer::slice_across(std::size_t n, const char* k) const noexcept {
   const std::size_t carried = carried_size();
   if (carried == 0) return collected{{}, std::string_view(k, n)};
   const std::size_t from_carry = std::min(n, carried);
@@ -43,7 +43,7 @@ collected framer::slice(std::size_t n, const char* k) const noexcept {
                    std::string_view(k, n - from_carry)};
 }
 
-void framer::advance(std::size_t n, const char*& k, const char* end) noexcept {
+void framer::advance_slow(std::size_t n, const char*& k, const char* end) noexcept {
   if (discarded_) {
     // discard() ran inside the callback: CPython's slice of the now empty
     // buffer is empty too (asynchat.py:175 after 273).

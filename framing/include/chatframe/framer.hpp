@@ -139,8 +139,17 @@ class framer {
   // The buffer CPython calls ac_in_buffer is, here, the held-back bytes
   // followed by the unread part of the chunk.
   [[nodiscard]] std::size_t carried_size() const noexcept { return carry_.size() - carry_pos_; }
-  [[nodiscard]] collected slice(std::size_t n, const char* k) const noexcept;
-  void advance(std::size_t n, const char*& k, const char* end) noexcept;
+  [[nodiscard]] collected slice(std::size_t n, const char* k) const noexcept {
+    if (carry_pos_ == carry_.size()) return collected{{}, std::string_view(k, n)};
+    return slice_across(n, k);
+  }
+  [[nodiscard]] collected slice_across(std::size_t n, const char* k) const noexcept;
+  void advance(std::size_t n, const char*& k, const char* end) noexcept {
+    if (!discarded_ && carry_pos_ == carry_.size()) { k += n; return; }
+    advance_slow(n, k, end);
+  }
+  void advance_slow(std::size_t n, const char*& k, const char* end) noexcept;
+  [[nodiscard]] errc set_terminator_slow(terminator t);
   void hold_tail(std::size_t p, const char*& k, const char* end);
   void keep_unread(const char* k, const char* end);
   // Searches the held-back bytes followed by [k, end) for the delimiter.
@@ -208,7 +217,9 @@ framer::step_outcome framer::step(const char*& k, const char* end, H& handler) {
     // (even if collect changed it), then found.
     handler.on_collect(slice(static_cast<std::size_t>(n), k));
     advance(static_cast<std::size_t>(n), k, end);
-    term_ = terminator::count(0);
+    term_.kind_ = terminator::kind::count;  // == terminator::count(0), no temporary
+    term_.count_ = 0;
+    term_.bytes_.clear();
     ++term_generation_;
     handler.on_found();
     return step_outcome::go_on;
@@ -255,6 +266,17 @@ void framer::flush_held(H& handler) {
   handler.on_collect(collected{bytes, {}});
   carry_.clear();
   carry_pos_ = 0;
+}
+
+inline errc framer::set_terminator(terminator t) {
+  if (t.kind_ == terminator::kind::count && t.count_ >= 0) {
+    term_.kind_ = terminator::kind::count;
+    term_.count_ = t.count_;
+    term_.bytes_.clear();
+    ++term_generation_;
+    return errc::ok;
+  }
+  return set_terminator_slow(std::move(t));
 }
 
 extern template feed_result framer::feed<framer_handler>(std::string_view, framer_handler&);

@@ -31,10 +31,12 @@ namespace chatframe::detail {
 // First occurrence of byte c in [p, end), or end.
 inline const char* find_byte(const char* p, const char* end, char c) noexcept {
 #if defined(__SSE2__)
-  // Frames are often short: an inline scan of the first 64 bytes beats the
+  // Frames are often short: an inline check of the first 16 bytes beats the
   // cost of calling memchr; past that, glibc's memchr (AVX2/EVEX) is faster.
+  // (Scanning 64 bytes inline before calling memchr measured 35-40% slower on
+  // 128 B lines: the extra blocks cost more than the call they might save.)
   const __m128i needle = _mm_set1_epi8(c);
-  for (int block = 0; block < 4 && end - p >= 16; ++block, p += 16) {
+  for (int block = 0; block < 1 && end - p >= 16; ++block, p += 16) {
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
     const unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, needle)));
     if (mask != 0) return p + __builtin_ctz(mask);

@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""Ratio table from chatframe-bench-framing's JSON output (stdlib only).
+
+    python3 bench/ratio_table.py bench/results/framing.json
+
+Benchmark names are <impl>/<terminator>/<length>/chunk:<bytes>[/...], impl one
+of chatframe, memchr, careless, memcpy. With repetitions, the median is used.
+For each chatframe row: frames/s, MB/s (10^6 bytes), the ratio to the ceiling
+(memchr loop for delimiters; memcpy of the same chunks for count and none,
+marked *) and to the careless baseline, and allocations per frame.
+"""
+import json
+import sys
+
+
+def load(path):
+    with open(path) as f:
+        doc = json.load(f)
+    rows = {}
+    for b in doc["benchmarks"]:
+        if b.get("error_occurred"):
+            print(f"ERROR {b['name']}: {b.get('error_message')}", file=sys.stderr)
+            continue
+        kind = b.get("run_type", "iteration")
+        if kind == "aggregate" and b.get("aggregate_name") != "median":
+            continue
+        parts = b.get("run_name", b["name"]).split("/")
+        if len(parts) < 4 or not parts[3].startswith("chunk:"):
+            continue
+        key = (parts[0], parts[1], parts[2], int(parts[3][len("chunk:"):]))
+        if kind == "iteration" and key in rows and rows[key].get("_agg"):
+            continue
+        rows[key] = {
+            "bps": b.get("bytes_per_second", 0.0),
+            "fps": b.get("frames", 0.0),
+            "apf": b.get("allocs_per_frame", float("nan")),
+            "_agg": kind == "aggregate",
+        }
+    return doc.get("context", {}), rows
+
+
+def fmt_ratio(a, b):
+    return f"{a / b:6.2f}x" if b else "     -"
+
+
+def main():
+    path = sys.argv[1] if len(sys.argv) > 1 else "bench/results/framing.json"
+    ctx, rows = load(path)
+    print(f"{path}: {ctx.get('date', '')} {ctx.get('num_cpus', '?')} CPUs @ {ctx.get('mhz_per_cpu', '?')} MHz")
+    header = (f"{'workload':<18}{'chunk':>7}{'frames/s':>11}{'MB/s':>10}"
+              f"{'ceil MB/s':>11}{'vs ceil':>9}{'careless MB/s':>15}{'vs careless':>12}{'allocs/frame':>14}")
+    print(header)
+    print("-" * len(header))
+    order = {"lf": 0, "crlf": 1, "crlf2": 2, "count": 3, "none": 4}
+    keys = sorted((k for k in rows if k[0] == "chatframe"),
+                  key=lambda k: (order.get(k[1], 9), int(k[2]) if k[2].isdigit() else 0, -k[3]))
+    for k in keys:
+        _, term, length, chunk = k
+        r = rows[k]
+        if term in ("count", "none"):
+            ceil = rows.get(("memcpy", "-", "-", chunk))
+            mark = "*"
+        else:
+            ceil = rows.get(("memchr", term, length, chunk))
+            mark = " "
+        careless = rows.get(("careless", term, length, chunk))
+        cb = ceil["bps"] if ceil else 0.0
+        lb = careless["bps"] if careless else 0.0
+        fps = f"{r['fps'] / 1e6:8.1f} M" if r["fps"] else "       -  "
+        print(f"{term + '/' + length:<18}{chunk:>7}{fps:>11}{r['bps'] / 1e6:>10.0f}"
+              f"{(f'{cb / 1e6:.0f}' if cb else '-'):>10}{mark}{fmt_ratio(r['bps'], cb):>9}"
+              f"{(f'{lb / 1e6:.0f}' if lb else '-'):>15}{fmt_ratio(r['bps'], lb):>12}{r['apf']:>14.3g}")
+    print("ceiling: memchr(+memcmp) hit-to-hit loop over the same chunks; * = memcpy of the same chunks")
+    print("count/none: the framer hands out views without reading payload, so MB/s may exceed memcpy;")
+    print("            count frames/s counts on_found() calls (header and body: 2 per record)")
+    others = [k for k in rows if k[0] != "chatframe" and rows[k]["apf"] not in (0.0,)]
+    for k in sorted(others):
+        if rows[k]["apf"] == rows[k]["apf"]:  # not NaN
+            print(f"note: {'/'.join(map(str, k))} allocates {rows[k]['apf']:.3g} per frame")
+
+
+if __name__ == "__main__":
+    main()

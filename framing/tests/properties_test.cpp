@@ -1,0 +1,413 @@
+// properties_test.cpp — properties checked over generated inputs (rapidcheck).
+//
+//   (a) Split invariance: for any stream, any terminator program and any two
+//       chunkings, the frames are identical.
+//   (b) Reference framing: a fixed delimiter gives the frames of a one-shot
+//       split with std::string::find; a fixed count gives consecutive slices.
+//   (c) Outbox conservation: whatever is pushed or produced comes out once,
+//       in order, for any partial-send pattern, through offer() and gather();
+//       the close marker comes last.
+// Event-level equivalence with CPython's collect boundaries is the
+// conformance suite's job and is not checked here.
+//
+// The alphabet is kept small ("ab\r\n") so delimiters built from it occur
+// often, overlap themselves, and straddle chunk boundaries.
+#include <gtest/gtest.h>
+#include <rapidcheck.h>
+#include <rapidcheck/gtest.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "chatframe/error.hpp"
+#include "chatframe/framer.hpp"
+#include "chatframe/outbox.hpp"
+#include "chatframe/producer.hpp"
+#include "chatframe/terminator.hpp"
+#include "framing_test_support.hpp"
+
+namespace chatframe {
+// Lets rapidcheck print counterexamples that hold terminators.
+inline void showValue(const terminator& t, std::ostream& os) { os << testing::describe(t); }
+}  // namespace chatframe
+
+namespace {
+
+using chatframe::errc;
+using chatframe::terminator;
+using chatframe::testing::frames;
+using chatframe::testing::terminator_program;
+
+const std::string alphabet = "ab\r\n";
+
+rc::Gen<std::string> small_alphabet_string(std::size_t max_len) {
+  return rc::gen::resize(static_cast<int>(max_len),
+                         rc::gen::container<std::string>(rc::gen::elementOf(alphabet)));
+}
+
+rc::Gen<std::string> delimiter_gen() {
+  return rc::gen::mapcat(rc::gen::inRange<std::size_t>(1, 6), [](std::size_t len) {
+    return rc::gen::container<std::string>(len, rc::gen::elementOf(alphabet));
+  });
+}
+
+rc::Gen<terminator> terminator_gen() {
+  return rc::gen::weightedOneOf<terminator>({
+      {6, rc::gen::map(delimiter_gen(), [](const std::string& d) { return terminator::bytes(d); })},
+      {3, rc::gen::map(rc::gen::inRange<std::int64_t>(0, 41), [](std::int64_t n) { return terminator::count(n); })},
+      {1, rc::gen::just(terminator::none())},
+  });
+}
+
+rc::Gen<terminator_program> program_gen() {
+  return rc::gen::resize(8, rc::gen::nonEmpty(rc::gen::container<terminator_program>(terminator_gen())));
+}
+
+// Cut offsets into a stream of length n (any number, any order, repeats allowed).
+std::vector<std::size_t> cuts_for(std::size_t n) {
+  return *rc::gen::container<std::vector<std::size_t>>(rc::gen::inRange<std::size_t>(0, n + 1));
+}
+
+// ---------------------------------------------------------------------------
+// (a)
+
+RC_GTEST_PROP(FramingProperties, FramesDoNotDependOnChunking, ()) {
+  const std::string stream = *small_alphabet_string(200);
+  const terminator_program program = *program_gen();
+  const std::vector<std::size_t> first = cuts_for(stream.size());
+  const std::vector<std::size_t> second = cuts_for(stream.size());
+  const frames a = chatframe::testing::frame_with_cuts(stream, program, first);
+  const frames b = chatframe::testing::frame_with_cuts(stream, program, second);
+  RC_ASSERT(a == b);
+  RC_ASSERT(a == chatframe::testing::frame_at_once(stream, program));
+}
+
+RC_GTEST_PROP(FramingProperties, ByteByByteEqualsAtOnce, ()) {
+  const std::string stream = *small_alphabet_string(120);
+  const terminator_program program = *program_gen();
+  RC_ASSERT(chatframe::testing::frame_byte_by_byte(stream, program) ==
+            chatframe::testing::frame_at_once(stream, program));
+}
+
+RC_GTEST_PROP(FramingProperties, NoByteIsLostOrDuplicated, ()) {
+  // Frames + delimiters consumed + trailing + held reassemble the stream
+  // when the program holds only delimiters.
+  const std::string stream = *small_alphabet_string(200);
+  const std::string delim = *delimiter_gen();
+  const frames f = chatframe::testing::frame_with_cuts(stream, {terminator::bytes(delim)}, cuts_for(stream.size()));
+  std::string rebuilt;
+  for (const std::string& frame : f.complete) rebuilt += frame + delim;
+  rebuilt += f.trailing + f.held;
+  RC_ASSERT(rebuilt == stream);
+}
+
+RC_GTEST_PROP(FramingProperties, HeldBytesStayShorterThanTheDelimiter, ()) {
+  const std::string stream = *small_alphabet_string(200);
+  const std::string delim = *delimiter_gen();
+  chatframe::framer f;
+  RC_ASSERT(f.set_terminator(terminator::bytes(delim)) == errc::ok);
+  chatframe::testing::event_log h;
+  std::size_t from = 0;
+  std::vector<std::size_t> cuts = cuts_for(stream.size());
+  std::sort(cuts.begin(), cuts.end());
+  cuts.push_back(stream.size());
+  for (std::size_t cut : cuts) {
+    const std::string piece = stream.substr(from, cut - from);
+    (void)f.feed(piece, h);
+    from = cut;
+    RC_ASSERT(f.held().size() < delim.size());
+    // What is held is a proper prefix of the delimiter ending the stream so far.
+    RC_ASSERT(delim.compare(0, f.held().size(), f.held()) == 0);
+    RC_ASSERT(stream.compare(cut - f.held().size(), f.held().size(), f.held()) == 0);
+  }
+}
+
+// Callbacks that throw lose no byte: after each exception the framer is fed
+// an empty chunk (which frames what it kept) until a feed completes, and the
+// frames come out as if nothing had thrown.
+struct injected_failure {};
+
+RC_GTEST_PROP(FramingProperties, ThrowingCallbacksLoseNoByte, ()) {
+  const std::string stream = *small_alphabet_string(150);
+  const terminator_program program = *program_gen();
+  const std::vector<std::size_t> cuts_in = cuts_for(stream.size());
+  const std::vector<bool> schedule = *rc::gen::container<std::vector<bool>>(rc::gen::arbitrary<bool>());
+
+  chatframe::framer f;
+  struct throwing {
+    chatframe::framer* f;
+    const terminator_program* program;
+    const std::vector<bool>* schedule;
+    std::size_t next_throw = 0;
+    std::size_t next_term = 1;
+    frames out;
+    bool should_throw() { return next_throw < schedule->size() && (*schedule)[next_throw++]; }
+    void on_collect(const chatframe::collected& d) {
+      if (should_throw()) throw injected_failure{};  // these bytes will come again
+      d.append_to(out.trailing);
+    }
+    void on_found() {
+      out.complete.push_back(out.trailing);
+      out.trailing.clear();
+      if (next_term < program->size()) (void)f->set_terminator((*program)[next_term]);
+      ++next_term;
+      if (should_throw()) throw injected_failure{};  // the delimiter stays consumed
+    }
+  } h{&f, &program, &schedule, 0, 1, {}};
+  (void)f.set_terminator(program[0]);
+
+  std::vector<std::size_t> cuts = cuts_in;
+  std::sort(cuts.begin(), cuts.end());
+  cuts.push_back(stream.size());
+  std::size_t from = 0;
+  for (std::size_t cut : cuts) {
+    const std::string piece = stream.substr(from, cut - from);
+    from = cut;
+    std::string_view next = piece;
+    for (int guard = 0;; ++guard) {
+      RC_ASSERT(guard < 100000);
+      try {
+        (void)f.feed(next, h);
+        break;
+      } catch (const injected_failure&) {
+        next = {};  // the framer kept the rest
+      }
+    }
+  }
+  h.out.held = std::string(f.held());
+  RC_ASSERT(h.out == chatframe::testing::frame_at_once(stream, program));
+}
+
+// ---------------------------------------------------------------------------
+// (b)
+
+// The obvious framing of a whole stream: split at each find() from the start.
+frames reference_split(const std::string& stream, const std::string& delim) {
+  frames out;
+  std::size_t from = 0;
+  for (std::size_t at = stream.find(delim, from); at != std::string::npos; at = stream.find(delim, from)) {
+    out.complete.push_back(stream.substr(from, at - from));
+    from = at + delim.size();
+  }
+  const std::string rest = stream.substr(from);
+  // Held back: the longest proper prefix of the delimiter that ends the rest.
+  std::size_t l = std::min(delim.size() - 1, rest.size());
+  while (l > 0 && rest.compare(rest.size() - l, l, delim, 0, l) != 0) --l;
+  out.trailing = rest.substr(0, rest.size() - l);
+  out.held = rest.substr(rest.size() - l);
+  return out;
+}
+
+RC_GTEST_PROP(ReferenceFraming, FixedDelimiterMatchesRepeatedFind, ()) {
+  const std::string stream = *small_alphabet_string(200);
+  const std::string delim = *delimiter_gen();
+  const frames expected = reference_split(stream, delim);
+  RC_ASSERT(chatframe::testing::frame_at_once(stream, {terminator::bytes(delim)}) == expected);
+  RC_ASSERT(chatframe::testing::frame_with_cuts(stream, {terminator::bytes(delim)}, cuts_for(stream.size())) ==
+            expected);
+}
+
+RC_GTEST_PROP(ReferenceFraming, LongerDelimitersOverAnyBytesMatchRepeatedFind, ()) {
+  // Any byte values, delimiters up to 12 bytes drawn from the stream itself.
+  const std::string stream = *rc::gen::container<std::string>(rc::gen::elementOf(std::string("aab\0\xff", 5)));
+  const std::size_t len = *rc::gen::inRange<std::size_t>(1, 13);
+  const std::string delim = *rc::gen::container<std::string>(len, rc::gen::elementOf(std::string("ab\0", 3)));
+  const frames expected = reference_split(stream, delim);
+  RC_ASSERT(chatframe::testing::frame_with_cuts(stream, {terminator::bytes(delim)}, cuts_for(stream.size())) ==
+            expected);
+}
+
+RC_GTEST_PROP(ReferenceFraming, FixedCountGivesConsecutiveSlices, ()) {
+  const std::string stream = *small_alphabet_string(200);
+  const std::int64_t n = *rc::gen::inRange<std::int64_t>(1, 41);
+  const auto un = static_cast<std::size_t>(n);
+  // The count is set again after each found, so every frame has n bytes.
+  chatframe::framer f;
+  RC_ASSERT(f.set_terminator(terminator::count(n)) == errc::ok);
+  struct again {
+    chatframe::framer* f;
+    std::int64_t n;
+    frames out;
+    void on_collect(const chatframe::collected& d) { d.append_to(out.trailing); }
+    void on_found() {
+      out.complete.push_back(out.trailing);
+      out.trailing.clear();
+      (void)f->set_terminator(terminator::count(n));
+    }
+  } h{&f, n, {}};
+  std::size_t from = 0;
+  std::vector<std::size_t> cuts = cuts_for(stream.size());
+  std::sort(cuts.begin(), cuts.end());
+  cuts.push_back(stream.size());
+  for (std::size_t cut : cuts) {
+    (void)f.feed(stream.substr(from, cut - from), h);
+    from = cut;
+  }
+  std::vector<std::string> slices;
+  for (std::size_t i = 0; i + un <= stream.size(); i += un) slices.push_back(stream.substr(i, un));
+  RC_ASSERT(h.out.complete == slices);
+  RC_ASSERT(h.out.trailing == stream.substr(slices.size() * un));
+  RC_ASSERT(f.get_terminator().byte_count() == n - static_cast<std::int64_t>(h.out.trailing.size()));
+  RC_ASSERT(f.held().empty());
+}
+
+// ---------------------------------------------------------------------------
+// (c)
+
+struct outbox_op {
+  enum class kind : std::uint8_t { push, push_view, producer, bytes_producer, set_size, send };
+  kind type = kind::push;
+  std::string data;
+  std::size_t n = 0;  // producer buffer size, new out_buffer_size, or send size
+};
+
+void showValue(const outbox_op& op, std::ostream& os) {
+  static const char* const names[] = {"push", "push_view", "producer", "bytes_producer", "set_size", "send"};
+  os << names[static_cast<int>(op.type)] << "(\"" << op.data << "\", " << op.n << ")";
+}
+
+rc::Gen<outbox_op> outbox_op_gen() {
+  using K = outbox_op::kind;
+  auto with = [](K k, rc::Gen<std::size_t> n) {
+    return rc::gen::apply(
+        [k](std::string data, std::size_t size) { return outbox_op{k, std::move(data), size}; },
+        rc::gen::container<std::string>(rc::gen::inRange('a', static_cast<char>('z' + 1))), n);
+  };
+  return rc::gen::weightedOneOf<outbox_op>({
+      {4, with(K::push, rc::gen::just<std::size_t>(0))},
+      {2, with(K::push_view, rc::gen::just<std::size_t>(0))},
+      {2, with(K::producer, rc::gen::inRange<std::size_t>(0, 7))},
+      {1, with(K::bytes_producer, rc::gen::just<std::size_t>(0))},
+      {1, with(K::set_size, rc::gen::inRange<std::size_t>(0, 11))},
+      {2, with(K::send, rc::gen::inRange<std::size_t>(0, 8))},
+  });
+}
+
+// Drives an outbox through `ops`, then closes it and drains it with `sends`
+// (each a number of bytes the transport accepts; all of the offer once they
+// run out). Returns the bytes that reached the wire.
+struct drain_result {
+  std::string wire;
+  bool closed_last = false;
+};
+
+class outbox_driver {
+ public:
+  outbox_driver(bool use_gather, std::vector<std::size_t> sends) : gather_(use_gather), sends_(std::move(sends)) {}
+
+  drain_result run(const std::vector<outbox_op>& ops) {
+    chatframe::outbox out(4);
+    for (const outbox_op& op : ops) {
+      switch (op.type) {
+        case outbox_op::kind::push: RC_ASSERT(out.push(op.data) == errc::ok); break;
+        case outbox_op::kind::push_view:
+          views_.push_back(op.data);
+          RC_ASSERT(out.push_view(views_.back()) == errc::ok);
+          break;
+        case outbox_op::kind::producer:
+          RC_ASSERT(out.push_with_producer(std::make_unique<chatframe::simple_producer>(op.data, op.n)) == errc::ok);
+          break;
+        case outbox_op::kind::bytes_producer: RC_ASSERT(out.push_with_producer(std::string(op.data)) == errc::ok); break;
+        case outbox_op::kind::set_size:
+          RC_ASSERT(out.set_out_buffer_size(op.n) == (op.n == 0 ? errc::zero_buffer_size : errc::ok));
+          break;
+        case outbox_op::kind::send: (void)send_once(out, op.n); break;
+      }
+    }
+    RC_ASSERT(out.close_when_done() == errc::ok);
+    for (int guard = 0; guard < 1000000; ++guard) {
+      const std::size_t accept = next_ < sends_.size() ? sends_[next_++] : static_cast<std::size_t>(-1);
+      if (!send_once(out, accept)) break;
+    }
+    drain_result r;
+    r.wire = wire_;
+    r.closed_last = out.offer().status == chatframe::send_status::closed && out.closed();
+    RC_ASSERT(out.queued_bytes() == 0u);
+    return r;
+  }
+
+ private:
+  // One transport write accepting at most `accept` bytes; false when the
+  // outbox had nothing to offer.
+  bool send_once(chatframe::outbox& out, std::size_t accept) {
+    if (!gather_) {
+      const chatframe::send_offer o = out.offer();
+      if (o.status != chatframe::send_status::data) return false;
+      RC_ASSERT(!o.data.empty());
+      RC_ASSERT(o.data.size() <= out.out_buffer_size());
+      const std::size_t n = std::min(accept, o.data.size());
+      wire_.append(o.data.substr(0, n));
+      RC_ASSERT(out.consume(n) == errc::ok);
+      return true;
+    }
+    std::vector<std::string_view> views(1 + (next_ % 3));
+    const std::size_t max_bytes = 1 + (next_ * 7) % 13;
+    const std::size_t filled = out.gather(views, max_bytes);
+    if (filled == 0) return false;
+    std::string gathered;
+    for (std::size_t i = 0; i < filled; ++i) {
+      RC_ASSERT(!views[i].empty());
+      gathered.append(views[i]);
+    }
+    RC_ASSERT(gathered.size() <= max_bytes);
+    const std::size_t n = std::min(accept, gathered.size());
+    wire_.append(gathered, 0, n);
+    RC_ASSERT(out.consume(n) == errc::ok);
+    return true;
+  }
+
+  bool gather_;
+  std::vector<std::size_t> sends_;
+  std::size_t next_ = 0;
+  std::deque<std::string> views_;  // keeps push_view()'s bytes alive
+  std::string wire_;
+};
+
+std::string expected_wire(const std::vector<outbox_op>& ops) {
+  std::string out;
+  for (const outbox_op& op : ops) {
+    switch (op.type) {
+      case outbox_op::kind::push:
+      case outbox_op::kind::push_view:
+      case outbox_op::kind::bytes_producer: out += op.data; break;
+      // A simple_producer with buffer size 0 yields b'' at once (asynchat.py:285-288).
+      case outbox_op::kind::producer:
+        if (op.n != 0) out += op.data;
+        break;
+      case outbox_op::kind::set_size:
+      case outbox_op::kind::send: break;
+    }
+  }
+  return out;
+}
+
+RC_GTEST_PROP(OutboxProperties, OfferDeliversEverythingInOrderThenCloses, ()) {
+  const auto ops = *rc::gen::container<std::vector<outbox_op>>(outbox_op_gen());
+  const auto sends = *rc::gen::container<std::vector<std::size_t>>(rc::gen::inRange<std::size_t>(0, 10));
+  const drain_result r = outbox_driver(false, sends).run(ops);
+  RC_ASSERT(r.wire == expected_wire(ops));
+  RC_ASSERT(r.closed_last);
+}
+
+RC_GTEST_PROP(OutboxProperties, GatherDeliversEverythingInOrderThenCloses, ()) {
+  const auto ops = *rc::gen::container<std::vector<outbox_op>>(outbox_op_gen());
+  const auto sends = *rc::gen::container<std::vector<std::size_t>>(rc::gen::inRange<std::size_t>(0, 10));
+  const drain_result r = outbox_driver(true, sends).run(ops);
+  RC_ASSERT(r.wire == expected_wire(ops));
+  RC_ASSERT(r.closed_last);
+}
+
+RC_GTEST_PROP(OutboxProperties, OfferAndGatherSendTheSameBytes, ()) {
+  const auto ops = *rc::gen::container<std::vector<outbox_op>>(outbox_op_gen());
+  const auto sends = *rc::gen::container<std::vector<std::size_t>>(rc::gen::inRange<std::size_t>(0, 10));
+  RC_ASSERT(outbox_driver(false, sends).run(ops).wire == outbox_driver(true, sends).run(ops).wire);
+}
+
+}  // namespace

@@ -1,0 +1,140 @@
+// fuzz/framer.cc — split invariance of chatframe::framer under a terminator program.
+//
+// Input: a terminator program (the first entry is set up front, entry k+1 is
+// set inside the k-th on_found), two chunkings and a stream. Oracles:
+//   * the frames (bytes joined between found events), the unterminated tail
+//     and held() are the same fed one-shot, with chunking A and with chunking B;
+//   * with a fixed program (one terminator, re-set after every found) they equal
+//     a naive split: std::string::find for a delimiter, n-byte slices for a count;
+//   * after every feed, held() is shorter than the current delimiter;
+//   * every `fresh` view lies inside the chunk being fed; feed() from a callback
+//     is refused with errc::reentrant_feed.
+#include <fuzzer/FuzzedDataProvider.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "chatframe/framer.hpp"
+
+namespace {
+
+using chatframe::terminator;
+
+constexpr char kAlphabet[] = {'a', 'b', '\r', '\n', '\0'};
+
+void fail(const char* what) {
+  std::fprintf(stderr, "framer oracle violated: %s\n", what);
+  std::abort();
+}
+
+terminator decode_terminator(FuzzedDataProvider& in) {
+  switch (in.ConsumeIntegralInRange(0, 3)) {
+    case 0: return terminator::none();
+    case 1: return terminator::count(in.ConsumeIntegralInRange<std::int64_t>(0, 64));
+    default: {
+      std::string d(in.ConsumeIntegralInRange<std::size_t>(0, 8), 'a');
+      for (char& c : d) c = kAlphabet[in.ConsumeIntegralInRange<std::size_t>(0, sizeof kAlphabet - 1)];
+      return terminator::bytes(d);
+    }
+  }
+}
+
+struct outcome {
+  std::vector<std::string> frames;
+  std::string tail;  // collected after the last found
+  std::string held;  // held back at the end
+  bool operator==(const outcome&) const = default;
+};
+
+struct recorder {
+  chatframe::framer& f;
+  const std::vector<terminator>& program;
+  bool fixed;
+  std::string_view chunk;  // the chunk being fed
+  outcome out;
+  std::size_t found = 0;
+
+  void on_collect(const chatframe::collected& d) {
+    if (!d.fresh.empty() && (d.fresh.data() < chunk.data() ||
+                             d.fresh.data() + d.fresh.size() > chunk.data() + chunk.size()))
+      fail("fresh view outside the chunk being fed");
+    recorder other{f, program, fixed, {}, {}, 0};
+    const auto r = f.feed("x", other);
+    if (r.error != chatframe::errc::reentrant_feed || r.consumed != 0) fail("reentrant feed accepted");
+    d.append_to(out.tail);
+  }
+  void on_found() {
+    out.frames.push_back(std::move(out.tail));
+    out.tail.clear();
+    ++found;
+    const std::size_t k = fixed ? 0 : found;
+    if (k < program.size() && f.set_terminator(program[k]) != chatframe::errc::ok) fail("set_terminator refused");
+  }
+};
+
+outcome run(const std::vector<terminator>& program, bool fixed, std::string_view stream,
+            const std::string& sizes) {
+  chatframe::framer f;
+  if (f.set_terminator(program[0]) != chatframe::errc::ok) fail("set_terminator refused");
+  recorder r{f, program, fixed, {}, {}, 0};
+  std::size_t pos = 0;
+  for (std::size_t i = 0; pos < stream.size(); ++i) {
+    const std::size_t n = sizes.empty() ? stream.size() : static_cast<unsigned char>(sizes[i % sizes.size()]) % 40;
+    r.chunk = stream.substr(pos, n);
+    if (f.feed(r.chunk, r).consumed != r.chunk.size()) fail("feed consumed less than the chunk");
+    pos += r.chunk.size();
+    const terminator& t = f.get_terminator();
+    const std::size_t limit = t.is_bytes() && !t.delimiter().empty() ? t.delimiter().size() - 1 : 0;
+    if (f.held().size() > limit) fail("held() longer than the delimiter minus one");
+  }
+  r.out.held = std::string(f.held());
+  return std::move(r.out);
+}
+
+outcome naive(const terminator& t, const std::string& s) {
+  outcome o;
+  std::size_t pos = 0;
+  if (t.is_bytes() && !t.delimiter().empty()) {
+    const std::string d(t.delimiter());
+    for (std::size_t at; (at = s.find(d, pos)) != std::string::npos; pos = at + d.size())
+      o.frames.push_back(s.substr(pos, at - pos));
+  } else if (t.is_count() && t.byte_count() > 0) {
+    const auto n = static_cast<std::size_t>(t.byte_count());
+    for (; s.size() - pos >= n; pos += n) o.frames.push_back(s.substr(pos, n));
+  }
+  o.tail = s.substr(pos);
+  return o;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  FuzzedDataProvider in(data, size);
+  const bool fixed = in.ConsumeBool();
+  const bool small_alphabet = in.ConsumeBool();
+  std::vector<terminator> program;
+  const std::size_t length = fixed ? 1 : in.ConsumeIntegralInRange<std::size_t>(1, 8);
+  while (program.size() < length) program.push_back(decode_terminator(in));
+  std::string sizes_a = in.ConsumeRandomLengthString(16);
+  std::string sizes_b = in.ConsumeRandomLengthString(16);
+  // A chunking of only zero sizes would never progress: make it one byte at a time.
+  for (std::string* s : {&sizes_a, &sizes_b})
+    if (s->find_first_not_of(std::string_view("\0\x28\x50\x78\xa0\xc8\xf0", 7)) == std::string::npos) *s = "\1";
+  std::string stream = in.ConsumeRemainingBytesAsString();
+  if (small_alphabet)
+    for (char& c : stream) c = kAlphabet[static_cast<unsigned char>(c) % sizeof kAlphabet];
+
+  const outcome whole = run(program, fixed, stream, "");
+  if (run(program, fixed, stream, sizes_a) != whole) fail("chunking A frames differ from one-shot");
+  if (run(program, fixed, stream, sizes_b) != whole) fail("chunking B frames differ from one-shot");
+  if (fixed) {
+    outcome ref = naive(program[0], stream);
+    outcome got = whole;
+    got.tail += got.held;  // the naive split does not hold anything back
+    got.held.clear();
+    if (got != ref) fail("frames differ from the naive split");
+  }
+  return 0;
+}
