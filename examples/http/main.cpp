@@ -1,0 +1,375 @@
+// chatframe-http — the seed article's http_request_handler, made a working
+// HTTP/1.1 server on chatframe::reactor with the same structure: terminator
+// "\r\n\r\n" for the head, a count terminator (Content-Length) for a POST
+// body, terminator none while handling; then back to "\r\n\r\n" for the next
+// (keep-alive, possibly pipelined) request.
+//
+//   chatframe-http --root DIR --port N [--max-head N] [--max-body N]
+//                  [--backend epoll|poll|select] [--requests N]
+//
+// Serves files below DIR for GET and HEAD, echoes POST bodies, 400 for a
+// malformed head, 413 past --max-head / --max-body, 404, 405. Listens on
+// 127.0.0.1 only; prints "listening on 127.0.0.1:PORT"; runs until SIGINT or
+// SIGTERM, or until --requests responses were sent.
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "chatframe/reactor/chat_channel.hpp"
+#include "chatframe/reactor/loop.hpp"
+#include "request_head.hpp"
+
+namespace {
+
+namespace cr = chatframe::reactor;
+namespace fs = std::filesystem;
+using chatframe::http_example::parse_request_head;
+using chatframe::http_example::request_head;
+
+volatile std::sig_atomic_t g_stop = 0;
+void on_signal(int) { g_stop = 1; }
+
+struct config {
+  fs::path root;
+  std::uint16_t port = 0;
+  std::size_t max_head = 8192;
+  std::uint64_t max_body = 1 << 20;
+  cr::backend backend = cr::backend::epoll;
+  std::uint64_t requests = 0;  // 0: unlimited
+};
+
+std::string_view reason(int status) {
+  switch (status) {
+    case 100: return "Continue";
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 413: return "Content Too Large";
+    case 500: return "Internal Server Error";
+  }
+  return "Unknown";
+}
+
+std::string content_type(const fs::path& p) {
+  const std::string ext = p.extension().string();
+  if (ext == ".html" || ext == ".htm") return "text/html; charset=utf-8";
+  if (ext == ".txt") return "text/plain; charset=utf-8";
+  if (ext == ".css") return "text/css";
+  if (ext == ".js") return "text/javascript";
+  if (ext == ".json") return "application/json";
+  if (ext == ".png") return "image/png";
+  if (ext == ".jpg" || ext == ".jpeg") return "image/jpeg";
+  if (ext == ".gif") return "image/gif";
+  if (ext == ".svg") return "image/svg+xml";
+  return "application/octet-stream";
+}
+
+int hexval(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// The file a target names below root, or nullopt when it names nothing
+// there. ".." may not climb above the root, and a symlink may not lead out.
+std::optional<fs::path> resolve(const fs::path& root, std::string_view target) {
+  target = target.substr(0, target.find_first_of("?#"));
+  if (target.empty() || target.front() != '/') return std::nullopt;
+  std::string decoded;
+  for (std::size_t i = 0; i < target.size(); ++i) {
+    if (target[i] == '%') {
+      if (i + 2 >= target.size() || hexval(target[i + 1]) < 0 || hexval(target[i + 2]) < 0) return std::nullopt;
+      decoded += static_cast<char>(hexval(target[i + 1]) * 16 + hexval(target[i + 2]));
+      i += 2;
+    } else {
+      decoded += target[i];
+    }
+  }
+  if (decoded.find('\0') != std::string::npos || decoded.find('\\') != std::string::npos) return std::nullopt;
+  std::vector<std::string> parts;
+  std::size_t start = 1;
+  while (start <= decoded.size()) {
+    const std::size_t slash = std::min(decoded.find('/', start), decoded.size());
+    const std::string seg = decoded.substr(start, slash - start);
+    if (seg == "..") {
+      if (parts.empty()) return std::nullopt;
+      parts.pop_back();
+    } else if (!seg.empty() && seg != ".") {
+      parts.push_back(seg);
+    }
+    start = slash + 1;
+  }
+  fs::path p = root;
+  for (const auto& s : parts) p /= s;
+  std::error_code ec;
+  if (fs::is_directory(p, ec)) p /= "index.html";
+  const fs::path real = fs::weakly_canonical(p, ec);
+  if (ec) return std::nullopt;
+  const std::string r = root.string(), f = real.string();
+  if (f.size() <= r.size() || f.compare(0, r.size(), r) != 0 || f[r.size()] != '/') return std::nullopt;
+  if (!fs::is_regular_file(real, ec)) return std::nullopt;
+  return real;
+}
+
+class http_server;
+
+class http_channel final : public cr::chat_channel {
+ public:
+  http_channel(cr::loop& l, int fd, http_server& server);
+  ~http_channel() override;
+
+  void collect_incoming_data(const chatframe::collected& data) override;
+  void found_terminator() override;
+  // Stop after the response in flight (server shutting down).
+  void finish();
+
+ private:
+  void start_head();
+  void handle_request();
+  void respond(int status, std::string_view type, std::string body, bool with_body = true,
+               std::string_view extra_headers = {});
+  void fail(int status);
+
+  http_server& server_;
+  std::string ibuffer_;
+  request_head head_;
+  bool reading_headers_ = true;
+  bool handling_ = false;
+  bool closing_ = false;
+};
+
+class http_server final : public cr::dispatcher {
+ public:
+  http_server(cr::loop& l, const config& cfg) : dispatcher(l), cfg_(cfg) {
+    check(create_socket());
+    check(set_reuse_addr());
+    check(bind("127.0.0.1", cfg.port));
+    check(listen(128));
+  }
+  void handle_accept() override {
+    for (int i = 0; i < 64; ++i) {  // take a burst of pending connections
+      cr::accept_result a = accept();
+      if (a.fd < 0) {
+        if (a.error) std::cerr << "accept: " << a.error.message() << "\n";
+        return;
+      }
+      auto& ch = get_loop().adopt(std::make_unique<http_channel>(get_loop(), a.fd, *this));
+      channels_.insert(&ch);
+    }
+  }
+  void forget(http_channel* c) { channels_.erase(c); }
+  // A response was queued; past --requests, stop listening and wind down.
+  void count_response() {
+    ++served_;
+    if (cfg_.requests != 0 && served_ >= cfg_.requests && fd() >= 0) {
+      close();
+      for (http_channel* c : std::set<http_channel*>(channels_)) c->finish();
+    }
+  }
+  [[nodiscard]] bool done() const { return cfg_.requests != 0 && served_ >= cfg_.requests; }
+  const config& cfg() const { return cfg_; }
+  static void check(std::error_code ec) {
+    if (ec) throw std::system_error(ec);
+  }
+
+ private:
+  config cfg_;
+  std::set<http_channel*> channels_;
+  std::uint64_t served_ = 0;
+};
+
+http_channel::http_channel(cr::loop& l, int fd, http_server& server)
+    : chat_channel(l, fd, {16384, 65536}), server_(server) {
+  set_coalescing(true);  // a response is several pushes: send them as one
+  (void)set_nodelay(true);
+  set_drain_on_eof(true);  // a client that half-closes still gets its responses
+  start_head();
+}
+
+http_channel::~http_channel() { server_.forget(this); }
+
+void http_channel::start_head() {
+  reading_headers_ = true;
+  handling_ = false;
+  ibuffer_.clear();
+  (void)set_terminator(chatframe::terminator::bytes("\r\n\r\n"));
+}
+
+void http_channel::collect_incoming_data(const chatframe::collected& data) {
+  if (closing_) return;  // after a final response, input is ignored
+  if (handling_) return;  // "browsers sometimes over-send" (the seed)
+  data.append_to(ibuffer_);
+  if (reading_headers_ && ibuffer_.size() > server_.cfg().max_head) fail(413);
+}
+
+void http_channel::found_terminator() {
+  if (closing_) return;
+  if (reading_headers_) {
+    reading_headers_ = false;
+    auto parsed = parse_request_head(ibuffer_);
+    ibuffer_.clear();
+    if (parsed.error != chatframe::http_example::head_errc::ok) {
+      fail(400);
+      return;
+    }
+    head_ = std::move(parsed.head);
+    if (head_.method == "POST") {
+      const std::uint64_t n = head_.content_length.value_or(0);
+      if (n > server_.cfg().max_body) {
+        fail(413);
+        return;
+      }
+      if (n > 0) {
+        if (auto e = head_.header("expect"); e && *e == "100-continue") {
+          push("HTTP/1.1 100 Continue\r\n\r\n");
+        }
+        (void)set_terminator(chatframe::terminator::count(static_cast<std::int64_t>(n)));
+        return;
+      }
+    }
+    handling_ = true;
+    (void)set_terminator(chatframe::terminator::none());
+    handle_request();
+  } else if (!handling_) {
+    handling_ = true;
+    (void)set_terminator(chatframe::terminator::none());
+    handle_request();
+  }
+}
+
+void http_channel::handle_request() {
+  const bool keep = head_.keep_alive();
+  if (!keep) closing_ = true;
+  if (head_.method == "GET" || head_.method == "HEAD") {
+    auto path = resolve(server_.cfg().root, head_.target);
+    if (!path) {
+      respond(404, "text/plain; charset=utf-8", "404 Not Found\n", head_.method == "GET");
+    } else {
+      std::ifstream f(*path, std::ios::binary);
+      std::ostringstream ss;
+      ss << f.rdbuf();
+      if (!f) {
+        respond(500, "text/plain; charset=utf-8", "500 Internal Server Error\n");
+      } else {
+        respond(200, content_type(*path), ss.str(), head_.method == "GET");
+      }
+    }
+  } else if (head_.method == "POST") {
+    const auto ct = head_.header("content-type");
+    respond(200, ct ? *ct : "application/octet-stream", std::move(ibuffer_));
+  } else {
+    respond(405, "text/plain; charset=utf-8", "405 Method Not Allowed\n", true, "Allow: GET, HEAD, POST\r\n");
+  }
+  ibuffer_.clear();
+  if (closing_) {
+    (void)close_when_done();
+  } else {
+    start_head();  // the rest of this chunk is framed as the next request
+  }
+}
+
+void http_channel::respond(int status, std::string_view type, std::string body, bool with_body,
+                           std::string_view extra_headers) {
+  std::string h = "HTTP/1.1 " + std::to_string(status) + " " + std::string(reason(status)) + "\r\n";
+  h += "Server: chatframe-http\r\n";
+  h += "Content-Type: " + std::string(type) + "\r\n";
+  h += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  h += extra_headers;
+  h += closing_ ? "Connection: close\r\n" : "Connection: keep-alive\r\n";
+  h += "\r\n";
+  push(std::move(h));
+  if (with_body && !body.empty()) push(std::move(body));
+  server_.count_response();
+}
+
+void http_channel::fail(int status) {
+  // The stream can no longer be framed: answer and close.
+  closing_ = true;
+  handling_ = true;
+  (void)set_terminator(chatframe::terminator::none());
+  std::string body = std::to_string(status) + " " + std::string(reason(status)) + "\n";
+  respond(status, "text/plain; charset=utf-8", std::move(body));
+  (void)close_when_done();
+}
+
+void http_channel::finish() {
+  if (closing_) return;
+  closing_ = true;
+  if (reading_headers_ && ibuffer_.empty()) {
+    (void)close_when_done();
+    flush();
+  }
+}
+
+int usage() {
+  std::cerr << "usage: chatframe-http --root DIR --port N [--max-head N] [--max-body N]\n"
+               "                      [--backend epoll|poll|select] [--requests N]\n";
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  config cfg;
+  bool have_root = false, have_port = false;
+  try {
+    for (int i = 1; i < argc; ++i) {
+      const std::string a = argv[i];
+      if (i + 1 >= argc) return usage();
+      const std::string v = argv[++i];
+      if (a == "--root") {
+        cfg.root = fs::canonical(v);
+        have_root = true;
+      } else if (a == "--port") {
+        cfg.port = static_cast<std::uint16_t>(std::stoul(v));
+        have_port = true;
+      } else if (a == "--max-head") {
+        cfg.max_head = std::stoull(v);
+      } else if (a == "--max-body") {
+        cfg.max_body = std::stoull(v);
+      } else if (a == "--requests") {
+        cfg.requests = std::stoull(v);
+      } else if (a == "--backend") {
+        auto b = cr::parse_backend(v);
+        if (!b) return usage();
+        cfg.backend = *b;
+      } else {
+        return usage();
+      }
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "chatframe-http: " << e.what() << "\n";
+    return usage();
+  }
+  if (!have_root || !have_port) return usage();
+
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  std::signal(SIGPIPE, SIG_IGN);
+  try {
+    cr::loop l(cfg.backend);
+    http_server server(l, cfg);
+    std::printf("listening on 127.0.0.1:%u\n", static_cast<unsigned>(server.local_port()));
+    std::fflush(stdout);
+    while (g_stop == 0 && !l.empty()) {
+      if (std::error_code ec = l.run(std::chrono::milliseconds(200), 1)) {
+        std::cerr << "loop: " << ec.message() << "\n";
+        return 1;
+      }
+    }
+    l.close_all();
+  } catch (const std::exception& e) {
+    std::cerr << "chatframe-http: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

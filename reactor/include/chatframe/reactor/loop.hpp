@@ -1,0 +1,125 @@
+// chatframe/reactor/loop.hpp — asyncore.loop over a socket map of its own.
+//
+// A loop holds the dispatchers that have sockets (its "socket map"; asyncore's
+// global socket_map, but one per loop object, so tests and threads can run
+// independent loops) and runs readiness polls over them:
+//
+//   chatframe::reactor::loop l(chatframe::reactor::backend::epoll);
+//   ... create dispatchers ...
+//   std::error_code ec = l.run(std::chrono::milliseconds(100), 1000);
+//
+// run(timeout, count) means what asyncore.loop(timeout, map=..., count=...)
+// means: poll at most `count` times (forever when count is empty), each poll
+// waiting at most `timeout`, stopping early once the map is empty (or
+// request_stop() was called).
+//
+// One iteration (poll_once):
+//   1. asks every registered dispatcher readable() and writable(), in
+//      ascending descriptor order (a listening socket is not polled for
+//      writing);
+//   2. waits with the chosen backend;
+//   3. dispatches the ready events. select: all read events in descriptor
+//      order, then all write events, then exceptions — asyncore's poll().
+//      poll and epoll: per descriptor, read then write then expt, then close
+//      on hang-up/error — asyncore's readwrite() (poll2).
+//   A dispatcher closed or replaced during the iteration gets no further
+//   events from it; loop-owned dispatchers that closed are destroyed after
+//   the iteration.
+// EINTR from the wait is an empty iteration, not an error.
+//
+// Errors: run()/poll_once() return a system error of the wait call, or
+// errc::descriptor_too_large_for_select (nothing watched, nothing dispatched;
+// the loop is unchanged). Exceptions from hooks never leave the loop: they go
+// to the dispatcher's handle_error().
+//
+// Not thread-safe. request_stop() alone may be called from a signal handler.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <system_error>
+#include <unordered_map>
+#include <vector>
+
+#include "chatframe/reactor/backend.hpp"
+#include "chatframe/reactor/dispatcher.hpp"
+#include "chatframe/reactor/error.hpp"
+
+namespace chatframe::reactor {
+
+class loop {
+ public:
+  explicit loop(backend b = backend::epoll);
+  ~loop();
+  loop(const loop&) = delete;
+  loop& operator=(const loop&) = delete;
+
+  [[nodiscard]] backend get_backend() const noexcept { return backend_; }
+
+  // asyncore.loop: see the header comment. The default timeout is asyncore's 30 s.
+  std::error_code run(std::chrono::milliseconds timeout = std::chrono::seconds(30),
+                      std::optional<std::size_t> count = std::nullopt);
+  // One poll and its dispatch.
+  std::error_code poll_once(std::chrono::milliseconds timeout);
+  // Makes run() return before its next poll. Async-signal-safe.
+  void request_stop() noexcept { stop_.store(true, std::memory_order_relaxed); }
+  void clear_stop() noexcept { stop_.store(false, std::memory_order_relaxed); }
+
+  // The loop takes ownership; the dispatcher is destroyed once closed (after
+  // the iteration it closed in) or with the loop.
+  template <class T>
+  T& adopt(std::unique_ptr<T> d) {
+    T& ref = *d;
+    dispatcher* key = d.get();  // before release(): argument order is unspecified
+    owned_.emplace(key, std::unique_ptr<dispatcher>(d.release()));
+    return ref;
+  }
+
+  // Registered dispatchers (those with an open socket).
+  [[nodiscard]] std::size_t size() const noexcept { return map_.size(); }
+  [[nodiscard]] bool empty() const noexcept { return map_.empty(); }
+  // Closes every registered dispatcher (asyncore.close_all).
+  void close_all();
+
+ private:
+  friend class dispatcher;
+  struct entry {
+    dispatcher* d = nullptr;
+    std::uint64_t id = 0;
+    std::uint32_t epoll_mask = 0;  // what epoll currently watches (0: not added)
+  };
+  struct ready {
+    int fd;
+    std::uint64_t id;
+    std::uint32_t events;  // backend-neutral bits, see loop.cpp
+  };
+
+  std::uint64_t add_channel(dispatcher* d, int fd);
+  void del_channel(dispatcher* d, int fd) noexcept;
+  void detach(dispatcher* d) noexcept;
+  dispatcher* lookup(int fd, std::uint64_t id) const noexcept;
+  template <class F>
+  void dispatch(int fd, std::uint64_t id, F&& f);
+  void reap() noexcept;
+
+  std::error_code poll_select(std::chrono::milliseconds timeout);
+  std::error_code poll_poll(std::chrono::milliseconds timeout);
+  std::error_code poll_epoll(std::chrono::milliseconds timeout);
+  void readwrite(const ready& r);
+
+  backend backend_;
+  int epoll_fd_ = -1;
+  std::uint64_t next_id_ = 1;
+  std::map<int, entry> map_;
+  std::unordered_map<dispatcher*, std::unique_ptr<dispatcher>> owned_;
+  std::vector<std::unique_ptr<dispatcher>> graveyard_;
+  std::vector<ready> ready_;  // reused between iterations
+  std::atomic<bool> stop_{false};
+};
+
+}  // namespace chatframe::reactor

@@ -1,0 +1,180 @@
+// Faults are ordinary: a peer reset mid-frame, a peer closing while we write,
+// a handler that throws, a half-closed peer, running out of descriptors.
+// Each closes only the channel concerned; the loop goes on serving others.
+#include <cerrno>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <thread>
+#include <vector>
+
+#include "reactor_test_support.hpp"
+
+namespace {
+
+using namespace rt;
+
+class Faults : public ::testing::TestWithParam<cr::backend> {
+ protected:
+  // A second, well-behaved client still gets its echo.
+  static void expect_still_serving(cr::loop& l, echo_listener& server) {
+    const int c = blocking_connect(server.local_port());
+    ASSERT_GE(c, 0);
+    ASSERT_EQ(::send(c, "still here\n", 11, 0), 11);
+    std::string got;
+    ASSERT_TRUE(run_until(l, [&] {
+      char buf[64];
+      const ssize_t n = ::recv(c, buf, sizeof buf, MSG_DONTWAIT);
+      if (n > 0) got.append(buf, static_cast<std::size_t>(n));
+      return got == "still here\n";
+    }));
+    ::close(c);
+  }
+};
+
+TEST_P(Faults, PeerResetMidFrame) {
+  cr::loop l(GetParam());
+  echo_listener server(l);
+  const int c = blocking_connect(server.local_port());
+  ASSERT_TRUE(run_until(l, [&] { return l.size() == 2; }));
+  ASSERT_EQ(::send(c, "half a fra", 10, 0), 10);
+  ASSERT_FALSE(l.run(std::chrono::milliseconds(20), 2));
+  linger lg{1, 0};  // close with RST
+  ::setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+  ::close(c);
+  ASSERT_TRUE(run_until(l, [&] { return l.size() == 1; })) << "reset channel not closed";
+  expect_still_serving(l, server);
+}
+
+TEST_P(Faults, PeerClosesWhileWeWrite) {
+  struct flooder : cr::chat_channel {
+    flooder(cr::loop& l, int fd) : chat_channel(l, fd) {
+      push(std::string(8 << 20, 'x'));  // far more than the socket buffers hold
+    }
+    void collect_incoming_data(const chatframe::collected&) override {}
+    void found_terminator() override {}
+  };
+  struct flood_listener : cr::dispatcher {
+    explicit flood_listener(cr::loop& l) : dispatcher(l) {
+      EXPECT_FALSE(create_socket());
+      EXPECT_FALSE(bind("127.0.0.1", 0));
+      EXPECT_FALSE(listen(8));
+    }
+    void handle_accept() override {
+      cr::accept_result a = accept();
+      if (a.fd >= 0) get_loop().adopt(std::make_unique<flooder>(get_loop(), a.fd));
+    }
+  };
+  cr::loop l(GetParam());
+  flood_listener server(l);
+  const int c = blocking_connect(server.local_port());
+  ASSERT_TRUE(run_until(l, [&] { return l.size() == 2; }));
+  ASSERT_FALSE(l.run(std::chrono::milliseconds(5), 5));  // fill the pipe
+  char buf[1000];
+  ASSERT_GT(::recv(c, buf, sizeof buf, 0), 0);
+  ::close(c);  // with unread data: RST; our next send fails with EPIPE/ECONNRESET
+  ASSERT_TRUE(run_until(l, [&] { return l.size() == 1; })) << "writer not closed";
+  server.close();
+}
+
+TEST_P(Faults, HandlerThrowsClosesOnlyThatChannel) {
+  for (const char* poison : {"boom\n", "BOOM\n"}) {  // in collect_incoming_data / found_terminator
+    cr::loop l(GetParam());
+    echo_listener server(l);
+    const int other = blocking_connect(server.local_port());
+    const int bad = blocking_connect(server.local_port());
+    ASSERT_TRUE(run_until(l, [&] { return l.size() == 3; }));
+    ASSERT_EQ(::send(bad, poison, 5, 0), 5);
+    ASSERT_TRUE(run_until(l, [&] { return l.size() == 2; })) << "throwing channel not closed";
+    char b;
+    EXPECT_EQ(::recv(bad, &b, 1, 0), 0);  // closed, without an answer
+    ASSERT_EQ(::send(other, "ok\n", 3, 0), 3);
+    std::string got;
+    ASSERT_TRUE(run_until(l, [&] {
+      char buf[8];
+      const ssize_t n = ::recv(other, buf, sizeof buf, MSG_DONTWAIT);
+      if (n > 0) got.append(buf, static_cast<std::size_t>(n));
+      return got == "ok\n";
+    }));
+    ::close(bad);
+    ::close(other);
+  }
+}
+
+TEST_P(Faults, HalfClosedPeerGetsItsAnswersWhenDraining) {
+  struct drainer : line_echo {
+    drainer(cr::loop& l, int fd) : line_echo(l, fd, false) { set_drain_on_eof(true); }
+  };
+  struct drain_listener : cr::dispatcher {
+    explicit drain_listener(cr::loop& l) : dispatcher(l) {
+      EXPECT_FALSE(create_socket());
+      EXPECT_FALSE(bind("127.0.0.1", 0));
+      EXPECT_FALSE(listen(8));
+    }
+    void handle_accept() override {
+      cr::accept_result a = accept();
+      if (a.fd >= 0) get_loop().adopt(std::make_unique<drainer>(get_loop(), a.fd));
+    }
+  };
+  cr::loop l(GetParam());
+  drain_listener server(l);
+  const int c = blocking_connect(server.local_port());
+  const std::string req(300000, 'a');  // more than one send can take
+  std::thread writer([&] {
+    ::send(c, req.data(), req.size(), 0);
+    ::send(c, "\n", 1, 0);
+    ::shutdown(c, SHUT_WR);
+  });
+  std::string got;
+  bool eof = false;
+  ASSERT_TRUE(run_until(l, [&] {
+    char buf[65536];
+    const ssize_t n = ::recv(c, buf, sizeof buf, MSG_DONTWAIT);
+    if (n > 0) got.append(buf, static_cast<std::size_t>(n));
+    if (n == 0) eof = true;
+    return eof;
+  }));
+  writer.join();
+  EXPECT_EQ(got, req + "\n");
+  ::close(c);
+  server.close();
+}
+
+TEST_P(Faults, AcceptAtDescriptorLimitDoesNotSpin) {
+#ifdef CHATFRAME_TEST_SANITIZED
+  GTEST_SKIP() << "sanitizers need free descriptors; runs in unsanitized builds";
+#endif
+  cr::loop l(GetParam());
+  echo_listener server(l);
+  // One ordinary accept first (it also warms the sanitizer's type cache,
+  // which needs descriptors of its own).
+  const int first = blocking_connect(server.local_port());
+  ASSERT_TRUE(run_until(l, [&] { return server.accepted == 1; }));
+  rlimit old{};
+  ::getrlimit(RLIMIT_NOFILE, &old);
+  // Exhaust descriptors: the next accept() fails with EMFILE.
+  std::vector<int> hog;
+  const int c = blocking_connect(server.local_port());
+  ASSERT_GE(c, 0);
+  rlimit low = old;
+  low.rlim_cur = static_cast<rlim_t>(c + 1);
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  for (int fd; (fd = ::dup(0)) >= 0;) hog.push_back(fd);
+  ASSERT_FALSE(l.run(std::chrono::milliseconds(10), 5));
+  EXPECT_EQ(server.accepted, 1);
+  EXPECT_EQ(server.last_accept_error.value(), EMFILE);
+  // The pending connection was taken with the spare descriptor and dropped:
+  // the listener is no longer readable, and the client sees the close.
+  char b;
+  EXPECT_LE(::recv(c, &b, 1, 0), 0);
+  for (int fd : hog) ::close(fd);
+  ::setrlimit(RLIMIT_NOFILE, &old);
+  ::close(c);
+  ::close(first);
+  expect_still_serving(l, server);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, Faults, all_backends, backend_name);
+
+}  // namespace
