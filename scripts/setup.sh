@@ -29,6 +29,15 @@ PACKAGES=(
   libbenchmark-dev
   nlohmann-json3-dev
   libfmt-dev
+  # event loops the embedding examples and the Asio baseline use
+  libboost-dev
+  libuv1-dev
+  libevent-dev
+  liburing-dev
+  # code hygiene and API reference
+  clang-format-14
+  clang-tidy-14
+  doxygen
   # python (Debian's 3.11 still ships the deprecated asynchat module)
   python3.11
   python3              # provides the unversioned `python3` command (3.11 on bookworm)
