@@ -62,6 +62,7 @@ fuzzer() {
 }
 
 fuzzer framer
+fuzzer multi_framer
 fuzzer outbox
 fuzzer scenario
 

@@ -19,6 +19,13 @@
 //   chatframe/none/-         the none terminator: every byte collected.
 //   memcpy/-/-               memcpy of the stream, chunk by chunk, into a
 //                            chunk-sized buffer: the copy ceiling.
+//   asio/<term>/<len>        Boost.Asio: asio::read_until() with an
+//                            asio::streambuf over an in-memory SyncReadStream
+//                            whose read_some() never crosses a chunk boundary
+//                            (the same chunk sizes as the others get), then
+//                            streambuf.consume(n) per line.
+//   asio/count/<body>        the same records read with asio::read() and
+//                            transfer_exactly(): header, then body.
 //
 // <term> is lf ("\n"), crlf ("\r\n") or crlf2 ("\r\n\r\n"); <len> is the line
 // length including the terminator; payload is printable filler that contains
@@ -30,6 +37,7 @@
 // frames, per iteration).
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
@@ -39,6 +47,12 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/streambuf.hpp>
 
 #include "chatframe/framer.hpp"
 
@@ -68,18 +82,34 @@ void* counted_alloc_aligned(std::size_t n, std::align_val_t al) {
 void* operator new(std::size_t n) { return counted_alloc(n); }
 void* operator new[](std::size_t n) { return counted_alloc(n); }
 void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-  try { return counted_alloc(n); } catch (...) { return nullptr; }
+  try {
+    return counted_alloc(n);
+  } catch (...) {
+    return nullptr;
+  }
 }
 void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
-  try { return counted_alloc(n); } catch (...) { return nullptr; }
+  try {
+    return counted_alloc(n);
+  } catch (...) {
+    return nullptr;
+  }
 }
 void* operator new(std::size_t n, std::align_val_t a) { return counted_alloc_aligned(n, a); }
 void* operator new[](std::size_t n, std::align_val_t a) { return counted_alloc_aligned(n, a); }
 void* operator new(std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
-  try { return counted_alloc_aligned(n, a); } catch (...) { return nullptr; }
+  try {
+    return counted_alloc_aligned(n, a);
+  } catch (...) {
+    return nullptr;
+  }
 }
 void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
-  try { return counted_alloc_aligned(n, a); } catch (...) { return nullptr; }
+  try {
+    return counted_alloc_aligned(n, a);
+  } catch (...) {
+    return nullptr;
+  }
 }
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete[](void* p) noexcept { std::free(p); }
@@ -222,7 +252,8 @@ void report(benchmark::State& state, const stream& s, std::uint64_t frames,
             std::uint64_t allocations) {
   const auto iters = static_cast<std::int64_t>(state.iterations());
   state.SetBytesProcessed(iters * static_cast<std::int64_t>(s.bytes.size()));
-  state.counters["frames"] = benchmark::Counter(static_cast<double>(frames), benchmark::Counter::kIsRate);
+  state.counters["frames"] =
+      benchmark::Counter(static_cast<double>(frames), benchmark::Counter::kIsRate);
   const double per = frames != 0 ? static_cast<double>(frames) : static_cast<double>(iters);
   state.counters["allocs_per_frame"] = benchmark::Counter(static_cast<double>(allocations) / per);
 }
@@ -241,7 +272,8 @@ void for_each_chunk(const std::string& bytes, std::size_t chunk, F&& f) {
   const char* p = bytes.data();
   const char* const end = p + bytes.size();
   while (p != end) {
-    const std::size_t n = static_cast<std::size_t>(end - p) < chunk ? static_cast<std::size_t>(end - p) : chunk;
+    const std::size_t n =
+        static_cast<std::size_t>(end - p) < chunk ? static_cast<std::size_t>(end - p) : chunk;
     f(p, n);
     p += n;
   }
@@ -303,14 +335,16 @@ void bm_memchr(benchmark::State& state, const workload* w) {
     for_each_chunk(s.bytes, chunk, [&](const char* p, std::size_t n) {
       const char* const end = p + n;
       if (m == 1) {
-        while (const void* v = std::memchr(p, static_cast<unsigned char>(first), static_cast<std::size_t>(end - p))) {
+        while (const void* v = std::memchr(p, static_cast<unsigned char>(first),
+                                           static_cast<std::size_t>(end - p))) {
           const char* hit = static_cast<const char*>(v);
           bytes += static_cast<std::size_t>(hit - p);
           ++frames;
           p = hit + 1;
         }
       } else {
-        while (const void* v = std::memchr(p, static_cast<unsigned char>(first), static_cast<std::size_t>(end - p))) {
+        while (const void* v = std::memchr(p, static_cast<unsigned char>(first),
+                                           static_cast<std::size_t>(end - p))) {
           const char* hit = static_cast<const char*>(v);
           if (static_cast<std::size_t>(end - hit) < m) break;
           if (std::memcmp(hit, t.data(), m) == 0) {
@@ -406,12 +440,118 @@ void bm_careless(benchmark::State& state, const workload* w) {
 }
 
 // ---------------------------------------------------------------------------
+// Boost.Asio baseline.
+
+// A SyncReadStream over the pre-generated stream: read_some() copies at most
+// to the end of the current chunk, so the reader sees the same chunk
+// boundaries as every other implementation (fewer bytes when Asio asks for
+// fewer, e.g. transfer_exactly()). The copy into Asio's buffer is the recv()
+// every implementation pays; the others are handed the chunk in place.
+class chunked_stream {
+ public:
+  chunked_stream(const std::string& bytes, std::size_t chunk) : bytes_(bytes), chunk_(chunk) {}
+  void rewind() noexcept { pos_ = 0; }
+
+  template <class MutableBufferSequence>
+  std::size_t read_some(const MutableBufferSequence& buffers, boost::system::error_code& ec) {
+    ec = {};
+    if (pos_ == bytes_.size()) {
+      ec = boost::asio::error::eof;
+      return 0;
+    }
+    const std::size_t chunk_end = std::min(bytes_.size(), (pos_ / chunk_ + 1) * chunk_);
+    std::size_t room = chunk_end - pos_, n = 0;
+    for (auto it = boost::asio::buffer_sequence_begin(buffers);
+         it != boost::asio::buffer_sequence_end(buffers) && room != 0; ++it) {
+      const boost::asio::mutable_buffer b(*it);
+      const std::size_t k = std::min(room, b.size());
+      std::memcpy(b.data(), bytes_.data() + pos_ + n, k);
+      n += k;
+      room -= k;
+    }
+    pos_ += n;
+    return n;
+  }
+  template <class MutableBufferSequence>
+  std::size_t read_some(const MutableBufferSequence& buffers) {
+    boost::system::error_code ec;
+    const std::size_t n = read_some(buffers, ec);
+    if (ec) throw boost::system::system_error(ec);
+    return n;
+  }
+
+ private:
+  const std::string& bytes_;
+  std::size_t chunk_;
+  std::size_t pos_ = 0;
+};
+
+void bm_asio(benchmark::State& state, const workload* w) {
+  const stream& s = stream_for(*w);
+  const auto chunk = static_cast<std::size_t>(state.range(0));
+  chunked_stream in(s.bytes, chunk);
+  boost::asio::streambuf sb;
+  std::uint64_t frames = 0, bytes = 0;
+  auto run_once = [&] {
+    in.rewind();
+    sb.consume(sb.size());
+    boost::system::error_code ec;
+    if (w->kind == shape::lines) {
+      const std::size_t m = w->term.size();
+      for (;;) {
+        const std::size_t n = m == 1 ? boost::asio::read_until(in, sb, w->term[0], ec)
+                                     : boost::asio::read_until(in, sb, w->term, ec);
+        if (ec) break;
+        bytes += n - m;
+        ++frames;
+        sb.consume(n);
+      }
+    } else {
+      for (;;) {
+        if (sb.size() < kHeaderSize) {
+          boost::asio::read(in, sb, boost::asio::transfer_exactly(kHeaderSize - sb.size()), ec);
+          if (ec) break;
+        }
+        const auto* h = static_cast<const unsigned char*>(sb.data().data());
+        const std::size_t body =
+            h[0] | (std::size_t{h[1]} << 8) | (std::size_t{h[2]} << 16) | (std::size_t{h[3]} << 24);
+        sb.consume(kHeaderSize);
+        bytes += kHeaderSize;
+        ++frames;
+        if (sb.size() < body) {
+          boost::asio::read(in, sb, boost::asio::transfer_exactly(body - sb.size()), ec);
+          if (ec) break;
+        }
+        sb.consume(body);
+        bytes += body;
+        ++frames;
+      }
+    }
+  };
+  run_once();
+  if (!check(state, "frames", frames, s.frames) || !check(state, "bytes", bytes, s.payload_bytes))
+    return;
+  frames = bytes = 0;
+  const std::uint64_t a0 = g_allocations.load(std::memory_order_relaxed);
+  for (auto _ : state) {
+    run_once();
+    benchmark::DoNotOptimize(bytes);
+  }
+  const std::uint64_t a1 = g_allocations.load(std::memory_order_relaxed);
+  report(state, s, frames, a1 - a0);
+}
+
+// ---------------------------------------------------------------------------
 
 const workload kLines[] = {
-    {shape::lines, "\n", 16, "lf"},           {shape::lines, "\n", 128, "lf"},
-    {shape::lines, "\n", 4096, "lf"},         {shape::lines, "\r\n", 16, "crlf"},
-    {shape::lines, "\r\n", 128, "crlf"},      {shape::lines, "\r\n", 4096, "crlf"},
-    {shape::lines, "\r\n\r\n", 16, "crlf2"},  {shape::lines, "\r\n\r\n", 128, "crlf2"},
+    {shape::lines, "\n", 16, "lf"},
+    {shape::lines, "\n", 128, "lf"},
+    {shape::lines, "\n", 4096, "lf"},
+    {shape::lines, "\r\n", 16, "crlf"},
+    {shape::lines, "\r\n", 128, "crlf"},
+    {shape::lines, "\r\n", 4096, "crlf"},
+    {shape::lines, "\r\n\r\n", 16, "crlf2"},
+    {shape::lines, "\r\n\r\n", 128, "crlf2"},
     {shape::lines, "\r\n\r\n", 4096, "crlf2"},
 };
 const workload kRecords[] = {
@@ -438,10 +578,12 @@ void register_all() {
     // Quadratic in frames per chunk (each erase moves the rest of the
     // buffer): one 64 MiB pass already takes seconds for short lines.
     tune(benchmark::RegisterBenchmark(name("careless", w).c_str(), bm_careless, &w)->Iterations(1));
+    tune(benchmark::RegisterBenchmark(name("asio", w).c_str(), bm_asio, &w));
   }
   for (const workload& w : kRecords) {
     tune(benchmark::RegisterBenchmark(name("chatframe", w).c_str(), bm_framer, &w));
     tune(benchmark::RegisterBenchmark(name("careless", w).c_str(), bm_careless, &w)->Iterations(1));
+    tune(benchmark::RegisterBenchmark(name("asio", w).c_str(), bm_asio, &w));
   }
   tune(benchmark::RegisterBenchmark(name("chatframe", kNone).c_str(), bm_framer, &kNone));
   tune(benchmark::RegisterBenchmark("memcpy/-/-", bm_memcpy, &kNone));

@@ -26,9 +26,9 @@ extern "C" const char* __lsan_default_suppressions() { return "leak:libpython3.1
 
 namespace {
 
-PyObject* g_loads = nullptr;    // json.loads
-PyObject* g_replay = nullptr;   // cpython_replay.replay
-PyObject* g_format = nullptr;   // cpython_replay.format_trace
+PyObject* g_loads = nullptr;   // json.loads
+PyObject* g_replay = nullptr;  // cpython_replay.replay
+PyObject* g_format = nullptr;  // cpython_replay.format_trace
 
 [[noreturn]] void python_failed(const char* what) {
   std::fprintf(stderr, "cpython_differential: %s\n", what);
@@ -73,8 +73,14 @@ cf::term_spec term(FuzzedDataProvider& in) {
   cf::term_spec t;
   switch (in.ConsumeIntegralInRange(0, 5)) {
     case 0: break;
-    case 1: t.type = cf::term_spec::kind::count; t.count = in.ConsumeIntegralInRange(-1, 12); break;
-    default: t.type = cf::term_spec::kind::bytes; t.bytes = bytes(in, 4); break;
+    case 1:
+      t.type = cf::term_spec::kind::count;
+      t.count = in.ConsumeIntegralInRange(-1, 12);
+      break;
+    default:
+      t.type = cf::term_spec::kind::bytes;
+      t.bytes = bytes(in, 4);
+      break;
   }
   return t;
 }
@@ -93,17 +99,27 @@ std::vector<cf::action> actions(FuzzedDataProvider& in) {
   std::vector<cf::action> out(in.ConsumeIntegralInRange<std::size_t>(0, 3));
   for (cf::action& a : out) {
     switch (in.ConsumeIntegralInRange(0, 7)) {
-      case 0: case 1: a.type = kind::push; a.data = bytes(in, 8); break;
+      case 0:
+      case 1:
+        a.type = kind::push;
+        a.data = bytes(in, 8);
+        break;
       case 2:
         a.type = kind::push_producer;
         a.data = bytes(in, 8);
         a.number = in.ConsumeIntegralInRange(0, 4);
         break;
       case 3: a.type = kind::push_collected; break;
-      case 4: a.type = kind::set_terminator; a.term = term(in); break;
+      case 4:
+        a.type = kind::set_terminator;
+        a.term = term(in);
+        break;
       case 5: a.type = kind::close_when_done; break;
       case 6: a.type = kind::discard_buffers; break;
-      default: a.type = kind::set_out_buffer_size; a.number = in.ConsumeIntegralInRange(1, 8); break;
+      default:
+        a.type = kind::set_out_buffer_size;
+        a.number = in.ConsumeIntegralInRange(1, 8);
+        break;
     }
   }
   return out;
@@ -123,7 +139,9 @@ std::string json(const std::vector<cf::action>& list) {
       case kind::set_terminator: out += "[\"set_terminator\"," + json(a.term) + "]"; break;
       case kind::close_when_done: out += "[\"close_when_done\"]"; break;
       case kind::discard_buffers: out += "[\"discard_buffers\"]"; break;
-      case kind::set_out_buffer_size: out += "[\"set_out_buffer_size\"," + std::to_string(a.number) + "]"; break;
+      case kind::set_out_buffer_size:
+        out += "[\"set_out_buffer_size\"," + std::to_string(a.number) + "]";
+        break;
     }
   }
   return out + "]";
@@ -149,12 +167,14 @@ cf::scenario generate(FuzzedDataProvider& in) {
 std::string json(const cf::scenario& s) {
   std::string out = "{\"in_buffer_size\":" + std::to_string(s.in_buffer_size) +
                     ",\"out_buffer_size\":" + std::to_string(s.out_buffer_size) +
-                    ",\"terminator\":" + json(s.terminator) + ",\"start\":" + json(s.start) + ",\"recv\":[";
+                    ",\"terminator\":" + json(s.terminator) + ",\"start\":" + json(s.start) +
+                    ",\"recv\":[";
   for (std::size_t i = 0; i < s.recv.size(); ++i) out += (i ? "," : "") + hex(s.recv[i]);
   out += "],\"on_found\":[";
   for (std::size_t i = 0; i < s.on_found.size(); ++i) out += (i ? "," : "") + json(s.on_found[i]);
   out += "],\"send_caps\":[";
-  for (std::size_t i = 0; i < s.send_caps.size(); ++i) out += (i ? "," : "") + std::to_string(s.send_caps[i]);
+  for (std::size_t i = 0; i < s.send_caps.size(); ++i)
+    out += (i ? "," : "") + std::to_string(s.send_caps[i]);
   return out + "],\"eof\":" + (s.eof ? "true" : "false") + "}";
 }
 
@@ -201,8 +221,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string ours = cf::format_trace(cf::replay(s, cf::send_mode::single));
   const std::string theirs = cpython_trace(text);
   if (ours != theirs) {
-    std::fprintf(stderr, "TRACES DIFFER\nscenario: %s\n--- cpython\n%s--- chatframe\n%s", text.c_str(),
-                 theirs.c_str(), ours.c_str());
+    std::fprintf(stderr, "TRACES DIFFER\nscenario: %s\n--- cpython\n%s--- chatframe\n%s",
+                 text.c_str(), theirs.c_str(), ours.c_str());
     std::abort();
   }
   return 0;

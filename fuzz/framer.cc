@@ -35,7 +35,8 @@ terminator decode_terminator(FuzzedDataProvider& in) {
     case 1: return terminator::count(in.ConsumeIntegralInRange<std::int64_t>(0, 64));
     default: {
       std::string d(in.ConsumeIntegralInRange<std::size_t>(0, 8), 'a');
-      for (char& c : d) c = kAlphabet[in.ConsumeIntegralInRange<std::size_t>(0, sizeof kAlphabet - 1)];
+      for (char& c : d)
+        c = kAlphabet[in.ConsumeIntegralInRange<std::size_t>(0, sizeof kAlphabet - 1)];
       return terminator::bytes(d);
     }
   }
@@ -62,7 +63,8 @@ struct recorder {
       fail("fresh view outside the chunk being fed");
     recorder other{f, program, fixed, {}, {}, 0};
     const auto r = f.feed("x", other);
-    if (r.error != chatframe::errc::reentrant_feed || r.consumed != 0) fail("reentrant feed accepted");
+    if (r.error != chatframe::errc::reentrant_feed || r.consumed != 0)
+      fail("reentrant feed accepted");
     d.append_to(out.tail);
   }
   void on_found() {
@@ -70,7 +72,8 @@ struct recorder {
     out.tail.clear();
     ++found;
     const std::size_t k = fixed ? 0 : found;
-    if (k < program.size() && f.set_terminator(program[k]) != chatframe::errc::ok) fail("set_terminator refused");
+    if (k < program.size() && f.set_terminator(program[k]) != chatframe::errc::ok)
+      fail("set_terminator refused");
   }
 };
 
@@ -81,7 +84,8 @@ outcome run(const std::vector<terminator>& program, bool fixed, std::string_view
   recorder r{f, program, fixed, {}, {}, 0};
   std::size_t pos = 0;
   for (std::size_t i = 0; pos < stream.size(); ++i) {
-    const std::size_t n = sizes.empty() ? stream.size() : static_cast<unsigned char>(sizes[i % sizes.size()]) % 40;
+    const std::size_t n =
+        sizes.empty() ? stream.size() : static_cast<unsigned char>(sizes[i % sizes.size()]) % 40;
     r.chunk = stream.substr(pos, n);
     if (f.feed(r.chunk, r).consumed != r.chunk.size()) fail("feed consumed less than the chunk");
     pos += r.chunk.size();
@@ -121,7 +125,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string sizes_b = in.ConsumeRandomLengthString(16);
   // A chunking of only zero sizes would never progress: make it one byte at a time.
   for (std::string* s : {&sizes_a, &sizes_b})
-    if (s->find_first_not_of(std::string_view("\0\x28\x50\x78\xa0\xc8\xf0", 7)) == std::string::npos) *s = "\1";
+    if (s->find_first_not_of(std::string_view("\0\x28\x50\x78\xa0\xc8\xf0", 7)) ==
+        std::string::npos)
+      *s = "\1";
   std::string stream = in.ConsumeRemainingBytesAsString();
   if (small_alphabet)
     for (char& c : stream) c = kAlphabet[static_cast<unsigned char>(c) % sizeof kAlphabet];

@@ -22,12 +22,14 @@ namespace {
 namespace hx = chatframe::http_example;
 
 void fail(const char* what, std::string_view input) {
-  std::fprintf(stderr, "http_head oracle violated: %s\ninput (%zu bytes): %.*s\n", what, input.size(),
-               static_cast<int>(input.size()), input.data());
+  std::fprintf(stderr, "http_head oracle violated: %s\ninput (%zu bytes): %.*s\n", what,
+               input.size(), static_cast<int>(input.size()), input.data());
   std::abort();
 }
 
-bool clean(std::string_view s) { return s.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos; }
+bool clean(std::string_view s) {
+  return s.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
+}
 
 void parse_exact(std::string_view bytes) {
   const std::unique_ptr<char[]> copy(new char[bytes.size() + 1]);  // +1: a valid pointer when empty

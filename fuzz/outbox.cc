@@ -40,7 +40,8 @@ struct model {
   }
   // The transport accepted `sent`: it must be the head of what is pending.
   void drained(std::string_view sent) {
-    if (pending.compare(0, sent.size(), sent) != 0) fail("drained bytes differ from the bytes queued");
+    if (pending.compare(0, sent.size(), sent) != 0)
+      fail("drained bytes differ from the bytes queued");
     pending.erase(0, sent.size());
   }
   void check_status(const chatframe::outbox& out, send_status s) {
@@ -49,7 +50,8 @@ struct model {
       closed = true;
     }
     if (closed && s != send_status::closed) fail("offered data after closed");
-    if (s == send_status::idle && (!pending.empty() || close_queued || !out.empty())) fail("idle with data queued");
+    if (s == send_status::idle && (!pending.empty() || close_queued || !out.empty()))
+      fail("idle with data queued");
     if (out.closed() != closed) fail("closed() disagrees");
   }
 };
@@ -59,7 +61,8 @@ void send_single(chatframe::outbox& out, model& m, std::size_t cap) {
   const chatframe::send_offer o = out.offer();
   m.check_status(out, o.status);
   if (o.status != send_status::data) return;
-  if (o.data.empty() || o.data.size() > out.out_buffer_size()) fail("offer empty or above out_buffer_size");
+  if (o.data.empty() || o.data.size() > out.out_buffer_size())
+    fail("offer empty or above out_buffer_size");
   if (cap > o.data.size()) {
     if (out.consume(cap) != errc::consume_exceeds_offer) fail("consume beyond the offer accepted");
     return;
@@ -83,7 +86,8 @@ void send_gather(chatframe::outbox& out, model& m, std::size_t views, std::size_
   if (all.size() > max_bytes) fail("gather exceeded max_bytes");
   if (n == 0) {
     // gather() stops before a close marker without reaching it; offer() reaches it.
-    if (max_bytes != 0 && !m.closed && !m.pending.empty()) fail("gather returned nothing with data queued");
+    if (max_bytes != 0 && !m.closed && !m.pending.empty())
+      fail("gather returned nothing with data queued");
     if (out.closed() != m.closed) fail("closed() disagrees");
     return;
   }
@@ -130,12 +134,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
       case 4: {
         const auto n = in.ConsumeIntegralInRange<std::size_t>(0, 70);
-        if (out.set_out_buffer_size(n) != (n == 0 ? errc::zero_buffer_size : errc::ok)) fail("set_out_buffer_size");
+        if (out.set_out_buffer_size(n) != (n == 0 ? errc::zero_buffer_size : errc::ok))
+          fail("set_out_buffer_size");
         break;
       }
       case 5: {
         const errc r = out.close_when_done();
-        if (m.closed != (r == errc::closed)) fail("close_when_done result disagrees with the close state");
+        if (m.closed != (r == errc::closed))
+          fail("close_when_done result disagrees with the close state");
         if (!m.closed) m.close_queued = true;
         break;
       }
@@ -145,9 +151,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         m.close_queued = false;
         if (!out.empty() || out.queued_bytes() != 0) fail("discard left something queued");
         break;
-      case 7: case 8:
-        send_single(out, m, in.ConsumeIntegralInRange<std::size_t>(0, 80));
-        break;
+      case 7:
+      case 8: send_single(out, m, in.ConsumeIntegralInRange<std::size_t>(0, 80)); break;
       default: {
         const auto views = in.ConsumeIntegralInRange<std::size_t>(1, 8);
         const auto max_bytes = in.ConsumeBool() ? static_cast<std::size_t>(-1)

@@ -36,7 +36,8 @@ bool too_big(const cf::scenario& s) {
 void check_roundtrip(const std::vector<cf::event>& trace, std::string_view input) {
   std::vector<cf::event> back;
   std::string error;
-  if (!cf::parse_trace(cf::format_trace(trace), back, error)) fail("parse_trace refused format_trace's text", input);
+  if (!cf::parse_trace(cf::format_trace(trace), back, error))
+    fail("parse_trace refused format_trace's text", input);
   if (back != trace) fail("format_trace -> parse_trace changed the trace", input);
 }
 

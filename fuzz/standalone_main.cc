@@ -2,6 +2,7 @@
 // libFuzzer (fuzz/coverage.sh links it with -fprofile-instr-generate builds).
 // Arguments are files or directories (read recursively). If an oracle aborts,
 // the coverage profile gathered so far is still written.
+#include <unistd.h>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
@@ -10,7 +11,6 @@
 #include <fstream>
 #include <iterator>
 #include <string>
-#include <unistd.h>
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size);
 extern "C" __attribute__((weak)) int LLVMFuzzerInitialize(int* argc, char*** argv);

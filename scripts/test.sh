@@ -37,5 +37,9 @@ step "fuzz regressions (clang-14 libFuzzer: corpora, saved crashes, 5 s of fuzzi
 bash fuzz/regress.sh 5
 step "ClusterFuzzLite build.sh, run directly without Docker"
 bash fuzz/check_build_sh.sh
-step "benchmark smoke run (checks every benchmark runs and frames correctly; figures not meaningful)"
-bash bench/run_bench.sh --quick --build build/release
+step "benchmark smoke run (every benchmark runs and frames correctly; figures not meaningful)"
+bash bench/run_all.sh --quick --build build/release
+step "formatting (clang-format-14), clang-tidy-14 with zero findings, API reference with zero Doxygen warnings"
+bash scripts/check_format.sh
+bash scripts/run_clang_tidy.sh build/release
+bash scripts/docs.sh

@@ -25,7 +25,8 @@ terminator to_terminator(const term_spec& t) {
 class scripted_channel final : public async_chat {
  public:
   scripted_channel(const scenario& s, send_mode mode, std::vector<event>& trace)
-      : async_chat(static_cast<std::size_t>(s.in_buffer_size), static_cast<std::size_t>(s.out_buffer_size)),
+      : async_chat(static_cast<std::size_t>(s.in_buffer_size),
+                   static_cast<std::size_t>(s.out_buffer_size)),
         scenario_(s), mode_(mode), trace_(trace) {
     // Pushes in callbacks only queue; the driver drains (README: "Driver").
     set_send_on_push(false);
@@ -41,7 +42,8 @@ class scripted_channel final : public async_chat {
       switch (a.type) {
         case action::kind::push: (void)push(a.data); break;
         case action::kind::push_producer:
-          (void)push_with_producer(std::make_unique<simple_producer>(a.data, static_cast<std::size_t>(a.number)));
+          (void)push_with_producer(
+              std::make_unique<simple_producer>(a.data, static_cast<std::size_t>(a.number)));
           break;
         case action::kind::push_collected: (void)push(collected_); break;
         case action::kind::set_terminator: set(a.term); break;
@@ -168,8 +170,16 @@ std::string format_trace(const std::vector<event>& events) {
   std::string out;
   for (const event& e : events) {
     switch (e.type) {
-      case event::kind::recv: out += "{\"recv\":\""; append_hex(out, e.data); out += "\"}\n"; break;
-      case event::kind::collect: out += "{\"collect\":\""; append_hex(out, e.data); out += "\"}\n"; break;
+      case event::kind::recv:
+        out += "{\"recv\":\"";
+        append_hex(out, e.data);
+        out += "\"}\n";
+        break;
+      case event::kind::collect:
+        out += "{\"collect\":\"";
+        append_hex(out, e.data);
+        out += "\"}\n";
+        break;
       case event::kind::found: out += "{\"found\":1}\n"; break;
       case event::kind::send:
         out += "{\"send\":\"";

@@ -86,7 +86,8 @@ action parse_action(const json& a, const std::string& where) {
   const std::size_t args = a.size() - 1;
   auto arity = [&](std::size_t n) {
     if (args != n)
-      fail(where, name + " takes " + std::to_string(n) + " argument(s), got " + std::to_string(args));
+      fail(where,
+           name + " takes " + std::to_string(n) + " argument(s), got " + std::to_string(args));
   };
   action out;
   if (name == "push") {
@@ -133,15 +134,17 @@ std::vector<action> actions(const json& v, const std::string& where) {
 scenario build(const json& doc) {
   if (!doc.is_object()) fail("scenario", "expected a JSON object");
   static const char* const known[] = {"in_buffer_size", "out_buffer_size", "terminator", "start",
-                                      "recv", "on_found", "send_caps", "eof"};
+                                      "recv",           "on_found",        "send_caps",  "eof"};
   for (const auto& [key, val] : doc.items()) {
     bool ok = false;
     for (const char* k : known) ok = ok || key == k;
     if (!ok) fail("scenario", "unknown field \"" + key + "\"");
   }
   scenario s;
-  if (doc.contains("in_buffer_size")) s.in_buffer_size = at_least(doc["in_buffer_size"], 1, "in_buffer_size");
-  if (doc.contains("out_buffer_size")) s.out_buffer_size = at_least(doc["out_buffer_size"], 1, "out_buffer_size");
+  if (doc.contains("in_buffer_size"))
+    s.in_buffer_size = at_least(doc["in_buffer_size"], 1, "in_buffer_size");
+  if (doc.contains("out_buffer_size"))
+    s.out_buffer_size = at_least(doc["out_buffer_size"], 1, "out_buffer_size");
   if (doc.contains("terminator")) s.terminator = terminator(doc["terminator"], "terminator");
   if (doc.contains("start")) s.start = actions(doc["start"], "start");
   if (doc.contains("recv")) {
@@ -151,7 +154,8 @@ scenario build(const json& doc) {
       const std::string where = "recv[" + std::to_string(i) + "]";
       std::string chunk = hex_bytes(r[i], where);
       if (chunk.size() > s.in_buffer_size)
-        fail(where, std::to_string(chunk.size()) + " bytes exceed in_buffer_size " + std::to_string(s.in_buffer_size));
+        fail(where, std::to_string(chunk.size()) + " bytes exceed in_buffer_size " +
+                        std::to_string(s.in_buffer_size));
       s.recv.push_back(std::move(chunk));
     }
   }

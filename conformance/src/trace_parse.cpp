@@ -42,7 +42,9 @@ bool parse_trace(std::string_view text, std::vector<event>& out, std::string& er
     const std::string key = j.begin().key();
     if (key == "recv" || key == "collect" || key == "send") {
       if (!j[key].is_string() || !unhex(j[key].get<std::string>(), e.data)) return bad();
-      e.type = key == "recv" ? event::kind::recv : key == "collect" ? event::kind::collect : event::kind::send;
+      e.type = key == "recv"      ? event::kind::recv
+               : key == "collect" ? event::kind::collect
+                                  : event::kind::send;
       if (e.type == event::kind::send) {
         if (!j.contains("sent") || !j["sent"].is_number_unsigned()) return bad();
         e.sent = j["sent"].get<std::uint64_t>();

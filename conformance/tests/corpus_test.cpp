@@ -43,7 +43,8 @@ loaded load(const std::string& name) {
   EXPECT_TRUE(parsed.value) << name << ": " << parsed.error;
   if (parsed.value) l.scenario = *parsed.value;
   std::string error;
-  EXPECT_TRUE(cf::parse_trace(slurp(dir / (name + ".trace")), l.golden, error)) << name << ": " << error;
+  EXPECT_TRUE(cf::parse_trace(slurp(dir / (name + ".trace")), l.golden, error))
+      << name << ": " << error;
   return l;
 }
 
@@ -109,7 +110,8 @@ std::vector<std::string> names_without_caps() {
   return out;
 }
 
-INSTANTIATE_TEST_SUITE_P(Scenarios, corpus_without_caps, testing::ValuesIn(names_without_caps()), test_name);
+INSTANTIATE_TEST_SUITE_P(Scenarios, corpus_without_caps, testing::ValuesIn(names_without_caps()),
+                         test_name);
 INSTANTIATE_TEST_SUITE_P(Scenarios, corpus, testing::ValuesIn(corpus_names()), test_name);
 
 }  // namespace

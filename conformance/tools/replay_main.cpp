@@ -15,8 +15,10 @@ namespace cf = chatframe::conformance;
 namespace {
 
 constexpr const char* usage =
-    "usage: chatframe-replay [--level exact|frame] [--send single|gather] [--compare TRACE] SCENARIO.json|-\n"
-    "       chatframe-replay --batch [--level exact|frame] [--send single|gather] < scenarios.jsonl\n"
+    "usage: chatframe-replay [--level exact|frame] [--send single|gather] [--compare TRACE] "
+    "SCENARIO.json|-\n"
+    "       chatframe-replay --batch [--level exact|frame] [--send single|gather] < "
+    "scenarios.jsonl\n"
     "\n"
     "Prints the trace of SCENARIO (stdin for -) as JSON lines.\n"
     "  --level frame   join consecutive collect events and consecutive sends\n"
@@ -111,7 +113,8 @@ int main(int argc, char** argv) {
   }
   const cf::parse_result parsed = cf::parse_scenario(text);
   if (!parsed.value) {
-    std::fprintf(stderr, "chatframe-replay: invalid scenario %s: %s\n", path.c_str(), parsed.error.c_str());
+    std::fprintf(stderr, "chatframe-replay: invalid scenario %s: %s\n", path.c_str(),
+                 parsed.error.c_str());
     return 2;
   }
   const std::vector<cf::event> ours = trace_of(*parsed.value);
@@ -122,7 +125,8 @@ int main(int argc, char** argv) {
   std::string golden_text, error;
   std::vector<cf::event> golden;
   if (!read_all(compare, golden_text) || !cf::parse_trace(golden_text, golden, error)) {
-    std::fprintf(stderr, "chatframe-replay: cannot read trace %s: %s\n", compare.c_str(), error.c_str());
+    std::fprintf(stderr, "chatframe-replay: cannot read trace %s: %s\n", compare.c_str(),
+                 error.c_str());
     return 2;
   }
   if (level == "frame") golden = cf::frame_level(golden);
@@ -134,7 +138,7 @@ int main(int argc, char** argv) {
   while (i < golden.size() && i < ours.size() && golden[i] == ours[i]) ++i;
   const std::string g = i < golden.size() ? cf::format_trace({golden[i]}) : "(end of trace)\n";
   const std::string o = i < ours.size() ? cf::format_trace({ours[i]}) : "(end of trace)\n";
-  std::printf("traces differ at event %zu (level %s)\n  expected: %s  chatframe: %s", i, level.c_str(), g.c_str(),
-              o.c_str());
+  std::printf("traces differ at event %zu (level %s)\n  expected: %s  chatframe: %s", i,
+              level.c_str(), g.c_str(), o.c_str());
   return 1;
 }

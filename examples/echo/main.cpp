@@ -87,7 +87,8 @@ class echo_handler final : public cr::chat_channel {
   }
   void collect_incoming_data(const chatframe::collected& data) override {
     const std::string d = data.str();
-    log("EchoHandler", "collect_incoming_data() -> (" + std::to_string(d.size()) + " bytes) " + repr(d));
+    log("EchoHandler",
+        "collect_incoming_data() -> (" + std::to_string(d.size()) + " bytes) " + repr(d));
     received_.push_back(d);
   }
   void found_terminator() override {
@@ -223,7 +224,8 @@ int main(int argc, char** argv) {
       auto parsed = cr::parse_backend(args[i + 1]);
       if (!parsed) return usage();
       b = *parsed;
-      args.erase(args.begin() + static_cast<std::ptrdiff_t>(i), args.begin() + static_cast<std::ptrdiff_t>(i) + 2);
+      args.erase(args.begin() + static_cast<std::ptrdiff_t>(i),
+                 args.begin() + static_cast<std::ptrdiff_t>(i) + 2);
       break;
     }
   }

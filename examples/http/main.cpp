@@ -87,14 +87,16 @@ std::optional<fs::path> resolve(const fs::path& root, std::string_view target) {
   std::string decoded;
   for (std::size_t i = 0; i < target.size(); ++i) {
     if (target[i] == '%') {
-      if (i + 2 >= target.size() || hexval(target[i + 1]) < 0 || hexval(target[i + 2]) < 0) return std::nullopt;
+      if (i + 2 >= target.size() || hexval(target[i + 1]) < 0 || hexval(target[i + 2]) < 0)
+        return std::nullopt;
       decoded += static_cast<char>(hexval(target[i + 1]) * 16 + hexval(target[i + 2]));
       i += 2;
     } else {
       decoded += target[i];
     }
   }
-  if (decoded.find('\0') != std::string::npos || decoded.find('\\') != std::string::npos) return std::nullopt;
+  if (decoded.find('\0') != std::string::npos || decoded.find('\\') != std::string::npos)
+    return std::nullopt;
   std::vector<std::string> parts;
   std::size_t start = 1;
   while (start <= decoded.size()) {
@@ -115,7 +117,8 @@ std::optional<fs::path> resolve(const fs::path& root, std::string_view target) {
   const fs::path real = fs::weakly_canonical(p, ec);
   if (ec) return std::nullopt;
   const std::string r = root.string(), f = real.string();
-  if (f.size() <= r.size() || f.compare(0, r.size(), r) != 0 || f[r.size()] != '/') return std::nullopt;
+  if (f.size() <= r.size() || f.compare(0, r.size(), r) != 0 || f[r.size()] != '/')
+    return std::nullopt;
   if (!fs::is_regular_file(real, ec)) return std::nullopt;
   return real;
 }
@@ -205,7 +208,7 @@ void http_channel::start_head() {
 }
 
 void http_channel::collect_incoming_data(const chatframe::collected& data) {
-  if (closing_) return;  // after a final response, input is ignored
+  if (closing_) return;   // after a final response, input is ignored
   if (handling_) return;  // "browsers sometimes over-send" (the seed)
   data.append_to(ibuffer_);
   if (reading_headers_ && ibuffer_.size() > server_.cfg().max_head) fail(413);
@@ -267,7 +270,8 @@ void http_channel::handle_request() {
     const auto ct = head_.header("content-type");
     respond(200, ct ? *ct : "application/octet-stream", std::move(ibuffer_));
   } else {
-    respond(405, "text/plain; charset=utf-8", "405 Method Not Allowed\n", true, "Allow: GET, HEAD, POST\r\n");
+    respond(405, "text/plain; charset=utf-8", "405 Method Not Allowed\n", true,
+            "Allow: GET, HEAD, POST\r\n");
   }
   ibuffer_.clear();
   if (closing_) {

@@ -85,7 +85,8 @@ head_result parse_request_head(std::string_view in, head_limits limits) {
   for (std::size_t i = 0; i < in.size(); ++i) {
     const char c = in[i];
     if (c == '\0') return fail(head_errc::bad_line_ending, i);
-    if (c == '\r' && (i + 1 >= in.size() || in[i + 1] != '\n')) return fail(head_errc::bad_line_ending, i);
+    if (c == '\r' && (i + 1 >= in.size() || in[i + 1] != '\n'))
+      return fail(head_errc::bad_line_ending, i);
     if (c == '\n' && (i == 0 || in[i - 1] != '\r')) return fail(head_errc::bad_line_ending, i);
   }
   std::size_t pos = 0;
@@ -131,17 +132,20 @@ head_result parse_request_head(std::string_view in, head_limits limits) {
   while (pos < in.size()) {
     const std::size_t start = next_line(line);
     if (line.empty()) return fail(head_errc::bad_header, start);  // an empty line inside the head
-    if (line.front() == ' ' || line.front() == '\t') return fail(head_errc::bad_header, start);  // obs-fold
+    if (line.front() == ' ' || line.front() == '\t')
+      return fail(head_errc::bad_header, start);  // obs-fold
     const std::size_t colon = line.find(':');
     if (colon == std::string_view::npos) return fail(head_errc::bad_header, start);
     const std::string_view name = line.substr(0, colon);
-    if (!is_token(name)) return fail(head_errc::bad_header, start);  // also "Name :" (RFC 9112 §5.1)
+    if (!is_token(name))
+      return fail(head_errc::bad_header, start);  // also "Name :" (RFC 9112 §5.1)
     const std::string_view value = trim(line.substr(colon + 1));
     for (std::size_t i = 0; i < value.size(); ++i) {
       const auto u = static_cast<unsigned char>(value[i]);
       if ((u < 0x20 && u != '\t') || u == 0x7f) return fail(head_errc::bad_header, start);
     }
-    if (r.head.headers.size() >= limits.max_headers) return fail(head_errc::too_many_headers, start);
+    if (r.head.headers.size() >= limits.max_headers)
+      return fail(head_errc::too_many_headers, start);
     if (iequals(name, "content-length")) {
       if (value.empty() || value.size() > 19) return fail(head_errc::bad_content_length, start);
       std::uint64_t n = 0;

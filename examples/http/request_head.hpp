@@ -23,14 +23,14 @@ namespace chatframe::http_example {
 
 enum class head_errc : std::uint8_t {
   ok = 0,
-  empty = 1,                  // nothing but empty lines
-  bad_request_line = 2,       // not "METHOD SP TARGET SP HTTP/x.y"
-  bad_method = 3,             // method is not a token
-  bad_target = 4,             // empty, or contains a control byte
-  bad_version = 5,            // not HTTP/1.0 or HTTP/1.1
-  bad_line_ending = 6,        // bare CR or LF, or NUL
-  bad_header = 7,             // no colon, empty name, non-token name, folding
-  bad_content_length = 8,     // not digits, too large, or conflicting duplicates
+  empty = 1,                          // nothing but empty lines
+  bad_request_line = 2,               // not "METHOD SP TARGET SP HTTP/x.y"
+  bad_method = 3,                     // method is not a token
+  bad_target = 4,                     // empty, or contains a control byte
+  bad_version = 5,                    // not HTTP/1.0 or HTTP/1.1
+  bad_line_ending = 6,                // bare CR or LF, or NUL
+  bad_header = 7,                     // no colon, empty name, non-token name, folding
+  bad_content_length = 8,             // not digits, too large, or conflicting duplicates
   unsupported_transfer_encoding = 9,  // Transfer-Encoding present (chunked bodies unsupported)
   too_many_headers = 10,
 };
@@ -40,7 +40,7 @@ enum class head_errc : std::uint8_t {
 struct request_head {
   std::string method;
   std::string target;
-  int version_minor = 1;  // HTTP/1.<minor>
+  int version_minor = 1;                                     // HTTP/1.<minor>
   std::vector<std::pair<std::string, std::string>> headers;  // names as sent, values trimmed
   std::optional<std::uint64_t> content_length;
 

@@ -14,6 +14,10 @@ std::string_view to_string(errc e) noexcept {
     case errc::closed: return "closed";
     case errc::zero_buffer_size: return "zero_buffer_size";
     case errc::null_producer: return "null_producer";
+    case errc::invalid_delimiters: return "invalid_delimiters";
+    case errc::frame_too_large: return "frame_too_large";
+    case errc::count_too_large: return "count_too_large";
+    case errc::truncated_frame: return "truncated_frame";
   }
   return "unknown";
 }
@@ -22,9 +26,7 @@ namespace {
 class category final : public std::error_category {
  public:
   const char* name() const noexcept override { return "chatframe"; }
-  std::string message(int v) const override {
-    return std::string(to_string(static_cast<errc>(v)));
-  }
+  std::string message(int v) const override { return std::string(to_string(static_cast<errc>(v))); }
 };
 }  // namespace
 

@@ -13,7 +13,8 @@ errc outbox::set_out_buffer_size(std::size_t n) noexcept {
   return errc::ok;
 }
 
-errc outbox::queue_bytes(std::string owned, const char* borrowed, std::size_t size, std::size_t split) {
+errc outbox::queue_bytes(std::string owned, const char* borrowed, std::size_t size,
+                         std::size_t split) {
   if (closed_) return errc::closed;
   entry& e = entries_.emplace_back();
   e.type = entry::kind::bytes;
@@ -113,7 +114,8 @@ std::size_t outbox::gather(std::span<std::string_view> out, std::size_t max_byte
   offered_ = 0;
   if (closed_) return 0;
   std::size_t filled = 0;
-  for (auto it = entries_.begin(); it != entries_.end() && filled < out.size() && offered_ < max_bytes; ++it) {
+  for (auto it = entries_.begin();
+       it != entries_.end() && filled < out.size() && offered_ < max_bytes; ++it) {
     entry& e = *it;
     if (e.type == entry::kind::close) break;
     if (e.pending() == 0 && (e.type == entry::kind::bytes || !refill(e))) continue;

@@ -103,7 +103,8 @@ TEST(InitiateSend, NothingQueuedMeansNoSend) {
 
 TEST(InitiateSend, ProducerPiecesGoOutOneSendPerCall) {
   fake_chat c;
-  EXPECT_EQ(c.push_with_producer(std::make_unique<chatframe::simple_producer>("hello world", 4)), errc::ok);
+  EXPECT_EQ(c.push_with_producer(std::make_unique<chatframe::simple_producer>("hello world", 4)),
+            errc::ok);
   EXPECT_EQ(c.wire, "hell");
   c.initiate_send();
   c.initiate_send();

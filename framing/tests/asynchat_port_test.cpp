@@ -43,7 +43,8 @@ constexpr std::string_view server_quit = "QUIT\n";
 // The client side: collects into `buffer`, moves it to `contents` on found.
 class echo_client final : public chatframe::async_chat {
  public:
-  explicit echo_client(std::function<void(std::string_view)> to_peer) : to_peer_(std::move(to_peer)) {}
+  explicit echo_client(std::function<void(std::string_view)> to_peer)
+      : to_peer_(std::move(to_peer)) {}
 
   void collect_incoming_data(const collected& data) override { data.append_to(buffer); }
   void found_terminator() override {
@@ -143,7 +144,8 @@ std::vector<std::size_t> chunk_sizes(std::size_t echo_length) {
 void line_terminator_check(std::string_view term) {
   const std::size_t echo_length = 6 + 5 + 17 + 2 * term.size();
   for (std::size_t chunk : chunk_sizes(echo_length)) {
-    SCOPED_TRACE("terminator of " + std::to_string(term.size()) + " bytes, chunks of " + std::to_string(chunk));
+    SCOPED_TRACE("terminator of " + std::to_string(term.size()) + " bytes, chunks of " +
+                 std::to_string(chunk));
     conversation c(chunk);
     ASSERT_EQ(c.client.set_terminator(terminator::bytes(term)), errc::ok);
     EXPECT_EQ(c.client.push("hello "), errc::ok);
@@ -174,7 +176,8 @@ void numeric_terminator_check(std::int64_t termlen) {
     EXPECT_EQ(c.client.push(std::string(numeric_data)), errc::ok);
     EXPECT_EQ(c.client.push(std::string(server_quit)), errc::ok);
     c.run();
-    EXPECT_EQ(c.client.contents, contents{std::string(numeric_data.substr(0, static_cast<std::size_t>(termlen)))});
+    EXPECT_EQ(c.client.contents,
+              contents{std::string(numeric_data.substr(0, static_cast<std::size_t>(termlen)))});
     EXPECT_EQ(c.client.buffer, numeric_data.substr(static_cast<std::size_t>(termlen)));
     EXPECT_EQ(c.client.get_terminator(), terminator::count(0));
   }
@@ -205,8 +208,8 @@ TEST(AsynchatPort, SimpleProducerWithBufferSizeEight) {
     SCOPED_TRACE("chunks of " + std::to_string(chunk));
     conversation c(chunk);
     ASSERT_EQ(c.client.set_terminator(terminator::bytes("\n")), errc::ok);
-    EXPECT_EQ(c.client.push_with_producer(
-                  std::make_unique<chatframe::simple_producer>(std::string(producer_data) + std::string(server_quit), 8)),
+    EXPECT_EQ(c.client.push_with_producer(std::make_unique<chatframe::simple_producer>(
+                  std::string(producer_data) + std::string(server_quit), 8)),
               errc::ok);
     c.run();
     EXPECT_EQ(c.client.contents, (contents{"hello world", "I'm not dead yet!"}));
@@ -218,7 +221,8 @@ TEST(AsynchatPort, BytesUsedAsAProducer) {
     SCOPED_TRACE("chunks of " + std::to_string(chunk));
     conversation c(chunk);
     ASSERT_EQ(c.client.set_terminator(terminator::bytes("\n")), errc::ok);
-    EXPECT_EQ(c.client.push_with_producer(std::string(producer_data) + std::string(server_quit)), errc::ok);
+    EXPECT_EQ(c.client.push_with_producer(std::string(producer_data) + std::string(server_quit)),
+              errc::ok);
     c.run();
     EXPECT_EQ(c.client.contents, (contents{"hello world", "I'm not dead yet!"}));
   }

@@ -82,7 +82,8 @@ TEST(DelimiterFraming, ThreeByteDelimiterSplitsLines) {
 
 TEST(DelimiterFraming, LongDelimiterSplitsFrames) {
   const std::string delim = "--boundary-0123456789abcdef--";
-  EXPECT_EQ(frame(terminator::bytes(delim), {"part1" + delim + "part2" + delim}), "C(part1)FC(part2)F");
+  EXPECT_EQ(frame(terminator::bytes(delim), {"part1" + delim + "part2" + delim}),
+            "C(part1)FC(part2)F");
 }
 
 TEST(DelimiterFraming, LoneCarriageReturnIsPayloadForCrLf) {
@@ -271,7 +272,9 @@ TEST(CountTerminator, CompletionSetsZeroEvenIfCollectChangedTheTerminator) {
   // asynchat.py:155-157: collect, then `self.terminator = 0` unconditionally.
   framer f = with(terminator::count(2));
   scripted h;
-  h.collect_hook = [&](const collected&) { EXPECT_EQ(f.set_terminator(terminator::bytes("\n")), errc::ok); };
+  h.collect_hook = [&](const collected&) {
+    EXPECT_EQ(f.set_terminator(terminator::bytes("\n")), errc::ok);
+  };
   (void)f.feed("ab", h);
   EXPECT_EQ(h.log, "C(ab)F");
   EXPECT_EQ(f.get_terminator(), terminator::count(0));
@@ -725,11 +728,16 @@ TEST(Adversarial, AlmostMatchingDelimiterOverOneMebibyteOfA) {
       std::string* out;
       std::size_t* founds;
       void on_collect(const collected& d) { d.append_to(*out); }
-      void on_found() { ++*founds; out->push_back('|'); }
+      void on_found() {
+        ++*founds;
+        out->push_back('|');
+      }
     } a{&frame_bytes, &founds};
-    for (std::size_t i = 0; i < stream.size(); i += chunk) (void)f.feed(std::string_view(stream).substr(i, chunk), a);
+    for (std::size_t i = 0; i < stream.size(); i += chunk)
+      (void)f.feed(std::string_view(stream).substr(i, chunk), a);
     EXPECT_EQ(founds, 1u) << "chunk " << chunk;
-    EXPECT_EQ(frame_bytes, std::string((std::size_t{1} << 20) - 8, 'a') + "|tail") << "chunk " << chunk;
+    EXPECT_EQ(frame_bytes, std::string((std::size_t{1} << 20) - 8, 'a') + "|tail")
+        << "chunk " << chunk;
     EXPECT_LE(f.held().size(), delim.size() - 1);
   }
 }

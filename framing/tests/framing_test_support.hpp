@@ -44,7 +44,8 @@ struct frames {
   friend bool operator==(const frames&, const frames&) = default;
   friend std::ostream& operator<<(std::ostream& os, const frames& f) {
     os << "{complete=[";
-    for (std::size_t i = 0; i < f.complete.size(); ++i) os << (i ? ", " : "") << '"' << f.complete[i] << '"';
+    for (std::size_t i = 0; i < f.complete.size(); ++i)
+      os << (i ? ", " : "") << '"' << f.complete[i] << '"';
     return os << "], trailing=\"" << f.trailing << "\", held=\"" << f.held << "\"}";
   }
 };
@@ -52,16 +53,15 @@ struct frames {
 // Collects frames and plays a terminator program, one terminator per found.
 class programmed_handler {
  public:
-  programmed_handler(framer& f, terminator_program program) : framer_(f), program_(std::move(program)) {}
+  programmed_handler(framer& f, terminator_program program)
+      : framer_(f), program_(std::move(program)) {}
 
   // Sets the program's first terminator (none when the program is empty).
   void start() {
     if (!program_.empty()) (void)framer_.set_terminator(program_[0]);
     next_ = 1;
   }
-  void on_collect(const collected& data) {
-    data.append_to(current_);
-  }
+  void on_collect(const collected& data) { data.append_to(current_); }
   void on_found() {
     result_.complete.push_back(std::move(current_));
     current_.clear();
@@ -122,9 +122,12 @@ inline std::string describe(const terminator& t) {
     case terminator::kind::bytes: {
       std::string out = "bytes(\"";
       for (char c : t.delimiter()) {
-        if (c == '\r') out += "\\r";
-        else if (c == '\n') out += "\\n";
-        else out += c;
+        if (c == '\r')
+          out += "\\r";
+        else if (c == '\n')
+          out += "\\n";
+        else
+          out += c;
       }
       return out + "\")";
     }

@@ -276,14 +276,16 @@ TEST(Producers, PiecesAreSentInTurnBeforeLaterItems) {
 TEST(Producers, APieceLongerThanTheBufferSizeIsRequeuedAtTheHeadAndSliced) {
   // asynchat.py:246-248: the piece goes back as bytes, then first[:obs].
   outbox out(4);
-  ASSERT_EQ(out.push_with_producer(std::make_unique<scripted_producer>(std::vector<std::string>{"abcdefghij", "XY"})),
+  ASSERT_EQ(out.push_with_producer(
+                std::make_unique<scripted_producer>(std::vector<std::string>{"abcdefghij", "XY"})),
             errc::ok);
   EXPECT_EQ(drain(out), (sends{"abcd", "efgh", "ij", "XY"}));
 }
 
 TEST(Producers, PartialSendOfAPieceOffersTheNextBufferSizedSliceOfItsRest) {
   outbox out(4);
-  ASSERT_EQ(out.push_with_producer(std::make_unique<scripted_producer>(std::vector<std::string>{"abcdefghij"})),
+  ASSERT_EQ(out.push_with_producer(
+                std::make_unique<scripted_producer>(std::vector<std::string>{"abcdefghij"})),
             errc::ok);
   EXPECT_EQ(out.offer().data, "abcd");
   EXPECT_EQ(out.consume(1), errc::ok);
@@ -293,8 +295,8 @@ TEST(Producers, PartialSendOfAPieceOffersTheNextBufferSizedSliceOfItsRest) {
 TEST(Producers, MoreIsNotAskedAgainUntilThePieceIsSent) {
   int calls = 0;
   outbox out(2);
-  ASSERT_EQ(out.push_with_producer(
-                std::make_unique<scripted_producer>(std::vector<std::string>{"abcd", "ef"}, &calls)),
+  ASSERT_EQ(out.push_with_producer(std::make_unique<scripted_producer>(
+                std::vector<std::string>{"abcd", "ef"}, &calls)),
             errc::ok);
   EXPECT_EQ(calls, 0);  // queuing asks nothing
   EXPECT_EQ(out.offer().data, "ab");
@@ -452,7 +454,8 @@ TEST(PushView, EmptyViewIsSkipped) {
 // ---------------------------------------------------------------------------
 // gather(): the same bytes as repeated offer(), as a list of views.
 
-std::string gather_all(outbox& out, std::size_t views = 8, std::size_t max_bytes = static_cast<std::size_t>(-1)) {
+std::string gather_all(outbox& out, std::size_t views = 8,
+                       std::size_t max_bytes = static_cast<std::size_t>(-1)) {
   std::string wire;
   std::vector<std::string_view> buf(views);
   for (;;) {

@@ -61,13 +61,15 @@ rc::Gen<std::string> delimiter_gen() {
 rc::Gen<terminator> terminator_gen() {
   return rc::gen::weightedOneOf<terminator>({
       {6, rc::gen::map(delimiter_gen(), [](const std::string& d) { return terminator::bytes(d); })},
-      {3, rc::gen::map(rc::gen::inRange<std::int64_t>(0, 41), [](std::int64_t n) { return terminator::count(n); })},
+      {3, rc::gen::map(rc::gen::inRange<std::int64_t>(0, 41),
+                       [](std::int64_t n) { return terminator::count(n); })},
       {1, rc::gen::just(terminator::none())},
   });
 }
 
 rc::Gen<terminator_program> program_gen() {
-  return rc::gen::resize(8, rc::gen::nonEmpty(rc::gen::container<terminator_program>(terminator_gen())));
+  return rc::gen::resize(
+      8, rc::gen::nonEmpty(rc::gen::container<terminator_program>(terminator_gen())));
 }
 
 // Cut offsets into a stream of length n (any number, any order, repeats allowed).
@@ -101,7 +103,8 @@ RC_GTEST_PROP(FramingProperties, NoByteIsLostOrDuplicated, ()) {
   // when the program holds only delimiters.
   const std::string stream = *small_alphabet_string(200);
   const std::string delim = *delimiter_gen();
-  const frames f = chatframe::testing::frame_with_cuts(stream, {terminator::bytes(delim)}, cuts_for(stream.size()));
+  const frames f = chatframe::testing::frame_with_cuts(stream, {terminator::bytes(delim)},
+                                                       cuts_for(stream.size()));
   std::string rebuilt;
   for (const std::string& frame : f.complete) rebuilt += frame + delim;
   rebuilt += f.trailing + f.held;
@@ -138,7 +141,8 @@ RC_GTEST_PROP(FramingProperties, ThrowingCallbacksLoseNoByte, ()) {
   const std::string stream = *small_alphabet_string(150);
   const terminator_program program = *program_gen();
   const std::vector<std::size_t> cuts_in = cuts_for(stream.size());
-  const std::vector<bool> schedule = *rc::gen::container<std::vector<bool>>(rc::gen::arbitrary<bool>());
+  const std::vector<bool> schedule =
+      *rc::gen::container<std::vector<bool>>(rc::gen::arbitrary<bool>());
 
   chatframe::framer f;
   struct throwing {
@@ -192,7 +196,8 @@ RC_GTEST_PROP(FramingProperties, ThrowingCallbacksLoseNoByte, ()) {
 frames reference_split(const std::string& stream, const std::string& delim) {
   frames out;
   std::size_t from = 0;
-  for (std::size_t at = stream.find(delim, from); at != std::string::npos; at = stream.find(delim, from)) {
+  for (std::size_t at = stream.find(delim, from); at != std::string::npos;
+       at = stream.find(delim, from)) {
     out.complete.push_back(stream.substr(from, at - from));
     from = at + delim.size();
   }
@@ -210,18 +215,20 @@ RC_GTEST_PROP(ReferenceFraming, FixedDelimiterMatchesRepeatedFind, ()) {
   const std::string delim = *delimiter_gen();
   const frames expected = reference_split(stream, delim);
   RC_ASSERT(chatframe::testing::frame_at_once(stream, {terminator::bytes(delim)}) == expected);
-  RC_ASSERT(chatframe::testing::frame_with_cuts(stream, {terminator::bytes(delim)}, cuts_for(stream.size())) ==
-            expected);
+  RC_ASSERT(chatframe::testing::frame_with_cuts(stream, {terminator::bytes(delim)},
+                                                cuts_for(stream.size())) == expected);
 }
 
 RC_GTEST_PROP(ReferenceFraming, LongerDelimitersOverAnyBytesMatchRepeatedFind, ()) {
   // Any byte values, delimiters up to 12 bytes drawn from the stream itself.
-  const std::string stream = *rc::gen::container<std::string>(rc::gen::elementOf(std::string("aab\0\xff", 5)));
+  const std::string stream =
+      *rc::gen::container<std::string>(rc::gen::elementOf(std::string("aab\0\xff", 5)));
   const std::size_t len = *rc::gen::inRange<std::size_t>(1, 13);
-  const std::string delim = *rc::gen::container<std::string>(len, rc::gen::elementOf(std::string("ab\0", 3)));
+  const std::string delim =
+      *rc::gen::container<std::string>(len, rc::gen::elementOf(std::string("ab\0", 3)));
   const frames expected = reference_split(stream, delim);
-  RC_ASSERT(chatframe::testing::frame_with_cuts(stream, {terminator::bytes(delim)}, cuts_for(stream.size())) ==
-            expected);
+  RC_ASSERT(chatframe::testing::frame_with_cuts(stream, {terminator::bytes(delim)},
+                                                cuts_for(stream.size())) == expected);
 }
 
 RC_GTEST_PROP(ReferenceFraming, FixedCountGivesConsecutiveSlices, ()) {
@@ -254,7 +261,8 @@ RC_GTEST_PROP(ReferenceFraming, FixedCountGivesConsecutiveSlices, ()) {
   for (std::size_t i = 0; i + un <= stream.size(); i += un) slices.push_back(stream.substr(i, un));
   RC_ASSERT(h.out.complete == slices);
   RC_ASSERT(h.out.trailing == stream.substr(slices.size() * un));
-  RC_ASSERT(f.get_terminator().byte_count() == n - static_cast<std::int64_t>(h.out.trailing.size()));
+  RC_ASSERT(f.get_terminator().byte_count() ==
+            n - static_cast<std::int64_t>(h.out.trailing.size()));
   RC_ASSERT(f.held().empty());
 }
 
@@ -269,7 +277,8 @@ struct outbox_op {
 };
 
 void showValue(const outbox_op& op, std::ostream& os) {
-  static const char* const names[] = {"push", "push_view", "producer", "bytes_producer", "set_size", "send"};
+  static const char* const names[] = {"push",           "push_view", "producer",
+                                      "bytes_producer", "set_size",  "send"};
   os << names[static_cast<int>(op.type)] << "(\"" << op.data << "\", " << op.n << ")";
 }
 
@@ -277,7 +286,9 @@ rc::Gen<outbox_op> outbox_op_gen() {
   using K = outbox_op::kind;
   auto with = [](K k, rc::Gen<std::size_t> n) {
     return rc::gen::apply(
-        [k](std::string data, std::size_t size) { return outbox_op{k, std::move(data), size}; },
+        [k](std::string data, std::size_t size) {
+          return outbox_op{k, std::move(data), size};
+        },
         rc::gen::container<std::string>(rc::gen::inRange('a', static_cast<char>('z' + 1))), n);
   };
   return rc::gen::weightedOneOf<outbox_op>({
@@ -300,7 +311,8 @@ struct drain_result {
 
 class outbox_driver {
  public:
-  outbox_driver(bool use_gather, std::vector<std::size_t> sends) : gather_(use_gather), sends_(std::move(sends)) {}
+  outbox_driver(bool use_gather, std::vector<std::size_t> sends)
+      : gather_(use_gather), sends_(std::move(sends)) {}
 
   drain_result run(const std::vector<outbox_op>& ops) {
     chatframe::outbox out(4);
@@ -312,18 +324,23 @@ class outbox_driver {
           RC_ASSERT(out.push_view(views_.back()) == errc::ok);
           break;
         case outbox_op::kind::producer:
-          RC_ASSERT(out.push_with_producer(std::make_unique<chatframe::simple_producer>(op.data, op.n)) == errc::ok);
+          RC_ASSERT(out.push_with_producer(
+                        std::make_unique<chatframe::simple_producer>(op.data, op.n)) == errc::ok);
           break;
-        case outbox_op::kind::bytes_producer: RC_ASSERT(out.push_with_producer(std::string(op.data)) == errc::ok); break;
+        case outbox_op::kind::bytes_producer:
+          RC_ASSERT(out.push_with_producer(std::string(op.data)) == errc::ok);
+          break;
         case outbox_op::kind::set_size:
-          RC_ASSERT(out.set_out_buffer_size(op.n) == (op.n == 0 ? errc::zero_buffer_size : errc::ok));
+          RC_ASSERT(out.set_out_buffer_size(op.n) ==
+                    (op.n == 0 ? errc::zero_buffer_size : errc::ok));
           break;
         case outbox_op::kind::send: (void)send_once(out, op.n); break;
       }
     }
     RC_ASSERT(out.close_when_done() == errc::ok);
     for (int guard = 0; guard < 1000000; ++guard) {
-      const std::size_t accept = next_ < sends_.size() ? sends_[next_++] : static_cast<std::size_t>(-1);
+      const std::size_t accept =
+          next_ < sends_.size() ? sends_[next_++] : static_cast<std::size_t>(-1);
       if (!send_once(out, accept)) break;
     }
     drain_result r;
@@ -390,7 +407,8 @@ std::string expected_wire(const std::vector<outbox_op>& ops) {
 
 RC_GTEST_PROP(OutboxProperties, OfferDeliversEverythingInOrderThenCloses, ()) {
   const auto ops = *rc::gen::container<std::vector<outbox_op>>(outbox_op_gen());
-  const auto sends = *rc::gen::container<std::vector<std::size_t>>(rc::gen::inRange<std::size_t>(0, 10));
+  const auto sends =
+      *rc::gen::container<std::vector<std::size_t>>(rc::gen::inRange<std::size_t>(0, 10));
   const drain_result r = outbox_driver(false, sends).run(ops);
   RC_ASSERT(r.wire == expected_wire(ops));
   RC_ASSERT(r.closed_last);
@@ -398,7 +416,8 @@ RC_GTEST_PROP(OutboxProperties, OfferDeliversEverythingInOrderThenCloses, ()) {
 
 RC_GTEST_PROP(OutboxProperties, GatherDeliversEverythingInOrderThenCloses, ()) {
   const auto ops = *rc::gen::container<std::vector<outbox_op>>(outbox_op_gen());
-  const auto sends = *rc::gen::container<std::vector<std::size_t>>(rc::gen::inRange<std::size_t>(0, 10));
+  const auto sends =
+      *rc::gen::container<std::vector<std::size_t>>(rc::gen::inRange<std::size_t>(0, 10));
   const drain_result r = outbox_driver(true, sends).run(ops);
   RC_ASSERT(r.wire == expected_wire(ops));
   RC_ASSERT(r.closed_last);
@@ -406,7 +425,8 @@ RC_GTEST_PROP(OutboxProperties, GatherDeliversEverythingInOrderThenCloses, ()) {
 
 RC_GTEST_PROP(OutboxProperties, OfferAndGatherSendTheSameBytes, ()) {
   const auto ops = *rc::gen::container<std::vector<outbox_op>>(outbox_op_gen());
-  const auto sends = *rc::gen::container<std::vector<std::size_t>>(rc::gen::inRange<std::size_t>(0, 10));
+  const auto sends =
+      *rc::gen::container<std::vector<std::size_t>>(rc::gen::inRange<std::size_t>(0, 10));
   RC_ASSERT(outbox_driver(false, sends).run(ops).wire == outbox_driver(true, sends).run(ops).wire);
 }
 

@@ -86,7 +86,8 @@ TEST_P(SplitInvariance, WholeStreamGivesTheExpectedFrames) {
 TEST_P(SplitInvariance, SplitAtEveryOffsetGivesTheSameFrames) {
   const split_vector& v = GetParam();
   for (std::size_t i = 0; i <= v.stream.size(); ++i)
-    EXPECT_EQ(chatframe::testing::frame_with_cuts(v.stream, v.program, {i}), v.expected) << "split at " << i;
+    EXPECT_EQ(chatframe::testing::frame_with_cuts(v.stream, v.program, {i}), v.expected)
+        << "split at " << i;
 }
 
 TEST_P(SplitInvariance, SplitAtEveryPairOfOffsetsGivesTheSameFrames) {
@@ -113,6 +114,8 @@ TEST_P(SplitInvariance, EmptyChunksBetweenBytesChangeNothing) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Vectors, SplitInvariance, ::testing::ValuesIn(vectors()),
-                         [](const ::testing::TestParamInfo<split_vector>& param_info) { return std::string(param_info.param.name); });
+                         [](const ::testing::TestParamInfo<split_vector>& param_info) {
+                           return std::string(param_info.param.name);
+                         });
 
 }  // namespace

@@ -139,7 +139,8 @@ std::error_code dispatcher::connect(std::string_view host, std::uint16_t port) {
     handle_connect_event();
     return {};
   }
-  if (errno == EINPROGRESS || errno == EALREADY || errno == EWOULDBLOCK || errno == EINTR) return {};
+  if (errno == EINPROGRESS || errno == EALREADY || errno == EWOULDBLOCK || errno == EINTR)
+    return {};
   const std::error_code ec = last_errno();
   connecting_ = false;
   return ec;
@@ -154,7 +155,8 @@ accept_result dispatcher::accept() {
   for (;;) {
     sockaddr_in sa{};
     socklen_t len = sizeof sa;
-    const int fd = ::accept4(fd_, reinterpret_cast<sockaddr*>(&sa), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    const int fd =
+        ::accept4(fd_, reinterpret_cast<sockaddr*>(&sa), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd >= 0) {
       char buf[INET_ADDRSTRLEN] = {};
       ::inet_ntop(AF_INET, &sa.sin_addr, buf, sizeof buf);
@@ -180,9 +182,7 @@ accept_result dispatcher::accept() {
   }
 }
 
-io_result dispatcher::send(std::string_view data) {
-  return send_vectored(&data, 1);
-}
+io_result dispatcher::send(std::string_view data) { return send_vectored(&data, 1); }
 
 io_result dispatcher::send_vectored(const std::string_view* parts, std::size_t count) {
   if (fd_ < 0) return {0, io_status::closed};

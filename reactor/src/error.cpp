@@ -1,5 +1,5 @@
-#include "chatframe/reactor/backend.hpp"
 #include "chatframe/reactor/error.hpp"
+#include "chatframe/reactor/backend.hpp"
 
 #include <string>
 

@@ -154,7 +154,7 @@ std::error_code loop::poll_select(std::chrono::milliseconds timeout) {
     }
   }
   const int ms = to_ms(timeout);
-  timeval tv{ms / 1000, (ms % 1000) * 1000};
+  timeval tv{ms / 1000, static_cast<suseconds_t>(ms % 1000) * 1000};
   const int n = ::select(max_fd + 1, &r, &w, &x, ms < 0 ? nullptr : &tv);
   if (n < 0) {
     if (errno == EINTR) return {};
@@ -229,14 +229,16 @@ std::error_code loop::poll_epoll(std::chrono::milliseconds timeout) {
       ev.data.fd = fd;
       // A descriptor nobody wants events from leaves the set, or its hang-up
       // would be reported on every wait.
-      const int op = e.epoll_mask == 0 ? EPOLL_CTL_ADD : (mask == 0 ? EPOLL_CTL_DEL : EPOLL_CTL_MOD);
+      const int op =
+          e.epoll_mask == 0 ? EPOLL_CTL_ADD : (mask == 0 ? EPOLL_CTL_DEL : EPOLL_CTL_MOD);
       if (::epoll_ctl(epoll_fd_, op, fd, &ev) != 0) return {errno, std::system_category()};
       e.epoll_mask = mask;
     }
     if (mask != 0) ++watched;
   }
   std::vector<epoll_event> events(watched == 0 ? 1 : watched);
-  const int n = ::epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), to_ms(timeout));
+  const int n =
+      ::epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), to_ms(timeout));
   if (n < 0) {
     if (errno == EINTR) return {};
     return {errno, std::system_category()};
@@ -255,7 +257,8 @@ std::error_code loop::poll_epoll(std::chrono::milliseconds timeout) {
     ready_.push_back({fd, it->second.id, ev});
   }
   // Same order as poll: ascending descriptors.
-  std::sort(ready_.begin(), ready_.end(), [](const ready& a, const ready& b) { return a.fd < b.fd; });
+  std::sort(ready_.begin(), ready_.end(),
+            [](const ready& a, const ready& b) { return a.fd < b.fd; });
   for (const ready& c : ready_) readwrite(c);
   return {};
 }

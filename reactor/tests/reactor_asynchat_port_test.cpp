@@ -53,7 +53,8 @@ class echo_server_thread {
     const std::size_t q = all.find(quit);
     buffer_ = q == std::string::npos ? all : all.substr(0, q) + all.substr(q + quit.size());
     for (std::size_t i = 0; i < buffer_.size(); i += chunk_) {
-      if (::send(c, buffer_.data() + i, std::min(chunk_, buffer_.size() - i), MSG_NOSIGNAL) <= 0) break;
+      if (::send(c, buffer_.data() + i, std::min(chunk_, buffer_.size() - i), MSG_NOSIGNAL) <= 0)
+        break;
       std::this_thread::sleep_for(std::chrono::microseconds(200));
     }
     ::close(c);
@@ -142,7 +143,8 @@ TEST_P(Asynchat, SimpleProducer) {
   echo_server_thread s(1);
   cr::loop l(GetParam());
   echo_client c(l, "\n", s.port());
-  c.push_with_producer(std::make_unique<chatframe::simple_producer>("hello world\nI'm not dead yet!\n" + quit, 8));
+  c.push_with_producer(
+      std::make_unique<chatframe::simple_producer>("hello world\nI'm not dead yet!\n" + quit, 8));
   run(l, c);
   EXPECT_EQ(c.contents, (std::vector<std::string>{"hello world", "I'm not dead yet!"}));
 }

@@ -154,7 +154,9 @@ TEST_P(Asyncore, ConnectRefusedIsAnError) {
   ASSERT_FALSE(c.create_socket());
   c.want_write = true;
   const std::error_code ec = c.connect("127.0.0.1", port);
-  if (!ec) ASSERT_TRUE(run_until(l, [&] { return c.fd() == -1; }));
+  if (!ec) {
+    ASSERT_TRUE(run_until(l, [&] { return c.fd() == -1; }));
+  }
   EXPECT_EQ(c.connects, 0);
   EXPECT_FALSE(c.connected());
 }

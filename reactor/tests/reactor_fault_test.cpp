@@ -1,10 +1,10 @@
 // Faults are ordinary: a peer reset mid-frame, a peer closing while we write,
 // a handler that throws, a half-closed peer, running out of descriptors.
 // Each closes only the channel concerned; the loop goes on serving others.
-#include <cerrno>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <cerrno>
 
 #include <thread>
 #include <vector>

@@ -64,7 +64,8 @@ TEST_P(Stress, ConcurrentClientsEchoByteForByte) {
     std::size_t bytes = 0;
     const auto t0 = std::chrono::steady_clock::now();
     for (int i = 0; i < n; ++i) {
-      clients.push_back(std::make_unique<stress_client>(l, server.local_port(), static_cast<std::uint32_t>(i * 7919 + 1)));
+      clients.push_back(std::make_unique<stress_client>(l, server.local_port(),
+                                                        static_cast<std::uint32_t>(i * 7919 + 1)));
       bytes += clients.back()->bytes();
     }
     const bool finished = run_until(
@@ -75,14 +76,16 @@ TEST_P(Stress, ConcurrentClientsEchoByteForByte) {
           return true;
         },
         std::chrono::seconds(18));
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     int done = 0, correct = 0;
     for (auto& c : clients) {
       done += c->done();
       correct += c->done() && c->correct();
     }
-    std::printf("[stress] backend=%s coalesce=%d clients=%d bytes_each_way=%zu seconds=%.2f done=%d\n",
-                std::string(cr::to_string(b)).c_str(), coalesce, n, bytes, secs, done);
+    std::printf(
+        "[stress] backend=%s coalesce=%d clients=%d bytes_each_way=%zu seconds=%.2f done=%d\n",
+        std::string(cr::to_string(b)).c_str(), coalesce, n, bytes, secs, done);
     EXPECT_TRUE(finished);
     EXPECT_EQ(done, n);
     EXPECT_EQ(correct, n);

@@ -30,7 +30,8 @@ TEST(RequestHead, ContentLength) {
   auto r = parse_request_head("POST / HTTP/1.1\r\nContent-Length: 42");
   ASSERT_EQ(r.error, head_errc::ok);
   EXPECT_EQ(r.head.content_length, 42u);
-  EXPECT_EQ(parse_request_head("POST / HTTP/1.1\r\nContent-Length: 4x").error, head_errc::bad_content_length);
+  EXPECT_EQ(parse_request_head("POST / HTTP/1.1\r\nContent-Length: 4x").error,
+            head_errc::bad_content_length);
   EXPECT_EQ(parse_request_head("POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2").error,
             head_errc::bad_content_length);
   EXPECT_EQ(parse_request_head("POST / HTTP/1.1\r\nContent-Length: 99999999999999999999").error,

@@ -53,7 +53,9 @@ class async_chat {
   // --- CPython's methods ---------------------------------------------------
   // Rejects a negative count with errc::negative_count (CPython: ValueError).
   [[nodiscard]] errc set_terminator(terminator t) { return input_.set_terminator(std::move(t)); }
-  [[nodiscard]] const terminator& get_terminator() const noexcept { return input_.get_terminator(); }
+  [[nodiscard]] const terminator& get_terminator() const noexcept {
+    return input_.get_terminator();
+  }
   // Each queues, then (unless send_on_push is off) calls initiate_send() as
   // CPython does (asynchat.py:209, 213). Return errc::closed after the close marker.
   errc push(std::string data);
@@ -77,8 +79,12 @@ class async_chat {
   [[nodiscard]] bool connected() const noexcept { return connected_; }
   [[nodiscard]] std::size_t ac_in_buffer_size() const noexcept { return in_buffer_size_; }
   void set_ac_in_buffer_size(std::size_t n) noexcept { in_buffer_size_ = n == 0 ? 1 : n; }
-  [[nodiscard]] std::size_t ac_out_buffer_size() const noexcept { return output_.out_buffer_size(); }
-  [[nodiscard]] errc set_ac_out_buffer_size(std::size_t n) noexcept { return output_.set_out_buffer_size(n); }
+  [[nodiscard]] std::size_t ac_out_buffer_size() const noexcept {
+    return output_.out_buffer_size();
+  }
+  [[nodiscard]] errc set_ac_out_buffer_size(std::size_t n) noexcept {
+    return output_.set_out_buffer_size(n);
+  }
   // Off: pushes only queue and the owner drains (what an event loop that
   // batches writes, or the conformance driver, wants). On by default, as CPython.
   void set_send_on_push(bool on) noexcept { send_on_push_ = on; }

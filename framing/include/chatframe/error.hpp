@@ -30,6 +30,14 @@ enum class errc : std::uint8_t {
   zero_buffer_size = 6,
   // A producer was null.
   null_producer = 7,
+  // multi_framer::set_delimiters(): none, more than 16, an empty one or one over 64 bytes.
+  invalid_delimiters = 8,
+  // frame_assembler: a frame grew past the maximum frame size.
+  frame_too_large = 9,
+  // frame_assembler: a count terminator over the maximum frame size was refused.
+  count_too_large = 10,
+  // frame_assembler::finish() with eof_policy::error: the stream ended inside a frame.
+  truncated_frame = 11,
 };
 
 // A short, stable, lowercase name for the error ("negative_count", ...).

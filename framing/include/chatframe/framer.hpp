@@ -145,7 +145,10 @@ class framer {
   }
   [[nodiscard]] collected slice_across(std::size_t n, const char* k) const noexcept;
   void advance(std::size_t n, const char*& k, const char* end) noexcept {
-    if (!discarded_ && carry_pos_ == carry_.size()) { k += n; return; }
+    if (!discarded_ && carry_pos_ == carry_.size()) {
+      k += n;
+      return;
+    }
     advance_slow(n, k, end);
   }
   void advance_slow(std::size_t n, const char*& k, const char* end) noexcept;
@@ -159,7 +162,7 @@ class framer {
   framer_options options_;
   terminator term_;
   detail::delimiter_search search_;
-  std::string carry_;          // held-back bytes live in carry_[carry_pos_, size)
+  std::string carry_;  // held-back bytes live in carry_[carry_pos_, size)
   std::size_t carry_pos_ = 0;
   std::uint64_t term_generation_ = 0;  // bumped by every set_terminator()
   bool in_feed_ = false;
@@ -232,8 +235,7 @@ framer::step_outcome framer::delimiter_step(const char*& k, const char* end, H& 
   const std::size_t m = search_.size();
   const std::size_t carried = carried_size();
   const std::size_t lb = carried + static_cast<std::size_t>(end - k);
-  const std::size_t index =
-      carried == 0 ? search_.find(k, lb) : find_across(k, end);
+  const std::size_t index = carried == 0 ? search_.find(k, lb) : find_across(k, end);
   if (index != detail::delimiter_search::npos) {
     // asynchat.py:171-174 — the empty string is not reported.
     if (index > 0) handler.on_collect(slice(index, k));

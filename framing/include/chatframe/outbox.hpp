@@ -119,10 +119,12 @@ class outbox {
     const char* borrowed = nullptr;  // the bytes, when borrowed (push_view or a producer's piece)
     std::size_t begin = 0;           // unsent bytes: [begin, end)
     std::size_t end = 0;
-    std::size_t split = 0;           // items are [i*split, (i+1)*split); 0 = one item
+    std::size_t split = 0;  // items are [i*split, (i+1)*split); 0 = one item
     std::unique_ptr<producer> source;
 
-    [[nodiscard]] const char* data() const noexcept { return borrowed != nullptr ? borrowed : owned.data(); }
+    [[nodiscard]] const char* data() const noexcept {
+      return borrowed != nullptr ? borrowed : owned.data();
+    }
     [[nodiscard]] std::size_t pending() const noexcept { return end - begin; }
     [[nodiscard]] std::size_t item_end() const noexcept {
       if (split == 0) return end;

@@ -13,7 +13,7 @@ namespace chatframe::conformance {
 
 struct event {
   enum class kind : std::uint8_t { recv, collect, found, send, close, error } type = kind::recv;
-  std::string data;       // recv, collect, send: the bytes; error: the exception's name
+  std::string data;        // recv, collect, send: the bytes; error: the exception's name
   std::uint64_t sent = 0;  // send: bytes accepted
   friend bool operator==(const event&, const event&) = default;
 };

@@ -26,8 +26,13 @@ struct term_spec {
 
 struct action {
   enum class kind : std::uint8_t {
-    push, push_producer, push_collected, set_terminator, close_when_done,
-    discard_buffers, set_out_buffer_size
+    push,
+    push_producer,
+    push_collected,
+    set_terminator,
+    close_when_done,
+    discard_buffers,
+    set_out_buffer_size
   } type = kind::push;
   std::string data;          // push, push_producer
   std::uint64_t number = 0;  // push_producer's buffer size, set_out_buffer_size's N

@@ -43,7 +43,8 @@ inline const char* find_byte(const char* p, const char* end, char c) noexcept {
   }
 #endif
   if (p >= end) return end;
-  const void* hit = std::memchr(p, static_cast<unsigned char>(c), static_cast<std::size_t>(end - p));
+  const void* hit =
+      std::memchr(p, static_cast<unsigned char>(c), static_cast<std::size_t>(end - p));
   return hit != nullptr ? static_cast<const char*>(hit) : end;
 }
 
@@ -124,7 +125,8 @@ class delimiter_search {
 
  private:
   // KMP over [begin+from, begin+n); used only when find()'s budget runs out.
-  [[nodiscard]] std::size_t kmp_find(const char* begin, std::size_t n, std::size_t from) const noexcept {
+  [[nodiscard]] std::size_t kmp_find(const char* begin, std::size_t n,
+                                     std::size_t from) const noexcept {
     const std::size_t m = pattern_.size();
     state q = 0;
     for (std::size_t i = from; i < n; ++i) {

@@ -62,10 +62,10 @@ struct io_result {
 };
 
 struct accept_result {
-  int fd = -1;             // the new connected, non-blocking socket; -1 if none
-  std::string peer_host;   // dotted IPv4 of the peer
+  int fd = -1;            // the new connected, non-blocking socket; -1 if none
+  std::string peer_host;  // dotted IPv4 of the peer
   std::uint16_t peer_port = 0;
-  std::error_code error;   // set when fd == -1 for a reason other than "nothing pending"
+  std::error_code error;  // set when fd == -1 for a reason other than "nothing pending"
 };
 
 class dispatcher {

@@ -110,7 +110,7 @@ class loop {
   std::error_code poll_select(std::chrono::milliseconds timeout);
   std::error_code poll_poll(std::chrono::milliseconds timeout);
   std::error_code poll_epoll(std::chrono::milliseconds timeout);
-  void readwrite(const ready& r);
+  void readwrite(const ready& c);
 
   backend backend_;
   int epoll_fd_ = -1;

@@ -1,0 +1,120 @@
+// chatframe-echo-server — a line echo server on chatframe::reactor::chat_channel.
+//
+//   chatframe-echo-server [--backend select|poll|epoll] [--port N] [--nodelay] [--coalesce]
+//
+// Terminator "\n"; every line is pushed back with its "\n" as one push(), the
+// way an asynchat echo handler is written. Default: CPython's behaviour (each
+// push() tries one send() at once). --coalesce: chat_channel::set_coalescing
+// (pushes made while framing one recv() leave in one sendmsg()). --nodelay:
+// TCP_NODELAY on every accepted socket. Listens on 127.0.0.1 only, prints
+// "listening on 127.0.0.1:PORT", pins itself to CPU 0 (2+ CPUs), runs until
+// SIGINT/SIGTERM.
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "chatframe/reactor/chat_channel.hpp"
+#include "chatframe/reactor/loop.hpp"
+#include "pin.hpp"
+
+namespace {
+namespace cr = chatframe::reactor;
+
+cr::loop* g_loop = nullptr;
+void on_signal(int) {
+  if (g_loop != nullptr) g_loop->request_stop();
+}
+
+struct options {
+  cr::backend backend = cr::backend::epoll;
+  std::uint16_t port = 0;
+  bool nodelay = false;
+  bool coalesce = false;
+};
+
+class echo_channel final : public cr::chat_channel {
+ public:
+  echo_channel(cr::loop& l, int fd, const options& o) : chat_channel(l, fd) {
+    (void)set_terminator(chatframe::terminator::bytes("\n"));
+    if (o.coalesce) set_coalescing(true);
+    if (o.nodelay) (void)set_nodelay(true);
+  }
+  void collect_incoming_data(const chatframe::collected& d) override { d.append_to(line_); }
+  void found_terminator() override {
+    line_ += '\n';
+    push(std::move(line_));
+    line_.clear();
+  }
+
+ private:
+  std::string line_;
+};
+
+class echo_server final : public cr::dispatcher {
+ public:
+  echo_server(cr::loop& l, const options& o) : dispatcher(l), opts_(o) {
+    check(create_socket());
+    check(set_reuse_addr());
+    check(bind("127.0.0.1", o.port));
+    check(listen(128));
+  }
+  void handle_accept() override {
+    for (;;) {
+      cr::accept_result a = accept();
+      if (a.fd < 0) return;
+      get_loop().adopt(std::make_unique<echo_channel>(get_loop(), a.fd, opts_));
+    }
+  }
+  static void check(std::error_code ec) {
+    if (ec) throw std::system_error(ec);
+  }
+
+ private:
+  options opts_;
+};
+}  // namespace
+
+int main(int argc, char** argv) {
+  options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--nodelay") {
+      o.nodelay = true;
+    } else if (a == "--coalesce") {
+      o.coalesce = true;
+    } else if (a == "--backend" && i + 1 < argc) {
+      auto b = cr::parse_backend(argv[++i]);
+      if (!b) {
+        std::cerr << "unknown backend " << argv[i] << "\n";
+        return 2;
+      }
+      o.backend = *b;
+    } else if (a == "--port" && i + 1 < argc) {
+      o.port = static_cast<std::uint16_t>(std::stoi(argv[++i]));
+    } else {
+      std::cerr << "usage: chatframe-echo-server [--backend select|poll|epoll] [--port N] "
+                   "[--nodelay] [--coalesce]\n";
+      return 2;
+    }
+  }
+  chatframe_bench::pin_to_cpu(0);
+  try {
+    cr::loop l(o.backend);
+    g_loop = &l;
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+    echo_server server(l, o);
+    std::printf("listening on 127.0.0.1:%u\n", static_cast<unsigned>(server.local_port()));
+    std::fflush(stdout);
+    const std::error_code ec = l.run(std::chrono::milliseconds(200));
+    if (ec) std::cerr << "loop: " << ec.message() << "\n";
+    l.close_all();
+  } catch (const std::exception& e) {
+    std::cerr << "chatframe-echo-server: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

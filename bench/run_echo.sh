@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Line echo over loopback TCP: chatframe's reactor against a raw epoll loop
+# (the ceiling) and CPython 3.11's asyncore/asynchat.
+#
+#   bench/run_echo.sh [--quick] [--build DIR] [--duration S]
+#
+# Servers (pinned to CPU 0): chatframe-echo-server with each backend
+# (select, poll, epoll; CPython's behaviour: one send() per push), the same on
+# epoll with --coalesce --nodelay, raw-epoll-echo, and
+# bench/echo_servers/cpython_echo.py (select). The load generator
+# (chatframe-loadgen, pinned to CPU 1) runs 1, 16 and 64 connections, 100-byte
+# lines, 16 in flight per connection, 0.5 s warm-up then --duration seconds
+# (default 5). --quick: 1 s, only chatframe epoll and raw epoll.
+# Prints lines/s, MB/s, p50/p99 and the ratio to raw epoll at the same
+# connection count; writes bench/results/echo.json (echo-quick.json).
+# Exit status 1 if any run failed.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(dirname "$here")"
+build="${CHATFRAME_BENCH_BUILD:-$root/build-bench}"
+quick=0 duration=5
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --quick) quick=1; duration=1 ;;
+    --build) build="$2"; shift ;;
+    --duration) duration="$2"; shift ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+# shellcheck source=bench_lib.sh
+source "$here/bench_lib.sh"
+bin="$build/bin"
+for b in chatframe-loadgen chatframe-echo-server raw-epoll-echo; do
+  [[ -x "$bin/$b" ]] || { echo "no $bin/$b: build it first (ninja -C $build $b)" >&2; exit 1; }
+done
+tmp="$(mktemp -d)"
+trap 'stop_server; rm -rf "$tmp"' EXIT
+mkdir -p "$here/results"
+out="$here/results/echo.json"; [[ $quick -eq 1 ]] && out="$here/results/echo-quick.json"
+
+servers=()
+if [[ $quick -eq 1 ]]; then
+  servers=("chatframe-epoll|$bin/chatframe-echo-server --backend epoll"
+           "raw-epoll|$bin/raw-epoll-echo")
+else
+  servers=("chatframe-select|$bin/chatframe-echo-server --backend select"
+           "chatframe-poll|$bin/chatframe-echo-server --backend poll"
+           "chatframe-epoll|$bin/chatframe-echo-server --backend epoll"
+           "chatframe-epoll+coalesce+nodelay|$bin/chatframe-echo-server --backend epoll --coalesce --nodelay"
+           "raw-epoll|$bin/raw-epoll-echo")
+  if command -v python3.11 >/dev/null && python3.11 -c 'import asynchat' 2>/dev/null; then
+    servers+=("cpython-asynchat|python3.11 $here/echo_servers/cpython_echo.py")
+  else
+    echo "run_echo: python3.11 with asynchat missing: the CPython server is skipped" >&2
+  fi
+fi
+fail=0
+: >"$tmp/runs.jsonl"
+for s in "${servers[@]}"; do
+  label="${s%%|*}"; cmd="${s#*|}"
+  # shellcheck disable=SC2086
+  if ! start_server "$tmp/server.log" $cmd --port 0; then fail=1; continue; fi
+  for c in 1 16 64; do
+    if r="$(timeout $((duration + 20)) "$bin/chatframe-loadgen" --port "$SERVER_PORT" --conns "$c" \
+            --duration "$duration" --warmup 0.5 2>"$tmp/loadgen.err")"; then
+      echo "{\"server\": \"$label\", \"result\": $r}" >>"$tmp/runs.jsonl"
+    else
+      echo "run_echo: $label, $c connections failed:" >&2
+      cat "$tmp/loadgen.err" >&2
+      fail=1
+    fi
+  done
+  stop_server
+done
+python3 - "$tmp/runs.jsonl" "$out" "$(lscpu | sed -n 's/^Model name: *//p' | head -n1)" <<'PY'
+import json, sys, time
+runs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+raw = {r["result"]["conns"]: r["result"] for r in runs if r["server"] == "raw-epoll"}
+print(f"{'server':<34}{'conns':>6}{'lines/s':>12}{'MB/s':>9}{'p50 us':>9}{'p99 us':>9}{'vs raw':>8}")
+print("-" * 87)
+for r in runs:
+    x = r["result"]
+    base = raw.get(x["conns"])
+    ratio = f"{x['lines_per_s'] / base['lines_per_s']:7.2f}x" if base and base["lines_per_s"] else "      -"
+    r["ratio_to_raw_epoll"] = x["lines_per_s"] / base["lines_per_s"] if base and base["lines_per_s"] else None
+    print(f"{r['server']:<34}{x['conns']:>6}{x['lines_per_s']:>12.0f}{x['mb_per_s']:>9.1f}"
+          f"{x['p50_us']:>9.0f}{x['p99_us']:>9.0f}{ratio:>8}")
+print("100-byte lines, 16 in flight per connection; server on CPU 0, load generator on CPU 1;")
+print("MB/s = echoed bytes per second (10^6); latency = queued for write -> echo read back")
+json.dump({"date": time.strftime("%Y-%m-%dT%H:%M:%S"), "cpu": sys.argv[3], "runs": runs},
+          open(sys.argv[2], "w"), indent=1)
+PY
+echo "results: $out"
+exit $fail

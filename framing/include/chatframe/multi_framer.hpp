@@ -1,0 +1,305 @@
+// chatframe/multi_framer.hpp — framing on several delimiters at once.
+//
+// An opt-in extension beyond asynchat (which has one terminator at a time):
+// frames end at whichever of up to 16 delimiters comes first, and on_found()
+// says which one. Typical use: lines ended by "\r\n" or a bare "\n".
+//
+//   chatframe::multi_framer f;
+//   const std::string_view ends[] = {"\r\n", "\n"};
+//   (void)f.set_delimiters(ends);
+//   f.feed(chunk, handler);   // handler.on_collect(collected), handler.on_found(std::size_t which)
+//
+// Which delimiter matches: the one whose occurrence ENDS earliest in the
+// stream; among occurrences ending at the same byte, the longest. So with
+// {"\n", "\r\n"}, "a\r\n" is the frame "a" ended by "\r\n" (both end at the
+// same byte; "\r\n" is longer), and with {"abcd", "c"}, "abcd" is the frame
+// "ab" ended by "c" (it ends first). With a single delimiter this is exactly
+// CPython's rule (the leftmost occurrence), and multi_framer gives exactly
+// framer's events — the same collect boundaries included.
+//
+// Everything else follows framer.hpp: views and their lifetimes (see
+// collected.hpp), held-back bytes (the longest stream suffix that is a proper
+// prefix of any delimiter; at most the longest delimiter's length minus one),
+// callbacks may call set_delimiters() and discard(), feed() consumes the
+// whole chunk, no allocation per frame, exceptions leave no byte lost.
+//
+// Cost: one pass over the stream. Bytes are skipped 16 at a time with SSE2
+// unless they equal the last byte of some delimiter; candidates are verified
+// with memcmp. Worst case O(n * total delimiter length), bounded by the
+// limits below (16 delimiters of at most 64 bytes).
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "chatframe/collected.hpp"
+#include "chatframe/error.hpp"
+#include "chatframe/framer.hpp"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+namespace chatframe {
+
+template <class H>
+concept multi_framing_handler = requires(H& h, const collected& data, std::size_t which) {
+  h.on_collect(data);
+  h.on_found(which);
+};
+
+class multi_framer {
+ public:
+  static constexpr std::size_t max_delimiters = 16;
+  static constexpr std::size_t max_delimiter_length = 64;
+
+  multi_framer() = default;
+
+  // 1..16 non-empty delimiters of at most 64 bytes (copied); on_found()
+  // reports a delimiter by its index here. errc::invalid_delimiters otherwise,
+  // leaving the current set unchanged. Takes effect at the next byte examined.
+  [[nodiscard]] errc set_delimiters(std::span<const std::string_view> delimiters) {
+    if (delimiters.empty() || delimiters.size() > max_delimiters) return errc::invalid_delimiters;
+    for (const std::string_view d : delimiters)
+      if (d.empty() || d.size() > max_delimiter_length) return errc::invalid_delimiters;
+    count_ = delimiters.size();
+    longest_ = 0;
+    last_bytes_count_ = 0;
+    for (std::size_t i = 0; i < count_; ++i) {
+      delims_[i].assign(delimiters[i]);
+      longest_ = delims_[i].size() > longest_ ? delims_[i].size() : longest_;
+      const char last = delims_[i].back();
+      bool seen = false;
+      for (std::size_t j = 0; j < last_bytes_count_; ++j) seen = seen || last_bytes_[j] == last;
+      if (!seen) last_bytes_[last_bytes_count_++] = last;
+    }
+    // Candidates at one end byte are tried longest first.
+    for (std::size_t i = 0; i < count_; ++i) by_length_[i] = static_cast<std::uint8_t>(i);
+    for (std::size_t i = 1; i < count_; ++i)
+      for (std::size_t j = i;
+           j > 0 && delims_[by_length_[j]].size() > delims_[by_length_[j - 1]].size(); --j)
+        std::swap(by_length_[j], by_length_[j - 1]);
+    return errc::ok;
+  }
+  [[nodiscard]] std::size_t delimiter_count() const noexcept { return count_; }
+  [[nodiscard]] std::string_view delimiter(std::size_t i) const noexcept { return delims_[i]; }
+
+  template <multi_framing_handler H>
+  feed_result feed(std::string_view chunk, H& handler);
+
+  void discard() noexcept {
+    carry_.clear();
+    if (in_feed_) discarded_ = true;
+  }
+  [[nodiscard]] std::string_view held() const noexcept { return carry_; }
+  [[nodiscard]] std::string take_held() {
+    std::string out;
+    out.swap(carry_);
+    return out;
+  }
+
+ private:
+  // The stream still to frame: carry_ followed by chunk[k..].
+  struct window {
+    std::string_view carry;
+    const char* chunk;
+    std::size_t chunk_size;
+    [[nodiscard]] std::size_t size() const noexcept { return carry.size() + chunk_size; }
+    [[nodiscard]] char at(std::size_t i) const noexcept {
+      return i < carry.size() ? carry[i] : chunk[i - carry.size()];
+    }
+  };
+  struct match {
+    std::size_t start;  // offset in the window
+    std::size_t end;    // one past the delimiter
+    std::size_t which;
+  };
+  static constexpr std::size_t none = static_cast<std::size_t>(-1);
+
+  // The delimiter's last byte is known to match; compares the others.
+  [[nodiscard]] bool equal_at(const window& w, std::size_t start,
+                              const std::string& d) const noexcept {
+    if (d.size() == 1) return true;
+    if (start >= w.carry.size()) {
+      const char* p = w.chunk + (start - w.carry.size());
+      if (d.size() == 2) return p[0] == d[0];
+      return std::memcmp(p, d.data(), d.size() - 1) == 0;
+    }
+    for (std::size_t i = 0; i < d.size(); ++i)
+      if (w.at(start + i) != d[i]) return false;
+    return true;
+  }
+  // The longest delimiter ending at window offset e (inclusive) and starting at or after 0.
+  [[nodiscard]] std::size_t ending_at(const window& w, std::size_t e) const noexcept {
+    const char c = w.at(e);
+    for (std::size_t r = 0; r < count_; ++r) {
+      const std::string& d = delims_[by_length_[r]];
+      if (d.back() != c || d.size() > e + 1) continue;
+      if (equal_at(w, e + 1 - d.size(), d)) return by_length_[r];
+    }
+    return none;
+  }
+  [[nodiscard]] bool is_last_byte(char c) const noexcept {
+    for (std::size_t j = 0; j < last_bytes_count_; ++j)
+      if (last_bytes_[j] == c) return true;
+    return false;
+  }
+  [[nodiscard]] match find(const window& w) const noexcept {
+    const std::size_t n = w.size();
+    // Ends near the held-back bytes may need them: checked byte by byte.
+    // With nothing held back, every delimiter ending at e starts in the chunk.
+    const std::size_t slow_until = w.carry.empty() ? 0 : std::min(n, w.carry.size() + longest_);
+    for (std::size_t e = 0; e < slow_until; ++e) {
+      if (!is_last_byte(w.at(e))) continue;
+      const std::size_t which = ending_at(w, e);
+      if (which != none) return {e + 1 - delims_[which].size(), e + 1, which};
+    }
+    std::size_t e = slow_until;
+    if (last_bytes_count_ == 1) {
+      // One end byte (e.g. {"\r\n", "\n"}): the single-delimiter search's
+      // memchr path finds the candidates.
+      const char* const chunk_end = w.chunk + w.chunk_size;
+      const char* p = w.chunk + (e - w.carry.size());
+      while (p < chunk_end) {
+        p = detail::find_byte(p, chunk_end, last_bytes_[0]);
+        if (p == chunk_end) break;
+        const std::size_t at = w.carry.size() + static_cast<std::size_t>(p - w.chunk);
+        const std::size_t which = ending_at(w, at);
+        if (which != none) return {at + 1 - delims_[which].size(), at + 1, which};
+        ++p;
+      }
+      return {none, none, none};
+    }
+#if defined(__SSE2__)
+    if (last_bytes_count_ <= 4) {
+      __m128i needles[4];
+      for (std::size_t j = 0; j < 4; ++j)
+        needles[j] = _mm_set1_epi8(last_bytes_[j < last_bytes_count_ ? j : 0]);
+      while (e + 16 <= n) {
+        // e >= carry size here, so window offset e is chunk byte e - carry size.
+        const __m128i v =
+            _mm_loadu_si128(reinterpret_cast<const __m128i*>(w.chunk + (e - w.carry.size())));
+        __m128i hits = _mm_cmpeq_epi8(v, needles[0]);
+        for (std::size_t j = 1; j < last_bytes_count_; ++j)
+          hits = _mm_or_si128(hits, _mm_cmpeq_epi8(v, needles[j]));
+        auto mask = static_cast<unsigned>(_mm_movemask_epi8(hits));
+        while (mask != 0) {
+          const std::size_t at = e + static_cast<std::size_t>(__builtin_ctz(mask));
+          const std::size_t which = ending_at(w, at);
+          if (which != none) return {at + 1 - delims_[which].size(), at + 1, which};
+          mask &= mask - 1;
+        }
+        e += 16;
+      }
+    }
+#endif
+    for (; e < n; ++e) {
+      if (!is_last_byte(w.at(e))) continue;
+      const std::size_t which = ending_at(w, e);
+      if (which != none) return {e + 1 - delims_[which].size(), e + 1, which};
+    }
+    return {none, none, none};
+  }
+  // Longest suffix of the window that is a proper prefix of some delimiter.
+  [[nodiscard]] std::size_t prefix_at_end(const window& w) const noexcept {
+    const std::size_t n = w.size();
+    const std::size_t most = std::min(n, longest_ - 1);
+    for (std::size_t l = most; l > 0; --l) {
+      for (std::size_t i = 0; i < count_; ++i) {
+        const std::string& d = delims_[i];
+        if (d.size() <= l || d[l - 1] != w.at(n - 1)) continue;
+        bool ok = true;
+        for (std::size_t j = 0; j < l && ok; ++j) ok = w.at(n - l + j) == d[j];
+        if (ok) return l;
+      }
+    }
+    return 0;
+  }
+  [[nodiscard]] collected slice(const window& w, std::size_t from, std::size_t to) const noexcept {
+    const std::size_t c = w.carry.size();
+    if (from >= c) return {{}, std::string_view(w.chunk + (from - c), to - from)};
+    if (to <= c) return {w.carry.substr(from, to - from), {}};
+    return {w.carry.substr(from), std::string_view(w.chunk, to - c)};
+  }
+
+  std::array<std::string, max_delimiters> delims_;
+  std::array<std::uint8_t, max_delimiters> by_length_{};
+  std::array<char, max_delimiters> last_bytes_{};
+  std::size_t count_ = 0;
+  std::size_t longest_ = 0;
+  std::size_t last_bytes_count_ = 0;
+  std::string carry_;
+  bool in_feed_ = false;
+  bool discarded_ = false;
+};
+
+template <multi_framing_handler H>
+feed_result multi_framer::feed(std::string_view chunk, H& handler) {
+  if (in_feed_) return {0, errc::reentrant_feed};
+  if (count_ == 0) return {0, errc::invalid_delimiters};
+  in_feed_ = true;
+  discarded_ = false;
+  // The window is re-based after every frame: the carry (short) is consumed
+  // by the first frame that passes it; from then on the window is the chunk.
+  std::string_view carry = carry_;
+  const char* k = chunk.data();
+  const char* const end = k + chunk.size();
+  struct reset_guard {
+    bool& flag;
+    ~reset_guard() { flag = false; }
+  } guard{in_feed_};
+  try {
+    for (;;) {
+      const window w{carry, k, static_cast<std::size_t>(end - k)};
+      if (w.size() == 0) break;
+      const match m = find(w);
+      if (m.which != none) {
+        if (m.start > 0) handler.on_collect(slice(w, 0, m.start));
+        if (discarded_) break;
+        // Consume through the delimiter before on_found(), as framer does.
+        if (m.end <= carry.size()) {
+          carry.remove_prefix(m.end);
+        } else {
+          k += m.end - carry.size();
+          carry = {};
+        }
+        handler.on_found(m.which);
+        if (discarded_) break;
+        continue;
+      }
+      const std::size_t p = prefix_at_end(w);
+      if (p != w.size()) {
+        handler.on_collect(slice(w, 0, w.size() - p));
+        if (discarded_) break;
+      }
+      // Hold back the last p bytes: a suffix of the held-back bytes (which
+      // are themselves a suffix of carry_) followed by the rest of the chunk.
+      const collected tail = slice(w, w.size() - p, w.size());
+      if (tail.carried.empty()) {
+        carry_.assign(tail.fresh);
+      } else {
+        carry_.erase(0, carry_.size() - tail.carried.size());
+        carry_.append(tail.fresh);
+      }
+      return {chunk.size(), errc::ok};
+    }
+  } catch (...) {
+    // Keep what was not framed yet for the next feed(), as framer does.
+    const std::size_t keep_at = static_cast<std::size_t>(carry.data() - carry_.data());
+    if (!carry.empty())
+      carry_.erase(0, keep_at);
+    else
+      carry_.clear();
+    carry_.append(k, static_cast<std::size_t>(end - k));
+    throw;
+  }
+  if (!discarded_) carry_.assign(carry);  // nothing held back: carry is empty here
+  return {chunk.size(), errc::ok};
+}
+
+}  // namespace chatframe
