@@ -8,6 +8,7 @@
 #   3. CPython: the framing workloads through asynchat            (compare_cpython.sh)
 #   4. echo:    chatframe reactor vs raw epoll vs CPython         (run_echo.sh)
 #   5. HTTP:    chatframe-http vs nginx with wrk, if installed    (run_http.sh --optional)
+#   6. embeddings: the same echo load on Asio, libuv, libevent, io_uring and the reactor (run_embed.sh)
 #   6. plot:    bench/results/framing.svg                         (plot.py)
 #
 # Builds the benchmark targets first in DIR (default build-bench; configure it
@@ -28,7 +29,7 @@ while [[ $# -gt 0 ]]; do
   shift
 done
 export CHATFRAME_BENCH_BUILD="$build"
-targets=(chatframe-bench-framing chatframe-bench-outbox chatframe-loadgen chatframe-echo-server raw-epoll-echo chatframe-http)
+targets=(chatframe-bench-framing chatframe-bench-outbox chatframe-loadgen chatframe-echo-server raw-epoll-echo chatframe-http chatframe-embed-asio chatframe-embed-libuv chatframe-embed-libevent chatframe-embed-io_uring)
 if [[ ! -f "$build/build.ninja" ]]; then
   echo "run_all: configure $build first:" >&2
   echo "  cmake -S $root -B $build -G Ninja -DCMAKE_BUILD_TYPE=Release -DCHATFRAME_BUILD_TESTS=OFF" >&2
@@ -61,6 +62,7 @@ else
   step cpython "$here/compare_cpython.sh" --reuse  # chatframe rows from step 1
 fi
 step echo "$here/run_echo.sh" "${q[@]}"
+step embeddings "$here/run_embed.sh" "${q[@]}"
 step http "$here/run_http.sh" --optional "${q[@]}"
 if [[ $quick -eq 1 ]]; then
   step plot python3 "$here/plot.py" --framing "$here/results/framing-quick.json" \

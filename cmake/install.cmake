@@ -43,6 +43,12 @@ ${CMAKE_COMMAND} --build '${PROJECT_BINARY_DIR}/consumer-build' && '${PROJECT_BI
   add_test(NAME packaging.pkg_config_consumer
            COMMAND sh -c "PKG_CONFIG_PATH='${prefix}/${CMAKE_INSTALL_LIBDIR}/pkgconfig' && export PKG_CONFIG_PATH && \
 ${CMAKE_CXX_COMPILER} '${PROJECT_SOURCE_DIR}/tests/consumer/consumer.cpp' $(pkg-config --cflags --libs chatframe) -o '${PROJECT_BINARY_DIR}/consumer-pc' && '${PROJECT_BINARY_DIR}/consumer-pc'")
+  add_test(NAME packaging.add_subdirectory_consumer
+           COMMAND sh -c "rm -rf '${PROJECT_BINARY_DIR}/subdir-consumer' && \
+${CMAKE_COMMAND} -S '${PROJECT_SOURCE_DIR}/tests/consumer_subdir' -B '${PROJECT_BINARY_DIR}/subdir-consumer' -G Ninja \
+-DCMAKE_CXX_COMPILER='${CMAKE_CXX_COMPILER}' -DCHATFRAME_SOURCE_DIR='${PROJECT_SOURCE_DIR}' && \
+${CMAKE_COMMAND} --build '${PROJECT_BINARY_DIR}/subdir-consumer' && '${PROJECT_BINARY_DIR}/subdir-consumer/consumer'")
+  set_tests_properties(packaging.add_subdirectory_consumer PROPERTIES RESOURCE_LOCK consumer TIMEOUT 300)
   set_tests_properties(packaging.install PROPERTIES FIXTURES_SETUP chatframe_installed)
   set_tests_properties(packaging.find_package_consumer packaging.pkg_config_consumer
                        PROPERTIES FIXTURES_REQUIRED chatframe_installed RESOURCE_LOCK consumer)

@@ -9,7 +9,10 @@
 //   * held() is shorter than the longest delimiter after every feed;
 //   * with a single delimiter, the events equal chatframe::framer's exactly
 //     (every collect boundary), so the extension never changes asynchat's
-//     behaviour when it is not used for more than it does.
+//     behaviour when it is not used for more than it does;
+//   * frame_assembler over the same chunking with a fuzzed size limit gives
+//     exactly the reference frames that fit the limit (each whole, with its
+//     delimiter index) and one frame_too_large report per frame that does not.
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <cstdio>
@@ -17,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "chatframe/frame_assembler.hpp"
 #include "chatframe/framer.hpp"
 #include "chatframe/multi_framer.hpp"
 
@@ -109,6 +113,45 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!(whole == expected)) fail("one-shot frames differ from the reference");
   const result chunked = run(true);
   if (!(chunked == expected)) fail("chunked frames differ from the reference");
+
+  {
+    struct sink {
+      std::vector<std::pair<std::string, std::size_t>> frames;
+      std::size_t too_large = 0;
+      void on_frame(std::string_view f, std::size_t which) {
+        frames.emplace_back(std::string(f), which);
+      }
+      void on_limit(const chatframe::frame_error& e) {
+        if (e.code != chatframe::errc::frame_too_large) fail("unexpected limit error");
+        ++too_large;
+      }
+    } out;
+    const std::size_t limit = 1 + (cuts.empty() ? 7 : cuts[0] % 24);
+    chatframe::multi_framer f;
+    if (f.set_delimiters(views) != chatframe::errc::ok) fail("valid delimiters refused");
+    chatframe::frame_assembler a(out, {.max_frame_size = limit});
+    std::size_t pos = 0, i = 0;
+    while (pos < stream.size()) {
+      const std::size_t n = cuts.empty() ? stream.size() : 1 + cuts[i++ % cuts.size()];
+      const std::string chunk = stream.substr(pos, n);
+      (void)a.feed(f, chunk);
+      pos += chunk.size();
+    }
+    std::vector<std::pair<std::string, std::size_t>> fitting;
+    std::size_t oversized = 0;
+    for (const auto& fr : expected.frames) {
+      if (fr.first.size() <= limit) {
+        fitting.push_back(fr);
+      } else {
+        ++oversized;
+      }
+    }
+    if (out.frames != fitting)
+      fail("assembled frames differ from the reference frames within the limit");
+    // The unfinished tail may also have outgrown the limit.
+    if (out.too_large != oversized && out.too_large != oversized + 1)
+      fail("limit reports do not match");
+  }
 
   if (delims.size() == 1) {
     chatframe::framer single;

@@ -14,6 +14,7 @@ PACKAGES=(
   build-essential
   g++-12
   clang-14
+  clang                # the unversioned clang/clang++ that ClusterFuzzLite's build.sh is run with
   libclang-rt-14-dev   # ASan/UBSan/libFuzzer runtimes for clang-14
   lld-14
   llvm-14              # llvm-symbolizer, llvm-profdata, llvm-cov
@@ -42,6 +43,7 @@ PACKAGES=(
   python3.11
   python3              # provides the unversioned `python3` command (3.11 on bookworm)
   libpython3.11-dev
+  libpython3-dev       # python3-embed.pc, which the CPython differential fuzzer is built against
   # tools used by tests
   curl
   zip

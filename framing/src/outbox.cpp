@@ -68,6 +68,7 @@ void outbox::discard() noexcept {
 
 bool outbox::refill(entry& e) {
   if (e.exhausted) return false;
+  if (producers_paused_) return false;
   const std::string_view piece = e.source->more();
   if (piece.empty()) {
     e.exhausted = true;
@@ -97,6 +98,8 @@ send_offer outbox::offer() {
       // asynchat.py:235-236 — an empty item is dropped (CPython then sends
       // b'', which no transport observes); asynchat.py:249-250 — so is a
       // producer with nothing more to give.
+      if (e.type == entry::kind::producer && producers_paused_ && !e.exhausted)
+        return {send_status::idle, {}};
       if (e.type == entry::kind::bytes || !refill(e)) {
         entries_.pop_front();
         continue;
@@ -118,6 +121,8 @@ std::size_t outbox::gather(std::span<std::string_view> out, std::size_t max_byte
        it != entries_.end() && filled < out.size() && offered_ < max_bytes; ++it) {
     entry& e = *it;
     if (e.type == entry::kind::close) break;
+    if (e.type == entry::kind::producer && e.pending() == 0 && producers_paused_ && !e.exhausted)
+      break;
     if (e.pending() == 0 && (e.type == entry::kind::bytes || !refill(e))) continue;
     // Successive single sends would send this item's bytes, slice by slice,
     // in order; as one contiguous range they are one view.

@@ -3,12 +3,16 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
+#include <array>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "chatframe/frame_assembler.hpp"
 #include "chatframe/framer.hpp"
+#include "chatframe/memory_budget.hpp"
 #include "chatframe/multi_framer.hpp"
+#include "chatframe/outbox.hpp"
 
 namespace {
 
@@ -376,6 +380,58 @@ RC_GTEST_PROP(FrameAssemblerProperties, FramesEqualTheReferenceUnderAnyChunkingA
   }
   RC_ASSERT(out.frames == expected);
   RC_ASSERT(out.errors.size() >= too_large);  // the unfinished tail may be over the limit too
+}
+
+// --- memory_budget and paused producers --------------------------------------
+
+TEST(MemoryBudget, PausesAtTheHighMarkAndResumesOnlyBelowTheLowMark) {
+  chatframe::memory_budget b({.high_water = 100, .low_water = 40});
+  EXPECT_EQ(b.update(10, 20, 30), chatframe::budget_change::none);
+  EXPECT_TRUE(b.reading_allowed());
+  EXPECT_EQ(b.update(0, 0, 100), chatframe::budget_change::paused);
+  EXPECT_FALSE(b.reading_allowed());
+  EXPECT_EQ(b.update(0, 0, 60), chatframe::budget_change::none);  // between the marks: still paused
+  EXPECT_TRUE(b.paused());
+  EXPECT_EQ(b.update(0, 0, 39), chatframe::budget_change::resumed);
+  EXPECT_EQ(b.update(0, 0, 99), chatframe::budget_change::none);  // below high again: stays open
+  EXPECT_EQ(b.peak(), 100u);
+  EXPECT_EQ(b.pauses(), 1u);
+}
+
+TEST(MemoryBudget, CountsHeldBackInputAssembledBytesAndQueuedOutput) {
+  chatframe::framer f;
+  ASSERT_EQ(f.set_terminator(chatframe::terminator::bytes("\r\n")), errc::ok);
+  recorder r;
+  (void)f.feed("abc\r", r);  // one byte held back
+  chatframe::outbox out;
+  ASSERT_EQ(out.push(std::string(50, 'x')), errc::ok);
+  chatframe::memory_budget b({.high_water = 58, .low_water = 10});
+  EXPECT_EQ(b.update(f, out, 7), chatframe::budget_change::paused);  // 1 + 7 + 50
+  EXPECT_EQ(b.in_use(), 58u);
+}
+
+TEST(MemoryBudget, LowMarkAboveHighMarkIsClamped) {
+  chatframe::memory_budget b({.high_water = 10, .low_water = 50});
+  EXPECT_EQ(b.options().low_water, 10u);
+}
+
+TEST(PausedProducers, QueuedBytesAreStillOfferedButProducersWait) {
+  chatframe::outbox out(4);
+  ASSERT_EQ(out.push("ab"), errc::ok);
+  ASSERT_EQ(out.push_with_producer(std::make_unique<chatframe::simple_producer>("cdefgh", 3)),
+            errc::ok);
+  out.pause_producers(true);
+  chatframe::send_offer o = out.offer();
+  ASSERT_EQ(o.status, chatframe::send_status::data);
+  EXPECT_EQ(o.data, "ab");
+  ASSERT_EQ(out.consume(2), errc::ok);
+  EXPECT_EQ(out.offer().status, chatframe::send_status::idle);  // the producer waits
+  std::array<std::string_view, 4> views;
+  EXPECT_EQ(out.gather(views), 0u);
+  EXPECT_FALSE(out.empty());
+  out.pause_producers(false);
+  o = out.offer();
+  EXPECT_EQ(o.data, "cde");
 }
 
 }  // namespace

@@ -102,6 +102,13 @@ class outbox {
   // errc::consume_exceeds_offer and changes nothing.
   [[nodiscard]] errc consume(std::size_t n);
 
+  // While paused, offer() and gather() do not ask producers for more():
+  // bytes already queued or produced are still offered, and a producer whose
+  // piece is used up waits at the head (offer() then reports idle). Off by
+  // default; memory_budget.hpp says when to turn it on.
+  void pause_producers(bool paused) noexcept { producers_paused_ = paused; }
+  [[nodiscard]] bool producers_paused() const noexcept { return producers_paused_; }
+
   // CPython's `not self.producer_fifo`: nothing queued, close marker included.
   [[nodiscard]] bool empty() const noexcept { return entries_.empty(); }
   // The close marker was reached.
@@ -142,6 +149,7 @@ class outbox {
   std::size_t offered_ = 0;
   std::size_t queued_bytes_ = 0;
   bool closed_ = false;
+  bool producers_paused_ = false;
 };
 
 }  // namespace chatframe
