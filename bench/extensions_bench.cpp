@@ -11,6 +11,8 @@
 
 #include "chatframe/frame_assembler.hpp"
 #include "chatframe/framer.hpp"
+#include "chatframe/memory_budget.hpp"
+#include "chatframe/outbox.hpp"
 #include "chatframe/multi_framer.hpp"
 
 namespace {
@@ -96,8 +98,25 @@ void BM_assembler(benchmark::State& state) {
       state, [&](std::string_view chunk) { (void)a.feed(f, chunk); }, sink.frames);
 }
 
+// framer plus a memory_budget recount after every chunk, as a loop would do.
+void BM_budget(benchmark::State& state) {
+  chatframe::framer f;
+  (void)f.set_terminator(chatframe::terminator::bytes("\n"));
+  chatframe::outbox out;
+  chatframe::memory_budget budget;
+  counter c;
+  run(
+      state,
+      [&](std::string_view chunk) {
+        (void)f.feed(chunk, c);
+        benchmark::DoNotOptimize(budget.update(f, out));
+      },
+      c.frames);
+}
+
 }  // namespace
 
+BENCHMARK(BM_budget)->Arg(16)->Arg(128)->Arg(4096)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_framer_single)->Arg(16)->Arg(128)->Arg(4096)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_multi_one_delimiter)->Arg(16)->Arg(128)->Arg(4096)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_multi_two_delimiters)->Arg(16)->Arg(128)->Arg(4096)->Unit(benchmark::kMillisecond);

@@ -53,3 +53,4 @@ ${CMAKE_COMMAND} --build '${PROJECT_BINARY_DIR}/subdir-consumer' && '${PROJECT_B
   set_tests_properties(packaging.find_package_consumer packaging.pkg_config_consumer
                        PROPERTIES FIXTURES_REQUIRED chatframe_installed RESOURCE_LOCK consumer)
 endif()
+

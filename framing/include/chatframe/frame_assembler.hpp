@@ -102,7 +102,7 @@ class frame_assembler {
 
   // End of stream: what happens to an unfinished frame and held-back bytes.
   template <class Framer>
-  void finish(Framer& f, eof_policy policy) {
+  void finish(Framer& f, eof_policy policy = eof_policy::drop) {
     std::string rest = current_frame();
     rest.append(f.held());
     (void)f.take_held();
