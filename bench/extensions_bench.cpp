@@ -12,8 +12,8 @@
 #include "chatframe/frame_assembler.hpp"
 #include "chatframe/framer.hpp"
 #include "chatframe/memory_budget.hpp"
-#include "chatframe/outbox.hpp"
 #include "chatframe/multi_framer.hpp"
+#include "chatframe/outbox.hpp"
 
 namespace {
 
