@@ -581,17 +581,22 @@ struct callback_failure : std::runtime_error {
   callback_failure() : std::runtime_error("callback failed") {}
 };
 
+// A hook that throws callback_failure the first time it runs, then does nothing.
+template <class... Args>
+auto throws_once() {
+  return [armed = true](Args...) mutable {
+    if (armed) {
+      armed = false;
+      throw callback_failure();
+    }
+  };
+}
+
 TEST(CallbackExceptions, ThrowingCollectUndoesItsStepAndTheBytesComeBack) {
   // collect_incoming_data raises at 174, before ac_in_buffer is sliced at 175.
   framer f = with(terminator::bytes("\n"));
   scripted h;
-  bool fail = true;
-  h.collect_hook = [&](const collected&) {
-    if (fail) {
-      fail = false;
-      throw callback_failure();
-    }
-  };
+  h.collect_hook = throws_once<const collected&>();
   EXPECT_THROW((void)f.feed("ab\ncd\n", h), callback_failure);
   EXPECT_EQ(h.log, "C(ab)");
   EXPECT_EQ(f.held(), "ab\ncd\n");
@@ -604,13 +609,7 @@ TEST(CallbackExceptions, ThrowingCollectOfARunningCountDoesNotCountDown) {
   // asynchat.py:151 raises before 153 subtracts.
   framer f = with(terminator::count(10));
   scripted h;
-  bool fail = true;
-  h.collect_hook = [&](const collected&) {
-    if (fail) {
-      fail = false;
-      throw callback_failure();
-    }
-  };
+  h.collect_hook = throws_once<const collected&>();
   EXPECT_THROW((void)f.feed("abc", h), callback_failure);
   EXPECT_EQ(f.get_terminator(), terminator::count(10));
   (void)f.feed("defghijk", h);
@@ -620,13 +619,7 @@ TEST(CallbackExceptions, ThrowingCollectOfARunningCountDoesNotCountDown) {
 TEST(CallbackExceptions, ThrowingCollectBeforeAPartialDelimiterKeepsEverything) {
   framer f = with(terminator::bytes("\r\n"));
   scripted h;
-  bool fail = true;
-  h.collect_hook = [&](const collected&) {
-    if (fail) {
-      fail = false;
-      throw callback_failure();
-    }
-  };
+  h.collect_hook = throws_once<const collected&>();
   EXPECT_THROW((void)f.feed("ab\r", h), callback_failure);
   EXPECT_EQ(f.held(), "ab\r");
   (void)f.feed("\n", h);
@@ -637,13 +630,7 @@ TEST(CallbackExceptions, ThrowingCollectOfCarriedBytesKeepsThemInOrder) {
   framer f = with(terminator::bytes("\r\n"));
   scripted h;
   (void)f.feed("x\r", h);
-  bool fail = true;
-  h.collect_hook = [&](const collected&) {
-    if (fail) {
-      fail = false;
-      throw callback_failure();
-    }
-  };
+  h.collect_hook = throws_once<const collected&>();
   EXPECT_THROW((void)f.feed("y\r\nz", h), callback_failure);
   EXPECT_EQ(f.held(), "\ry\r\nz");
   (void)f.feed("", h);
@@ -654,13 +641,7 @@ TEST(CallbackExceptions, ThrowingFoundKeepsTheRestOfTheChunkForTheNextFeed) {
   // found_terminator raises at 178, after 175 consumed the delimiter.
   framer f = with(terminator::bytes("\n"));
   scripted h;
-  bool fail = true;
-  h.found_hook = [&] {
-    if (fail) {
-      fail = false;
-      throw callback_failure();
-    }
-  };
+  h.found_hook = throws_once<>();
   EXPECT_THROW((void)f.feed("ab\ncd\nef", h), callback_failure);
   EXPECT_EQ(h.log, "C(ab)F");
   EXPECT_EQ(f.held(), "cd\nef");
@@ -671,13 +652,7 @@ TEST(CallbackExceptions, ThrowingFoundKeepsTheRestOfTheChunkForTheNextFeed) {
 TEST(CallbackExceptions, ThrowingFoundOfACountLeavesTheCountAtZero) {
   framer f = with(terminator::count(2));
   scripted h;
-  bool fail = true;
-  h.found_hook = [&] {
-    if (fail) {
-      fail = false;
-      throw callback_failure();
-    }
-  };
+  h.found_hook = throws_once<>();
   EXPECT_THROW((void)f.feed("abcd", h), callback_failure);
   EXPECT_EQ(f.get_terminator(), terminator::count(0));
   EXPECT_EQ(f.held(), "cd");
