@@ -3,8 +3,9 @@
 //   chatframe-echo-server [--backend select|poll|epoll] [--port N] [--nodelay] [--coalesce]
 //
 // Terminator "\n"; every line is pushed back with its "\n" as one push(), the
-// way an asynchat echo handler is written. Default: CPython's behaviour (each
-// push() tries one send() at once). --coalesce: chat_channel::set_coalescing
+// way an asynchat echo handler is written (the line's bytes are kept in a
+// per-channel arena and pushed as a borrowed view, not a std::string each). Default: CPython's
+// behaviour (each push() tries one send() at once). --coalesce: chat_channel::set_coalescing
 // (pushes made while framing one recv() leave in one sendmsg()). --nodelay:
 // TCP_NODELAY on every accepted socket. Listens on 127.0.0.1 only, prints
 // "listening on 127.0.0.1:PORT", pins itself to CPU 0 (2+ CPUs), runs until
@@ -15,6 +16,8 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "chatframe/reactor/chat_channel.hpp"
 #include "chatframe/reactor/loop.hpp"
@@ -42,15 +45,71 @@ class echo_channel final : public cr::chat_channel {
     if (o.coalesce) set_coalescing(true);
     if (o.nodelay) (void)set_nodelay(true);
   }
-  void collect_incoming_data(const chatframe::collected& d) override { d.append_to(line_); }
+  void collect_incoming_data(const chatframe::collected& d) override {
+    if (len_ == 0 && !oversize_ && output().empty()) {
+      // Nothing borrowed is queued any more: reuse the arena from the start.
+      cur_ = 0;
+      used_ = 0;
+    }
+    if (oversize_) {
+      d.append_to(big_);
+      return;
+    }
+    const std::size_t need = len_ + d.size() + 1;  // + '\n'
+    if (chunks_.empty() || used_ + need > chunk_size) {
+      if (need > chunk_size) {  // a line longer than a chunk: owned string
+        oversize_ = true;
+        if (!chunks_.empty()) big_.assign(chunks_[cur_].get() + used_, len_);
+        len_ = 0;
+        d.append_to(big_);
+        return;
+      }
+      const char* partial = chunks_.empty() ? nullptr : chunks_[cur_].get() + used_;
+      const std::size_t next = chunks_.empty() ? 0 : cur_ + 1;
+      if (next == chunks_.size()) chunks_.push_back(std::make_unique<char[]>(chunk_size));
+      if (len_ > 0) std::memcpy(chunks_[next].get(), partial, len_);
+      cur_ = next;
+      used_ = 0;
+    }
+    char* p = chunks_[cur_].get() + used_ + len_;
+    if (!d.carried.empty()) std::memcpy(p, d.carried.data(), d.carried.size());
+    if (!d.fresh.empty()) std::memcpy(p + d.carried.size(), d.fresh.data(), d.fresh.size());
+    len_ += d.size();
+  }
   void found_terminator() override {
-    line_ += '\n';
-    push(std::move(line_));
-    line_.clear();
+    // One push per line, line and "\n" together, as an asynchat echo handler
+    // does; the bytes are borrowed from the arena instead of a std::string
+    // each (same bytes, same send() calls).
+    if (oversize_) {
+      big_ += '\n';
+      push(std::move(big_));
+      big_.clear();
+      oversize_ = false;
+      return;
+    }
+    if (chunks_.empty()) {  // an empty first line
+      push("\n");
+      return;
+    }
+    char* p = chunks_[cur_].get() + used_;
+    p[len_] = '\n';
+    const std::string_view line(p, len_ + 1);
+    used_ += len_ + 1;
+    len_ = 0;
+    (void)output().push_view(line);
+    if (!coalescing()) initiate_send();  // async_chat::push's send_on_push
   }
 
  private:
-  std::string line_;
+  // Lines live in fixed chunks (never moved while borrowed by the outbox),
+  // rewound once the outbox is empty.
+  static constexpr std::size_t chunk_size = 64 * 1024;
+  std::vector<std::unique_ptr<char[]>> chunks_;
+  std::size_t cur_ = 0;   // chunk being filled
+  std::size_t used_ = 0;  // bytes of finished lines in it
+  std::size_t len_ = 0;   // bytes of the line being collected, after used_
+  bool oversize_ = false;
+  std::string big_;
 };
 
 class echo_server final : public cr::dispatcher {

@@ -10,16 +10,23 @@
 // Serves files below DIR for GET and HEAD, echoes POST bodies, 400 for a
 // malformed head, 413 past --max-head / --max-body, 404, 405. Listens on
 // 127.0.0.1 only; prints "listening on 127.0.0.1:PORT"; runs until SIGINT or
-// SIGTERM, or until --requests responses were sent.
+// SIGTERM, or until --requests responses were sent. Files up to 256 KiB are
+// kept in memory (64 MiB in all) and revalidated with one stat() per request.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <set>
-#include <sstream>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "chatframe/reactor/chat_channel.hpp"
@@ -79,12 +86,14 @@ int hexval(char c) {
   return -1;
 }
 
-// The file a target names below root, or nullopt when it names nothing
-// there. ".." may not climb above the root, and a symlink may not lead out.
-std::optional<fs::path> resolve(const fs::path& root, std::string_view target) {
+// The target's path below the root, percent-decoded and lexically
+// normalised ("a/b", "" for the root itself), or nullopt when it is malformed
+// or ".." would climb above the root.
+std::optional<std::string> normalise(std::string_view target) {
   target = target.substr(0, target.find_first_of("?#"));
   if (target.empty() || target.front() != '/') return std::nullopt;
   std::string decoded;
+  decoded.reserve(target.size());
   for (std::size_t i = 0; i < target.size(); ++i) {
     if (target[i] == '%') {
       if (i + 2 >= target.size() || hexval(target[i + 1]) < 0 || hexval(target[i + 2]) < 0)
@@ -97,11 +106,12 @@ std::optional<fs::path> resolve(const fs::path& root, std::string_view target) {
   }
   if (decoded.find('\0') != std::string::npos || decoded.find('\\') != std::string::npos)
     return std::nullopt;
-  std::vector<std::string> parts;
+  std::vector<std::string_view> parts;
+  const std::string_view d = decoded;
   std::size_t start = 1;
-  while (start <= decoded.size()) {
-    const std::size_t slash = std::min(decoded.find('/', start), decoded.size());
-    const std::string seg = decoded.substr(start, slash - start);
+  while (start <= d.size()) {
+    const std::size_t slash = std::min(d.find('/', start), d.size());
+    const std::string_view seg = d.substr(start, slash - start);
     if (seg == "..") {
       if (parts.empty()) return std::nullopt;
       parts.pop_back();
@@ -110,10 +120,23 @@ std::optional<fs::path> resolve(const fs::path& root, std::string_view target) {
     }
     start = slash + 1;
   }
+  std::string rel;
+  for (const auto& seg : parts) {
+    if (!rel.empty()) rel += '/';
+    rel += seg;
+  }
+  return rel;
+}
+
+// The regular file `rel` (from normalise()) names below root, or nullopt.
+// `lexical` receives the path before symlinks are resolved (a directory's
+// index.html appended). A symlink may not lead out of the root.
+std::optional<fs::path> resolve(const fs::path& root, const std::string& rel, fs::path& lexical) {
   fs::path p = root;
-  for (const auto& s : parts) p /= s;
+  if (!rel.empty()) p /= rel;
   std::error_code ec;
   if (fs::is_directory(p, ec)) p /= "index.html";
+  lexical = p;
   const fs::path real = fs::weakly_canonical(p, ec);
   if (ec) return std::nullopt;
   const std::string r = root.string(), f = real.string();
@@ -122,6 +145,94 @@ std::optional<fs::path> resolve(const fs::path& root, std::string_view target) {
   if (!fs::is_regular_file(real, ec)) return std::nullopt;
   return real;
 }
+
+// Small files' contents, keyed by normalised target. A hit costs one stat()
+// of the lexical path: device, inode, size, mtime and ctime must all be
+// unchanged (a replaced file, or a path now leading elsewhere, has another
+// inode or times), else the entry is dropped and the path resolved afresh.
+class file_cache {
+ public:
+  struct file {
+    std::string lexical;  // stat()ed on every hit
+    std::string body;
+    std::string type;
+    dev_t dev = 0;
+    ino_t ino = 0;
+    off_t size = 0;
+    timespec mtime{};
+    timespec ctime{};
+  };
+  static constexpr std::size_t max_file = 256 * 1024;
+  static constexpr std::size_t max_total = 64 * 1024 * 1024;
+
+  // The file `rel` names below root, from the cache when still current;
+  // nullptr: not found (404). *error: it exists but could not be read.
+  const file* get(const fs::path& root, const std::string& rel, bool* error) {
+    *error = false;
+    if (auto it = files_.find(rel); it != files_.end()) {
+      struct stat st {};
+      if (::stat(it->second.lexical.c_str(), &st) == 0 && same(it->second, st)) return &it->second;
+      total_ -= it->second.body.size();
+      files_.erase(it);
+    }
+    fs::path lexical;
+    const auto real = resolve(root, rel, lexical);
+    if (!real) return nullptr;
+    const int fd = ::open(real->c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      *error = true;
+      return nullptr;
+    }
+    struct stat st {};
+    file f;
+    bool ok = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    if (ok) {
+      f.body.resize(static_cast<std::size_t>(st.st_size));
+      std::size_t got = 0;
+      for (;;) {
+        if (got == f.body.size()) f.body.resize(got + 4096);  // grew meanwhile?
+        const ssize_t n = ::read(fd, f.body.data() + got, f.body.size() - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+          ok = n == 0;
+          break;
+        }
+        got += static_cast<std::size_t>(n);
+      }
+      f.body.resize(got);
+    }
+    ::close(fd);
+    if (!ok) {
+      *error = true;
+      return nullptr;
+    }
+    f.lexical = lexical.string();
+    f.type = content_type(*real);
+    f.dev = st.st_dev;
+    f.ino = st.st_ino;
+    f.size = st.st_size;
+    f.mtime = st.st_mtim;
+    f.ctime = st.st_ctim;
+    const bool keep = f.body.size() == static_cast<std::size_t>(st.st_size) &&
+                      f.body.size() <= max_file && total_ + f.body.size() <= max_total;
+    if (!keep) {
+      uncached_ = std::move(f);
+      return &uncached_;
+    }
+    total_ += f.body.size();
+    return &(files_[rel] = std::move(f));
+  }
+
+ private:
+  static bool same(const file& f, const struct stat& st) {
+    return st.st_dev == f.dev && st.st_ino == f.ino && st.st_size == f.size &&
+           st.st_mtim.tv_sec == f.mtime.tv_sec && st.st_mtim.tv_nsec == f.mtime.tv_nsec &&
+           st.st_ctim.tv_sec == f.ctime.tv_sec && st.st_ctim.tv_nsec == f.ctime.tv_nsec;
+  }
+  std::unordered_map<std::string, file> files_;
+  std::size_t total_ = 0;
+  file uncached_;  // the last file too big to keep; valid until the next get()
+};
 
 class http_server;
 
@@ -138,7 +249,7 @@ class http_channel final : public cr::chat_channel {
  private:
   void start_head();
   void handle_request();
-  void respond(int status, std::string_view type, std::string body, bool with_body = true,
+  void respond(int status, std::string_view type, std::string_view body, bool with_body = true,
                std::string_view extra_headers = {});
   void fail(int status);
 
@@ -180,6 +291,7 @@ class http_server final : public cr::dispatcher {
   }
   [[nodiscard]] bool done() const { return cfg_.requests != 0 && served_ >= cfg_.requests; }
   const config& cfg() const { return cfg_; }
+  file_cache& files() { return files_; }
   static void check(std::error_code ec) {
     if (ec) throw std::system_error(ec);
   }
@@ -188,6 +300,7 @@ class http_server final : public cr::dispatcher {
   config cfg_;
   std::set<http_channel*> channels_;
   std::uint64_t served_ = 0;
+  file_cache files_;
 };
 
 http_channel::http_channel(cr::loop& l, int fd, http_server& server)
@@ -253,22 +366,20 @@ void http_channel::handle_request() {
   const bool keep = head_.keep_alive();
   if (!keep) closing_ = true;
   if (head_.method == "GET" || head_.method == "HEAD") {
-    auto path = resolve(server_.cfg().root, head_.target);
-    if (!path) {
-      respond(404, "text/plain; charset=utf-8", "404 Not Found\n", head_.method == "GET");
+    const auto rel = normalise(head_.target);
+    bool error = false;
+    const file_cache::file* f =
+        rel ? server_.files().get(server_.cfg().root, *rel, &error) : nullptr;
+    if (f != nullptr) {
+      respond(200, f->type, f->body, head_.method == "GET");
+    } else if (error) {
+      respond(500, "text/plain; charset=utf-8", "500 Internal Server Error\n");
     } else {
-      std::ifstream f(*path, std::ios::binary);
-      std::ostringstream ss;
-      ss << f.rdbuf();
-      if (!f) {
-        respond(500, "text/plain; charset=utf-8", "500 Internal Server Error\n");
-      } else {
-        respond(200, content_type(*path), ss.str(), head_.method == "GET");
-      }
+      respond(404, "text/plain; charset=utf-8", "404 Not Found\n", head_.method == "GET");
     }
   } else if (head_.method == "POST") {
     const auto ct = head_.header("content-type");
-    respond(200, ct ? *ct : "application/octet-stream", std::move(ibuffer_));
+    respond(200, ct ? *ct : "application/octet-stream", ibuffer_);
   } else {
     respond(405, "text/plain; charset=utf-8", "405 Method Not Allowed\n", true,
             "Allow: GET, HEAD, POST\r\n");
@@ -281,17 +392,25 @@ void http_channel::handle_request() {
   }
 }
 
-void http_channel::respond(int status, std::string_view type, std::string body, bool with_body,
+void http_channel::respond(int status, std::string_view type, std::string_view body, bool with_body,
                            std::string_view extra_headers) {
-  std::string h = "HTTP/1.1 " + std::to_string(status) + " " + std::string(reason(status)) + "\r\n";
-  h += "Server: chatframe-http\r\n";
-  h += "Content-Type: " + std::string(type) + "\r\n";
-  h += "Content-Length: " + std::to_string(body.size()) + "\r\n";
-  h += extra_headers;
-  h += closing_ ? "Connection: close\r\n" : "Connection: keep-alive\r\n";
-  h += "\r\n";
-  push(std::move(h));
-  if (with_body && !body.empty()) push(std::move(body));
+  // Head and body as one push: one allocation, one iovec.
+  const std::string code = std::to_string(status);
+  const std::string length = std::to_string(body.size());
+  const std::string_view why = reason(status);
+  const std::string_view conn = closing_ ? "Connection: close\r\n" : "Connection: keep-alive\r\n";
+  std::string r;
+  r.reserve(96 + why.size() + type.size() + extra_headers.size() + conn.size() +
+            (with_body ? body.size() : 0));
+  r.append("HTTP/1.1 ").append(code).append(" ").append(why).append("\r\n");
+  r.append("Server: chatframe-http\r\n");
+  r.append("Content-Type: ").append(type).append("\r\n");
+  r.append("Content-Length: ").append(length).append("\r\n");
+  r.append(extra_headers);
+  r.append(conn);
+  r.append("\r\n");
+  if (with_body) r.append(body);
+  push(std::move(r));
   server_.count_response();
 }
 
@@ -301,7 +420,7 @@ void http_channel::fail(int status) {
   handling_ = true;
   (void)set_terminator(chatframe::terminator::none());
   std::string body = std::to_string(status) + " " + std::string(reason(status)) + "\n";
-  respond(status, "text/plain; charset=utf-8", std::move(body));
+  respond(status, "text/plain; charset=utf-8", body);
   (void)close_when_done();
 }
 

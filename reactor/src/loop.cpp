@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <memory>
 #include <utility>
 
 namespace chatframe::reactor {
@@ -236,9 +237,16 @@ std::error_code loop::poll_epoll(std::chrono::milliseconds timeout) {
     }
     if (mask != 0) ++watched;
   }
-  std::vector<epoll_event> events(watched == 0 ? 1 : watched);
-  const int n =
-      ::epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), to_ms(timeout));
+  const std::size_t want = watched == 0 ? 1 : watched;
+  if (epoll_capacity_ < want) {
+    // Grow geometrically; the array is reused from one iteration to the next.
+    const std::size_t cap = std::max(want, epoll_capacity_ * 2);
+    epoll_events_ = std::make_unique<epoll_event[]>(cap);
+    epoll_capacity_ = cap;
+  }
+  epoll_event* const events = epoll_events_.get();
+  // At most `watched` events: that many descriptors are in the set.
+  const int n = ::epoll_wait(epoll_fd_, events, static_cast<int>(want), to_ms(timeout));
   if (n < 0) {
     if (errno == EINTR) return {};
     return {errno, std::system_category()};
@@ -256,9 +264,10 @@ std::error_code loop::poll_epoll(std::chrono::milliseconds timeout) {
     if (re & (EPOLLHUP | EPOLLERR)) ev |= ev_close;
     ready_.push_back({fd, it->second.id, ev});
   }
-  // Same order as poll: ascending descriptors.
-  std::sort(ready_.begin(), ready_.end(),
-            [](const ready& a, const ready& b) { return a.fd < b.fd; });
+  // Same order as poll: ascending descriptors (often already so).
+  const auto by_fd = [](const ready& a, const ready& b) { return a.fd < b.fd; };
+  if (!std::is_sorted(ready_.begin(), ready_.end(), by_fd))
+    std::sort(ready_.begin(), ready_.end(), by_fd);
   for (const ready& c : ready_) readwrite(c);
   return {};
 }

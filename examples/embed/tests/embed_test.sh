@@ -17,7 +17,7 @@ trap 'if [ -n "$pid" ]; then kill "$pid" 2>/dev/null; fi; rm -rf "$dir"' EXIT
 start_server() {
   : > "$dir/out"
   # --foreground: a SIGTERM sent to timeout reaches the server once, not twice.
-  timeout --foreground 18 "$server" --port 0 "$@" > "$dir/out" 2> "$dir/err" &
+  timeout --foreground 40 "$server" --port 0 "$@" > "$dir/out" 2> "$dir/err" &
   pid=$!
   port=
   for _ in $(seq 1 200); do
@@ -35,8 +35,8 @@ start_server() {
 }
 
 start_server --max-connections 7
-"$client" 127.0.0.1 "$port" --connections 6 --timeout 8 || { cat "$dir/err"; echo "FAIL: echo client"; exit 1; }
-"$client" 127.0.0.1 "$port" --backpressure --timeout 8 || { cat "$dir/err"; echo "FAIL: backpressure client"; exit 1; }
+"$client" 127.0.0.1 "$port" --connections 6 --timeout 15 || { cat "$dir/err"; echo "FAIL: echo client"; exit 1; }
+"$client" 127.0.0.1 "$port" --backpressure --timeout 15 || { cat "$dir/err"; echo "FAIL: backpressure client"; exit 1; }
 wait "$pid"; rc=$?; pid=
 cat "$dir/out"; cat "$dir/err" >&2
 [ "$rc" -eq 0 ] || { echo "FAIL: server exited $rc after --max-connections"; exit 1; }

@@ -50,6 +50,8 @@
 #include "chatframe/reactor/dispatcher.hpp"
 #include "chatframe/reactor/error.hpp"
 
+struct epoll_event;
+
 namespace chatframe::reactor {
 
 class loop {
@@ -118,7 +120,9 @@ class loop {
   std::map<int, entry> map_;
   std::unordered_map<dispatcher*, std::unique_ptr<dispatcher>> owned_;
   std::vector<std::unique_ptr<dispatcher>> graveyard_;
-  std::vector<ready> ready_;  // reused between iterations
+  std::vector<ready> ready_;                       // reused between iterations
+  std::unique_ptr<::epoll_event[]> epoll_events_;  // epoll_wait's array, reused
+  std::size_t epoll_capacity_ = 0;
   std::atomic<bool> stop_{false};
 };
 
