@@ -4,7 +4,7 @@ set -eu
 bin=$1 input=$2
 out=$(mktemp)
 trap 'kill $pid 2>/dev/null || true; rm -f "$out"' EXIT
-timeout 10 "$bin" server 0 > "$out" &
+timeout --foreground 10 "$bin" server 0 > "$out" &
 pid=$!
 port=
 for _ in $(seq 1 100); do

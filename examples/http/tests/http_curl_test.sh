@@ -16,7 +16,10 @@ printf 'plain text\n' > "$tmp/root/sub/a.txt"
 printf 'secret\n' > "$tmp/secret.txt"
 head -c 100000 /dev/urandom > "$tmp/root/big.bin"
 
-timeout 50 "$bin" --root "$tmp/root" --port 0 --max-head 1024 --max-body 4096 --backend "$backend" > "$tmp/out" 2>"$tmp/err" &
+# --foreground: the TERM sent below reaches the server once. Without it, timeout
+# also signals its process group, and a second TERM that lands during
+# LeakSanitizer's exit-time check (ASan builds) deadlocks the server.
+timeout --foreground 50 "$bin" --root "$tmp/root" --port 0 --max-head 1024 --max-body 4096 --backend "$backend" > "$tmp/out" 2>"$tmp/err" &
 pid=$!
 port=
 for _ in $(seq 1 100); do
