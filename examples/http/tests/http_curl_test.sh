@@ -16,6 +16,9 @@ printf 'plain text\n' > "$tmp/root/sub/a.txt"
 printf 'secret\n' > "$tmp/secret.txt"
 head -c 100000 /dev/urandom > "$tmp/root/big.bin"
 
+# Created before the server starts: the port poll below reads it, and under
+# `set -e` a poll that ran before the background shell opened it would abort.
+: > "$tmp/out"
 # --foreground: the TERM sent below reaches the server once. Without it, timeout
 # also signals its process group, and a second TERM that lands during
 # LeakSanitizer's exit-time check (ASan builds) deadlocks the server.
