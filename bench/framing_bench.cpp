@@ -201,6 +201,26 @@ bool check(benchmark::State& state, const char* what, std::uint64_t got, std::ui
   return false;
 }
 
+// One untimed pass that must frame what the stream holds (frames, and bytes
+// when check_bytes), then the timed passes, reported with the allocations
+// they made. `frames` and `bytes` are the counters run_once() adds to.
+template <class Run>
+void measure(benchmark::State& state, const stream& s, Run&& run_once, std::uint64_t& frames,
+             std::uint64_t& bytes, bool check_bytes = true) {
+  run_once();
+  if (!check(state, "frames", frames, s.frames)) return;
+  if (check_bytes && !check(state, "bytes", bytes, s.payload_bytes)) return;
+  frames = bytes = 0;
+  const std::uint64_t a0 = g_allocations.load(std::memory_order_relaxed);
+  for (auto _ : state) {
+    run_once();
+    benchmark::DoNotOptimize(bytes);
+    benchmark::DoNotOptimize(frames);
+  }
+  const std::uint64_t a1 = g_allocations.load(std::memory_order_relaxed);
+  report(state, s, frames, a1 - a0);
+}
+
 template <class F>
 void for_each_chunk(const std::string& bytes, std::size_t chunk, F&& f) {
   const char* p = bytes.data();
@@ -292,17 +312,7 @@ void bm_memchr(benchmark::State& state, const workload* w) {
       }
     });
   };
-  run_once();
-  if (!check(state, "frames", frames, s.frames)) return;
-  frames = bytes = 0;
-  const std::uint64_t a0 = g_allocations.load(std::memory_order_relaxed);
-  for (auto _ : state) {
-    run_once();
-    benchmark::DoNotOptimize(bytes);
-    benchmark::DoNotOptimize(frames);
-  }
-  const std::uint64_t a1 = g_allocations.load(std::memory_order_relaxed);
-  report(state, s, frames, a1 - a0);
+  measure(state, s, run_once, frames, bytes, /*check_bytes=*/false);
 }
 
 void bm_memcpy(benchmark::State& state, const workload* w) {
@@ -360,17 +370,7 @@ void bm_careless(benchmark::State& state, const workload* w) {
       }
     });
   };
-  run_once();
-  if (!check(state, "frames", frames, s.frames) || !check(state, "bytes", bytes, s.payload_bytes))
-    return;
-  frames = bytes = 0;
-  const std::uint64_t a0 = g_allocations.load(std::memory_order_relaxed);
-  for (auto _ : state) {
-    run_once();
-    benchmark::DoNotOptimize(bytes);
-  }
-  const std::uint64_t a1 = g_allocations.load(std::memory_order_relaxed);
-  report(state, s, frames, a1 - a0);
+  measure(state, s, run_once, frames, bytes);
 }
 
 // ---------------------------------------------------------------------------
@@ -462,17 +462,7 @@ void bm_asio(benchmark::State& state, const workload* w) {
       }
     }
   };
-  run_once();
-  if (!check(state, "frames", frames, s.frames) || !check(state, "bytes", bytes, s.payload_bytes))
-    return;
-  frames = bytes = 0;
-  const std::uint64_t a0 = g_allocations.load(std::memory_order_relaxed);
-  for (auto _ : state) {
-    run_once();
-    benchmark::DoNotOptimize(bytes);
-  }
-  const std::uint64_t a1 = g_allocations.load(std::memory_order_relaxed);
-  report(state, s, frames, a1 - a0);
+  measure(state, s, run_once, frames, bytes);
 }
 
 // ---------------------------------------------------------------------------
