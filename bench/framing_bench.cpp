@@ -159,10 +159,15 @@ struct record_handler {
 
   void on_collect(const chatframe::collected& d) noexcept {
     bytes += d.size();
-    if (in_header) {  // the header may arrive split across chunks
-      for (std::size_t i = 0; i < d.size() && header_have < kHeaderSize; ++i)
-        header[header_have++] = static_cast<unsigned char>(d[i]);
+    if (!in_header) return;
+    if (header_have == 0 && d.carried.empty() && d.fresh.size() == kHeaderSize) {
+      std::memcpy(header, d.fresh.data(), kHeaderSize);  // the usual case: one piece
+      header_have = kHeaderSize;
+      return;
     }
+    // The header may also arrive split across chunks.
+    for (std::size_t i = 0; i < d.size() && header_have < kHeaderSize; ++i)
+      header[header_have++] = static_cast<unsigned char>(d[i]);
   }
   void on_found() noexcept {
     ++frames;

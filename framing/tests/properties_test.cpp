@@ -231,6 +231,29 @@ RC_GTEST_PROP(ReferenceFraming, LongerDelimitersOverAnyBytesMatchRepeatedFind, (
                                                 cuts_for(stream.size())) == expected);
 }
 
+RC_GTEST_PROP(ReferenceFraming, ShortAndLongFramesMatchRepeatedFind, ()) {
+  // Frames from empty to a few hundred bytes, in any mix, so a chunk holds
+  // runs of short frames (scanned 64 bytes at a time) next to long ones
+  // (crossed with memchr), and the filler holds near-misses of the delimiter.
+  const std::string delim = *rc::gen::elementOf(
+      std::vector<std::string>{"\n", "\r\n", "\r\n\r\n", "ab", "aab", "abab", "a", "\n\r"});
+  const std::size_t count = *rc::gen::inRange<std::size_t>(0, 40);
+  std::string stream;
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::size_t len =
+        *rc::gen::weightedOneOf<std::size_t>({{4, rc::gen::inRange<std::size_t>(0, 16)},
+                                              {2, rc::gen::inRange<std::size_t>(56, 72)},
+                                              {1, rc::gen::inRange<std::size_t>(120, 300)}});
+    stream += *rc::gen::container<std::string>(len, rc::gen::elementOf(std::string("xab\r\n")));
+    stream += delim;
+  }
+  stream += *small_alphabet_string(6);
+  const frames expected = reference_split(stream, delim);
+  RC_ASSERT(chatframe::testing::frame_at_once(stream, {terminator::bytes(delim)}) == expected);
+  RC_ASSERT(chatframe::testing::frame_with_cuts(stream, {terminator::bytes(delim)},
+                                                cuts_for(stream.size())) == expected);
+}
+
 RC_GTEST_PROP(ReferenceFraming, FixedCountGivesConsecutiveSlices, ()) {
   const std::string stream = *small_alphabet_string(200);
   const std::int64_t n = *rc::gen::inRange<std::int64_t>(1, 41);

@@ -135,6 +135,11 @@ class framer {
   step_outcome step(const char*& k, const char* end, H& handler);
   template <framing_handler H>
   step_outcome delimiter_step(const char*& k, const char* end, H& handler);
+  template <framing_handler H>
+  void complete_count(std::size_t n, const char*& k, const char* end, H& handler);
+  static constexpr std::size_t kShortDelimiter = 4;
+  template <framing_handler H>
+  step_outcome short_delimiter_run(const char*& k, const char* end, H& handler);
 
   // The buffer CPython calls ac_in_buffer is, here, the held-back bytes
   // followed by the unread part of the chunk.
@@ -166,7 +171,8 @@ class framer {
   std::size_t carry_pos_ = 0;
   std::uint64_t term_generation_ = 0;  // bumped by every set_terminator()
   bool in_feed_ = false;
-  bool discarded_ = false;  // discard() was called during the current feed()
+  bool discarded_ = false;    // discard() was called during the current feed()
+  bool short_frames_ = true;  // the last frame was short: try short_delimiter_run()
 };
 
 // ---------------------------------------------------------------------------
@@ -195,7 +201,8 @@ feed_result framer::feed(std::string_view chunk, H& handler) {
 }
 
 template <framing_handler H>
-framer::step_outcome framer::step(const char*& k, const char* end, H& handler) {
+[[gnu::always_inline]] inline framer::step_outcome framer::step(const char*& k, const char* end,
+                                                                H& handler) {
   const std::size_t lb = carried_size() + static_cast<std::size_t>(end - k);
   // asynchat.py:143-146 — none, b'' and 0: collect it all.
   if (term_.collects_everything()) {
@@ -218,25 +225,87 @@ framer::step_outcome framer::step(const char*& k, const char* end, H& handler) {
     }
     // asynchat.py:155-158 — the count completes: collect n, count is 0
     // (even if collect changed it), then found.
-    handler.on_collect(slice(static_cast<std::size_t>(n), k));
-    advance(static_cast<std::size_t>(n), k, end);
-    term_.kind_ = terminator::kind::count;  // == terminator::count(0), no temporary
-    term_.count_ = 0;
-    term_.bytes_.clear();
-    ++term_generation_;
-    handler.on_found();
+    complete_count(static_cast<std::size_t>(n), k, end, handler);
+    // Length-prefixed records come many to a chunk: while the handler keeps
+    // setting counts that the chunk holds, frame them here rather than going
+    // round feed()'s loop — the same steps, without re-dispatching on the
+    // terminator's kind each time.
+    while (term_.kind_ == terminator::kind::count && term_.count_ > 0 && !discarded_ &&
+           carried_size() == 0 &&
+           static_cast<std::uint64_t>(end - k) >= static_cast<std::uint64_t>(term_.count_))
+      complete_count(static_cast<std::size_t>(term_.count_), k, end, handler);
     return step_outcome::go_on;
   }
+  if (short_frames_ && search_.size() <= kShortDelimiter && carried_size() == 0)
+    return short_delimiter_run(k, end, handler);
+  return delimiter_step(k, end, handler);
+}
+
+// The common case, taken out of the loop: short frames ending in a delimiter
+// of 1 to 4 bytes, with nothing held back. Frames are delivered exactly as
+// delimiter_step() delivers them (asynchat.py:171-178), but the chunk is
+// compared with the delimiter's first byte 64 bytes at a time instead of
+// searched once per frame. The run hands over to delimiter_step() — which
+// crosses long frames with memchr — when a block holds no candidate (the
+// frames are long: short_frames_ goes false until delimiter_step() sees a
+// short one again), when a candidate is too close to the end of the chunk to
+// be verified (a possible partial delimiter, asynchat.py:181-187), and when a
+// callback changed the terminator or called discard(). A candidate that fails
+// verification costs at most 3 compares, so the run stays linear.
+template <framing_handler H>
+[[gnu::noinline]] framer::step_outcome framer::short_delimiter_run(const char*& k, const char* end,
+                                                                   H& handler) {
+  const std::string_view delimiter = search_.pattern();
+  const std::size_t m = delimiter.size();
+  const std::uint64_t generation = term_generation_;
+  detail::byte_scanner candidates(k, end, delimiter[0]);
+  const char* from = k;
+  const char* hit = nullptr;
+  for (;;) {
+    const auto found = candidates.next_at_or_after(from, hit);
+    if (found != detail::byte_scanner::gap::hit) {
+      if (found == detail::byte_scanner::gap::long_gap) short_frames_ = false;
+      break;
+    }
+    if (static_cast<std::size_t>(end - hit) < m) break;
+    if (m > 1 && !search_.rest_matches(hit)) {
+      from = hit + 1;
+      continue;
+    }
+    if (hit != k)
+      handler.on_collect(collected{{}, std::string_view(k, static_cast<std::size_t>(hit - k))});
+    advance(static_cast<std::size_t>(hit - k) + m, k, end);
+    handler.on_found();
+    if (discarded_ || generation != term_generation_ || carried_size() != 0)
+      return step_outcome::go_on;
+    from = k;
+  }
+  if (k == end) return step_outcome::go_on;
   return delimiter_step(k, end, handler);
 }
 
 template <framing_handler H>
-framer::step_outcome framer::delimiter_step(const char*& k, const char* end, H& handler) {
+[[gnu::always_inline]] inline void framer::complete_count(std::size_t n, const char*& k,
+                                                          const char* end, H& handler) {
+  handler.on_collect(slice(n, k));
+  advance(n, k, end);
+  term_.kind_ = terminator::kind::count;  // == terminator::count(0), no temporary
+  term_.count_ = 0;
+  term_.bytes_.clear();
+  ++term_generation_;
+  handler.on_found();
+}
+
+template <framing_handler H>
+[[gnu::always_inline]] inline framer::step_outcome framer::delimiter_step(const char*& k,
+                                                                          const char* end,
+                                                                          H& handler) {
   const std::size_t m = search_.size();
   const std::size_t carried = carried_size();
   const std::size_t lb = carried + static_cast<std::size_t>(end - k);
   const std::size_t index = carried == 0 ? search_.find(k, lb) : find_across(k, end);
   if (index != detail::delimiter_search::npos) {
+    short_frames_ = index < 64;
     // asynchat.py:171-174 — the empty string is not reported.
     if (index > 0) handler.on_collect(slice(index, k));
     advance(index + m, k, end);  // asynchat.py:175

@@ -48,6 +48,71 @@ inline const char* find_byte(const char* p, const char* end, char c) noexcept {
   return hit != nullptr ? static_cast<const char*>(hit) : end;
 }
 
+// Bit i of the result is set iff p[i] == c, for i < n <= 64. Reads only
+// [p, p+n): a block scan never touches bytes past the caller's range.
+inline std::uint64_t byte_mask(const char* p, std::size_t n, char c) noexcept {
+  std::uint64_t mask = 0;
+  std::size_t i = 0;
+#if defined(__SSE2__)
+  const __m128i needle = _mm_set1_epi8(c);
+  for (; i + 16 <= n; i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    mask |= static_cast<std::uint64_t>(
+                static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, needle))))
+            << i;
+  }
+#endif
+  for (; i < n; ++i) mask |= static_cast<std::uint64_t>(p[i] == c) << i;
+  return mask;
+}
+
+// Occurrences of one byte in a range, in order, compared 64 bytes at a time:
+// the hits of a block are handed out from its bitmask, so a short frame costs
+// a bit scan instead of a search. Meant for ranges where hits are close
+// together; a block without any hit is reported as a long gap, for the caller
+// to cross with memchr (find_byte) instead.
+//
+// The scanner holds positions into the caller's range and nothing else; it is
+// valid as long as that range is.
+class byte_scanner {
+ public:
+  byte_scanner(const char* from, const char* end, char c) noexcept
+      : base_(from), next_(from), end_(end), c_(c) {}
+
+  enum class gap : std::uint8_t { hit, long_gap, none_before_end };
+
+  // Finds the first occurrence at or after `from` (which never moves
+  // backwards) and stores it in `hit`; or says that the next 64 bytes hold
+  // none, or that the rest of the range holds none.
+  gap next_at_or_after(const char* from, const char*& hit) noexcept {
+    const auto shift = static_cast<std::size_t>(from > base_ ? from - base_ : 0);
+    mask_ = shift >= 64 ? 0 : mask_ & (~std::uint64_t{0} << shift);
+    if (mask_ == 0) {
+      if (next_ < from) next_ = from;
+      const auto left = static_cast<std::size_t>(end_ - next_);
+      base_ = next_;
+      if (left >= 64) {
+        mask_ = byte_mask(next_, 64, c_);
+        next_ += 64;
+        if (mask_ == 0) return gap::long_gap;
+      } else {
+        mask_ = left == 0 ? 0 : byte_mask(next_, left, c_);
+        next_ = end_;
+        if (mask_ == 0) return gap::none_before_end;
+      }
+    }
+    hit = base_ + __builtin_ctzll(mask_);
+    return gap::hit;
+  }
+
+ private:
+  const char* base_;  // bit i of mask_ stands for base_[i]
+  const char* next_;  // the first byte not yet compared
+  const char* end_;
+  std::uint64_t mask_ = 0;
+  char c_;
+};
+
 class delimiter_search {
  public:
   using state = std::uint32_t;
@@ -97,8 +162,7 @@ class delimiter_search {
     while (p <= last_start) {
       const char* hit = find_byte(p, last_start + 1, first);
       if (hit > last_start) return npos;
-      if (std::memcmp(hit + 1, pattern_.data() + 1, m - 1) == 0)
-        return static_cast<std::size_t>(hit - begin);
+      if (rest_matches(hit)) return static_cast<std::size_t>(hit - begin);
       verified += m;
       p = hit + 1;
       if (verified > 2 * static_cast<std::size_t>(p - begin) + 4 * m + 64)
@@ -119,6 +183,20 @@ class delimiter_search {
     state q = 0;
     for (std::size_t i = n - window; i < n; ++i) q = step(q, p[i]);
     return q;
+  }
+
+  // Compares the delimiter's bytes after the first with those after `hit`
+  // (which must have size() - 1 readable bytes after it). Short delimiters
+  // ("\r\n", "\r\n\r\n") are compared inline: a call to memcmp for one to
+  // three bytes costs more than the comparison.
+  [[nodiscard]] bool rest_matches(const char* hit) const noexcept {
+    const std::size_t m = pattern_.size();
+    if (m <= 4) {
+      for (std::size_t i = 1; i < m; ++i)
+        if (hit[i] != pattern_[i]) return false;
+      return true;
+    }
+    return std::memcmp(hit + 1, pattern_.data() + 1, m - 1) == 0;
   }
 
   static constexpr std::size_t npos = static_cast<std::size_t>(-1);
