@@ -1,13 +1,18 @@
 // chatframe-bench-extensions — what the opt-in extensions cost against the
 // plain core, measured in one run on the same buffers: multi_framer with one
-// and with two delimiters, and frame_assembler (whole frames, size limit) on
-// top of framer. '\n'-terminated lines of 16 B, 128 B and 4 KiB in a 64 MiB
-// stream fed in 64 KiB chunks; the sinks only count.
+// and with two delimiters, with three and with five distinct last bytes
+// (multi_framer's search has one path for up to four and another beyond),
+// and frame_assembler (whole frames, size limit) on top of framer.
+// '\n'-terminated lines of 16 B, 128 B and 4 KiB in a 64 MiB stream fed in
+// 64 KiB chunks; the sinks only count. One row frames a stream whose lines end
+// in turn with each of six delimiters instead.
 #include <benchmark/benchmark.h>
 
 #include <cstddef>
+#include <iterator>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "chatframe/frame_assembler.hpp"
 #include "chatframe/framer.hpp"
@@ -35,6 +40,27 @@ const std::string& stream_of(std::size_t line) {
   return s;
 }
 
+// Six delimiters with five distinct last bytes.
+constexpr std::string_view kSixDelimiters[] = {"\n", "\r\n", ";", "|", "\x1e", {"\0", 1}};
+
+// As stream_of(), but line i ends with delimiter i % 6 of kSixDelimiters, so
+// every delimiter occurs and each line is still `line` bytes long.
+const std::string& mixed_stream_of(std::size_t line) {
+  static std::string cache[3];
+  const std::size_t slot = line == 16 ? 0 : line == 128 ? 1 : 2;
+  std::string& s = cache[slot];
+  if (s.empty()) {
+    s.reserve(kStream + line);
+    for (std::size_t i = 0; s.size() < kStream; ++i) {
+      const std::string_view end = kSixDelimiters[i % std::size(kSixDelimiters)];
+      for (std::size_t j = 0; j + end.size() < line; ++j)
+        s.push_back(static_cast<char>('a' + (s.size() + j) % 26));
+      s.append(end);
+    }
+  }
+  return s;
+}
+
 struct counter {
   std::size_t frames = 0, bytes = 0;
   void on_collect(const chatframe::collected& d) { bytes += d.size(); }
@@ -52,8 +78,7 @@ struct frame_counter {
 };
 
 template <class Feed>
-void run(benchmark::State& state, Feed&& feed_chunk, std::size_t& frames) {
-  const std::string& s = stream_of(static_cast<std::size_t>(state.range(0)));
+void run_on(const std::string& s, benchmark::State& state, Feed&& feed_chunk, std::size_t& frames) {
   for (auto _ : state) {
     for (std::size_t pos = 0; pos < s.size(); pos += kChunk)
       feed_chunk(std::string_view(s).substr(pos, kChunk));
@@ -61,6 +86,12 @@ void run(benchmark::State& state, Feed&& feed_chunk, std::size_t& frames) {
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * s.size()));
   state.counters["frames"] =
       benchmark::Counter(static_cast<double>(frames), benchmark::Counter::kIsRate);
+}
+
+template <class Feed>
+void run(benchmark::State& state, Feed&& feed_chunk, std::size_t& frames) {
+  run_on(stream_of(static_cast<std::size_t>(state.range(0))), state, std::forward<Feed>(feed_chunk),
+         frames);
 }
 
 void BM_framer_single(benchmark::State& state) {
@@ -87,6 +118,34 @@ void BM_multi_two_delimiters(benchmark::State& state) {
   counter c;
   run(
       state, [&](std::string_view chunk) { (void)f.feed(chunk, c); }, c.frames);
+}
+
+void BM_multi_three_end_bytes(benchmark::State& state) {
+  chatframe::multi_framer f;
+  const std::string_view d[] = {"\n", ";", "|"};
+  (void)f.set_delimiters(d);
+  counter c;
+  run(
+      state, [&](std::string_view chunk) { (void)f.feed(chunk, c); }, c.frames);
+}
+
+// Only "\n" occurs in the stream: the cost of looking for five last bytes.
+void BM_multi_six_delimiters(benchmark::State& state) {
+  chatframe::multi_framer f;
+  (void)f.set_delimiters(kSixDelimiters);
+  counter c;
+  run(
+      state, [&](std::string_view chunk) { (void)f.feed(chunk, c); }, c.frames);
+}
+
+// Every delimiter occurs, in turn.
+void BM_multi_six_delimiters_mixed(benchmark::State& state) {
+  chatframe::multi_framer f;
+  (void)f.set_delimiters(kSixDelimiters);
+  counter c;
+  run_on(
+      mixed_stream_of(static_cast<std::size_t>(state.range(0))), state,
+      [&](std::string_view chunk) { (void)f.feed(chunk, c); }, c.frames);
 }
 
 void BM_assembler(benchmark::State& state) {
@@ -120,5 +179,12 @@ BENCHMARK(BM_budget)->Arg(16)->Arg(128)->Arg(4096)->Unit(benchmark::kMillisecond
 BENCHMARK(BM_framer_single)->Arg(16)->Arg(128)->Arg(4096)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_multi_one_delimiter)->Arg(16)->Arg(128)->Arg(4096)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_multi_two_delimiters)->Arg(16)->Arg(128)->Arg(4096)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_multi_three_end_bytes)->Arg(16)->Arg(128)->Arg(4096)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_multi_six_delimiters)->Arg(16)->Arg(128)->Arg(4096)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_multi_six_delimiters_mixed)
+    ->Arg(16)
+    ->Arg(128)
+    ->Arg(4096)
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_assembler)->Arg(16)->Arg(128)->Arg(4096)->Unit(benchmark::kMillisecond);
 BENCHMARK_MAIN();

@@ -1,15 +1,37 @@
-// fuzz/outbox.cc — chatframe::outbox drains exactly what was queued, in order.
+// fuzz/outbox.cc — chatframe::outbox drains exactly what was queued, in order,
+// whether or not a memory budget pauses its producers.
 //
 // The input is a program of operations: pushes (owned, borrowed, plain bytes
 // through push_with_producer), simple_producers with any buffer size (0
 // included), set_out_buffer_size (0 included), close_when_done, discard, and
 // drains through offer()/consume() or gather()/consume() with partial sends
-// (0 included) and over-consumes. A model keeps the bytes still to be sent.
-// Oracles: the bytes drained are the bytes queued before the close marker, in
-// order; an offer never exceeds out_buffer_size(); consume() beyond the offer
-// is refused; once closed, nothing is offered again and pushes are refused.
+// (0 included) and over-consumes. Operation bytes 240-255 add the budget:
+// pause_producers() on or off, the input held and the frame being assembled
+// (any sizes), and new water marks (any, 0 and low above high included).
+// After every operation a memory_budget is recounted from those sizes and
+// queued_bytes(), and its decision is handed to pause_producers() as
+// memory_budget.hpp's loop does. Until the input chooses marks the budget
+// pauses at 160 queued bytes and resumes below 48, which a few pushes reach,
+// so most programs pause and resume without having to find those bytes.
+// Operation bytes below 240 mean what they meant before the budget existed.
+//
+// A model keeps the bytes still to be sent and, for each producer, what it
+// handed out and what of that was sent. Oracles: the bytes drained are the
+// bytes queued before the close marker, in order; an offer never exceeds
+// out_buffer_size(); consume() beyond the offer is refused; once closed,
+// nothing is offered again and pushes are refused; queued_bytes() is what was
+// queued or produced and not sent; while producers are paused none is asked
+// for more() unless bytes are queued behind it (it is then the head, and they
+// could never be sent otherwise), and offer() waits (idle) exactly when a
+// producer is at the head with its piece sent and nothing queued behind it;
+// a producer is never asked before its piece is sent, nor
+// past the close marker; the budget follows the hysteresis rule (paused from a
+// recount at or above high_water until one below low_water, clamped to
+// high_water), reports exactly the flips, and counts peak and pauses. Finally,
+// producers resumed, everything queued drains.
 #include <fuzzer/FuzzedDataProvider.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <cstdlib>
@@ -17,10 +39,12 @@
 #include <memory>
 #include <string>
 
+#include "chatframe/memory_budget.hpp"
 #include "chatframe/outbox.hpp"
 
 namespace {
 
+using chatframe::budget_change;
 using chatframe::errc;
 using chatframe::send_status;
 
@@ -29,37 +53,196 @@ void fail(const char* what) {
   std::abort();
 }
 
-struct model {
-  std::string pending;        // bytes to be sent, in order, before any close marker
-  bool close_queued = false;  // a close marker is queued: later pushes are never sent
-  bool closed = false;        // the close marker was reached
+// What the harness knows of a producer it pushed; the outbox owns the producer.
+struct producer_record {
+  std::size_t handed = 0;  // bytes more() returned so far
+  std::size_t sent = 0;    // of those, bytes the transport accepted
+  bool finished = false;   // more() returned nothing
+  bool reachable = true;   // queued before any close marker
+};
 
-  void queue(std::string_view bytes, errc result) {
+// A simple_producer that checks when it is asked and records what it hands out.
+class watched_producer final : public chatframe::producer {
+ public:
+  watched_producer(std::string data, std::size_t buffer_size, producer_record& record,
+                   const bool& producers_paused, const chatframe::outbox& out)
+      : inner_(std::move(data), buffer_size), record_(record), paused_(producers_paused),
+        out_(out) {}
+
+  std::string_view more() override {
+    // Its own piece is sent by now (checked below), so the outbox's queued
+    // bytes are those behind it.
+    if (paused_ && out_.queued_bytes() == 0)
+      fail("a paused producer with nothing queued behind it was asked for more");
+    if (!record_.reachable) fail("a producer behind the close marker was asked for more");
+    if (record_.finished) fail("a producer was asked again after it said it was done");
+    if (record_.sent != record_.handed) fail("more() asked before the previous piece was sent");
+    const std::string_view piece = inner_.more();
+    record_.handed += piece.size();
+    record_.finished = piece.empty();
+    return piece;
+  }
+
+ private:
+  chatframe::simple_producer inner_;
+  producer_record& record_;
+  const bool& paused_;
+  const chatframe::outbox& out_;
+};
+
+struct model {
+  // One queued item still to be sent (or, for a producer, still to be asked).
+  struct segment {
+    std::size_t unsent;       // its bytes in `pending` (a producer's: all it will produce)
+    producer_record* source;  // nullptr for bytes
+  };
+  std::string pending;           // bytes to be sent, in order, before any close marker
+  std::deque<segment> segments;  // `pending`, item by item
+  std::size_t unreachable = 0;   // bytes queued behind a close marker: counted, never sent
+  bool close_queued = false;     // a close marker is queued: later pushes are never sent
+  bool closed = false;           // the close marker was reached
+
+  void queue(std::string_view bytes, errc result, producer_record* source = nullptr) {
     if (closed != (result == errc::closed)) fail("push result disagrees with the close state");
-    if (!closed && !close_queued) pending.append(bytes);
+    if (closed) return;
+    if (close_queued) {
+      if (source != nullptr) {
+        source->reachable = false;
+      } else {
+        unreachable += bytes.size();
+      }
+      return;
+    }
+    pending.append(bytes);
+    segments.push_back({bytes.size(), source});
+  }
+  void discard() {
+    pending.clear();
+    segments.clear();
+    unreachable = 0;
+    close_queued = false;
   }
   // The transport accepted `sent`: it must be the head of what is pending.
   void drained(std::string_view sent) {
     if (pending.compare(0, sent.size(), sent) != 0)
       fail("drained bytes differ from the bytes queued");
     pending.erase(0, sent.size());
+    std::size_t n = sent.size();
+    while (n > 0) {
+      segment& s = segments.front();
+      if (s.unsent == 0) {
+        if (s.source != nullptr && !s.source->finished)
+          fail("bytes sent past a producer that was not done");
+        segments.pop_front();
+        continue;
+      }
+      const std::size_t take = std::min(n, s.unsent);
+      if (s.source != nullptr) {
+        if (s.source->handed - s.source->sent < take)
+          fail("sent bytes a producer never handed out");
+        s.source->sent += take;
+      }
+      s.unsent -= take;
+      n -= take;
+    }
   }
-  void check_status(const chatframe::outbox& out, send_status s) {
+  // With producers paused, the outbox must wait when the first item with
+  // anything left is a producer whose pieces so far are all sent, and nothing
+  // is queued behind it (bytes behind it are drained through it).
+  [[nodiscard]] bool producer_waits(bool producers_paused) const {
+    if (!producers_paused) return false;
+    for (const segment& s : segments) {
+      if (s.source == nullptr) {
+        if (s.unsent > 0) return false;
+        continue;
+      }
+      if (s.source->handed > s.source->sent) return false;  // a piece is still being sent
+      if (!s.source->finished) return queued_bytes() == 0;
+    }
+    return false;
+  }
+  // Byte strings not yet sent plus pieces handed out and not yet sent.
+  [[nodiscard]] std::size_t queued_bytes() const {
+    std::size_t n = unreachable;
+    for (const segment& s : segments)
+      n += s.source == nullptr ? s.unsent : s.source->handed - s.source->sent;
+    return n;
+  }
+  void check_status(const chatframe::outbox& out, send_status s, bool producers_paused) {
+    const bool waits = producer_waits(producers_paused);
     if (s == send_status::closed && !closed) {
-      if (!close_queued || !pending.empty()) fail("closed before everything queued was sent");
+      if (!close_queued || !pending.empty() || waits)
+        fail("closed before everything queued was sent");
       closed = true;
     }
     if (closed && s != send_status::closed) fail("offered data after closed");
-    if (s == send_status::idle && (!pending.empty() || close_queued || !out.empty()))
+    if (s == send_status::data && waits) fail("offered data past a producer that waits");
+    if (s == send_status::idle && !waits && (!pending.empty() || close_queued || !out.empty()))
       fail("idle with data queued");
     if (out.closed() != closed) fail("closed() disagrees");
   }
 };
 
+// The hysteresis rule memory_budget.hpp states, kept apart from its code.
+struct budget_model {
+  std::size_t high;
+  std::size_t low;
+  bool paused = false;
+  std::size_t peak = 0;
+  std::size_t pauses = 0;
+
+  explicit budget_model(chatframe::budget_options marks)
+      : high(marks.high_water), low(std::min(marks.low_water, marks.high_water)) {}
+
+  budget_change recount(std::size_t in_use) {
+    peak = std::max(peak, in_use);
+    const bool was_paused = paused;
+    if (in_use >= high) {
+      paused = true;
+    } else if (in_use < low) {
+      paused = false;
+    }
+    if (paused == was_paused) return budget_change::none;
+    if (paused) ++pauses;
+    return paused ? budget_change::paused : budget_change::resumed;
+  }
+};
+
+constexpr chatframe::budget_options default_marks{.high_water = 160, .low_water = 48};
+
+// The connection around the outbox: the loop's budget and its pause decision.
+struct loop_state {
+  chatframe::memory_budget budget{default_marks};
+  budget_model expected{default_marks};
+  std::size_t held = 0;        // the framer's held-back input, as the input says
+  std::size_t assembling = 0;  // the frame being assembled, as the input says
+  bool producers_paused = false;
+
+  void pause_producers(chatframe::outbox& out, bool paused) {
+    producers_paused = paused;
+    out.pause_producers(paused);
+  }
+  void set_marks(chatframe::budget_options marks) {
+    budget = chatframe::memory_budget(marks);
+    expected = budget_model(marks);
+  }
+  void recount(chatframe::outbox& out) {
+    const std::size_t in_use = held + assembling + out.queued_bytes();
+    const budget_change change = budget.update(held, assembling, out.queued_bytes());
+    if (change != expected.recount(in_use)) fail("budget reported a change the rule does not make");
+    if (budget.paused() != expected.paused) fail("budget paused() disagrees with the rule");
+    if (budget.in_use() != in_use) fail("budget in_use() is not the sum of its parts");
+    if (budget.peak() != expected.peak) fail("budget peak() is not the most ever in use");
+    if (budget.pauses() != expected.pauses) fail("budget pauses() miscounted");
+    if (change == budget_change::paused) pause_producers(out, true);
+    if (change == budget_change::resumed) pause_producers(out, false);
+  }
+};
+
 // One send through offer(): `cap` bytes accepted (more than offered: refused).
-void send_single(chatframe::outbox& out, model& m, std::size_t cap) {
+void send_single(chatframe::outbox& out, model& m, const loop_state& loop, std::size_t cap) {
   const chatframe::send_offer o = out.offer();
-  m.check_status(out, o.status);
+  m.check_status(out, o.status, loop.producers_paused);
   if (o.status != send_status::data) return;
   if (o.data.empty() || o.data.size() > out.out_buffer_size())
     fail("offer empty or above out_buffer_size");
@@ -73,8 +256,8 @@ void send_single(chatframe::outbox& out, model& m, std::size_t cap) {
 }
 
 // One writev through gather().
-void send_gather(chatframe::outbox& out, model& m, std::size_t views, std::size_t max_bytes,
-                 std::size_t cap) {
+void send_gather(chatframe::outbox& out, model& m, const loop_state& loop, std::size_t views,
+                 std::size_t max_bytes, std::size_t cap) {
   std::array<std::string_view, 8> iov{};
   const std::size_t n = out.gather(std::span(iov.data(), views), max_bytes);
   if (n > views) fail("gather filled more views than given");
@@ -84,14 +267,16 @@ void send_gather(chatframe::outbox& out, model& m, std::size_t views, std::size_
     all.append(iov[i]);
   }
   if (all.size() > max_bytes) fail("gather exceeded max_bytes");
+  const bool waits = m.producer_waits(loop.producers_paused);
   if (n == 0) {
     // gather() stops before a close marker without reaching it; offer() reaches it.
-    if (max_bytes != 0 && !m.closed && !m.pending.empty())
+    if (max_bytes != 0 && !m.closed && !m.pending.empty() && !waits)
       fail("gather returned nothing with data queued");
     if (out.closed() != m.closed) fail("closed() disagrees");
     return;
   }
   if (m.closed) fail("gathered data after closed");
+  if (waits) fail("gathered data past a producer that waits");
   if (cap > all.size()) {
     if (out.consume(cap) != errc::consume_exceeds_offer) fail("consume beyond the gather accepted");
     return;
@@ -100,76 +285,110 @@ void send_gather(chatframe::outbox& out, model& m, std::size_t views, std::size_
   m.drained(std::string_view(all).substr(0, cap));
 }
 
+// Operation bytes below this keep the meaning they had before the budget
+// operations existed (the byte modulo 10).
+constexpr std::uint8_t first_budget_op = 240;
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   FuzzedDataProvider in(data, size);
-  std::deque<std::string> borrowed;  // outlives the outbox: push_view's bytes
+  std::deque<std::string> borrowed;     // outlives the outbox: push_view's bytes
+  std::deque<producer_record> records;  // outlives the outbox: its producers write here
+  loop_state loop;                      // outlives the outbox: producers read its pause flag
   chatframe::outbox out(in.ConsumeIntegralInRange<std::size_t>(1, 64));
   model m;
   for (int ops = 0; ops < 256 && in.remaining_bytes() > 0; ++ops) {
-    switch (in.ConsumeIntegralInRange(0, 9)) {
-      case 0: {
-        std::string s = in.ConsumeRandomLengthString(64);
-        const std::string copy = s;
-        m.queue(copy, out.push(std::move(s)));
-        break;
+    const auto op = in.ConsumeIntegral<std::uint8_t>();
+    if (op >= first_budget_op) {
+      switch ((op - first_budget_op) % 4) {
+        case 0:
+        case 3: loop.pause_producers(out, in.ConsumeBool()); break;
+        case 1:
+          loop.held = in.ConsumeIntegralInRange<std::size_t>(0, 256);
+          loop.assembling = in.ConsumeIntegralInRange<std::size_t>(0, 256);
+          break;
+        default: {
+          const auto high = in.ConsumeIntegralInRange<std::size_t>(0, 512);
+          const auto low = in.ConsumeIntegralInRange<std::size_t>(0, 512);
+          loop.set_marks({.high_water = high, .low_water = low});
+          break;
+        }
       }
-      case 1:
-        borrowed.push_back(in.ConsumeRandomLengthString(64));
-        m.queue(borrowed.back(), out.push_view(borrowed.back()));
-        break;
-      case 2: {
-        std::string s = in.ConsumeRandomLengthString(64);
-        const auto buffer = in.ConsumeIntegralInRange<std::size_t>(0, 16);
-        // CPython's simple_producer with buffer size 0 yields b'' at once: nothing is sent.
-        m.queue(buffer == 0 ? std::string() : s,
-                out.push_with_producer(std::make_unique<chatframe::simple_producer>(s, buffer)));
-        break;
-      }
-      case 3: {
-        std::string s = in.ConsumeRandomLengthString(64);
-        m.queue(s, out.push_with_producer(std::string(s)));
-        break;
-      }
-      case 4: {
-        const auto n = in.ConsumeIntegralInRange<std::size_t>(0, 70);
-        if (out.set_out_buffer_size(n) != (n == 0 ? errc::zero_buffer_size : errc::ok))
-          fail("set_out_buffer_size");
-        break;
-      }
-      case 5: {
-        const errc r = out.close_when_done();
-        if (m.closed != (r == errc::closed))
-          fail("close_when_done result disagrees with the close state");
-        if (!m.closed) m.close_queued = true;
-        break;
-      }
-      case 6:
-        out.discard();
-        m.pending.clear();
-        m.close_queued = false;
-        if (!out.empty() || out.queued_bytes() != 0) fail("discard left something queued");
-        break;
-      case 7:
-      case 8: send_single(out, m, in.ConsumeIntegralInRange<std::size_t>(0, 80)); break;
-      default: {
-        const auto views = in.ConsumeIntegralInRange<std::size_t>(1, 8);
-        const auto max_bytes = in.ConsumeBool() ? static_cast<std::size_t>(-1)
-                                                : in.ConsumeIntegralInRange<std::size_t>(0, 200);
-        send_gather(out, m, views, max_bytes, in.ConsumeIntegralInRange<std::size_t>(0, 400));
-        break;
+    } else {
+      switch (op % 10) {
+        case 0: {
+          std::string s = in.ConsumeRandomLengthString(64);
+          const std::string copy = s;
+          m.queue(copy, out.push(std::move(s)));
+          break;
+        }
+        case 1:
+          borrowed.push_back(in.ConsumeRandomLengthString(64));
+          m.queue(borrowed.back(), out.push_view(borrowed.back()));
+          break;
+        case 2: {
+          std::string s = in.ConsumeRandomLengthString(64);
+          const auto buffer = in.ConsumeIntegralInRange<std::size_t>(0, 16);
+          producer_record& record = records.emplace_back();
+          // CPython's simple_producer with buffer size 0 yields b'' at once: nothing is sent.
+          const std::string produced = buffer == 0 ? std::string() : s;
+          m.queue(produced,
+                  out.push_with_producer(std::make_unique<watched_producer>(
+                      std::move(s), buffer, record, loop.producers_paused, out)),
+                  &record);
+          break;
+        }
+        case 3: {
+          std::string s = in.ConsumeRandomLengthString(64);
+          m.queue(s, out.push_with_producer(std::string(s)));
+          break;
+        }
+        case 4: {
+          const auto n = in.ConsumeIntegralInRange<std::size_t>(0, 70);
+          if (out.set_out_buffer_size(n) != (n == 0 ? errc::zero_buffer_size : errc::ok))
+            fail("set_out_buffer_size");
+          break;
+        }
+        case 5: {
+          const errc r = out.close_when_done();
+          if (m.closed != (r == errc::closed))
+            fail("close_when_done result disagrees with the close state");
+          if (!m.closed) m.close_queued = true;
+          break;
+        }
+        case 6:
+          out.discard();
+          m.discard();
+          if (!out.empty() || out.queued_bytes() != 0) fail("discard left something queued");
+          break;
+        case 7:
+        case 8: send_single(out, m, loop, in.ConsumeIntegralInRange<std::size_t>(0, 80)); break;
+        default: {
+          const auto views = in.ConsumeIntegralInRange<std::size_t>(1, 8);
+          const auto max_bytes = in.ConsumeBool() ? static_cast<std::size_t>(-1)
+                                                  : in.ConsumeIntegralInRange<std::size_t>(0, 200);
+          send_gather(out, m, loop, views, max_bytes,
+                      in.ConsumeIntegralInRange<std::size_t>(0, 400));
+          break;
+        }
       }
     }
+    if (out.queued_bytes() != m.queued_bytes()) fail("queued_bytes() disagrees with the queue");
+    if (out.producers_paused() != loop.producers_paused) fail("producers_paused() disagrees");
+    loop.recount(out);
   }
-  // Drain everything, whole sends only: all that was queued comes out, then idle or closed.
+  // Resume the producers and drain everything, whole sends only: all that was
+  // queued comes out, then idle or closed.
+  loop.pause_producers(out, false);
   for (int i = 0; i < 100000; ++i) {
     const chatframe::send_offer o = out.offer();
-    m.check_status(out, o.status);
+    m.check_status(out, o.status, loop.producers_paused);
     if (o.status != send_status::data) break;
-    send_single(out, m, o.data.size());
+    send_single(out, m, loop, o.data.size());
   }
   if (!m.pending.empty()) fail("bytes queued were never drained");
   if (m.close_queued && !m.closed) fail("close marker never reached");
+  if (out.queued_bytes() != m.queued_bytes()) fail("queued_bytes() disagrees after the drain");
   return 0;
 }

@@ -66,9 +66,16 @@ void outbox::discard() noexcept {
   offered_ = 0;
 }
 
+bool outbox::producer_waits(const entry& e, bool at_head) const noexcept {
+  // Paused producers wait, except the one at the head while bytes are queued
+  // behind it: they cannot be sent before it is done, so waiting would keep
+  // the queue — and the memory a budget counts — from ever shrinking. Asking
+  // it for one piece at a time adds at most a piece to what is queued.
+  return producers_paused_ && !e.exhausted && !(at_head && queued_bytes_ != 0);
+}
+
 bool outbox::refill(entry& e) {
   if (e.exhausted) return false;
-  if (producers_paused_) return false;
   const std::string_view piece = e.source->more();
   if (piece.empty()) {
     e.exhausted = true;
@@ -98,7 +105,7 @@ send_offer outbox::offer() {
       // asynchat.py:235-236 — an empty item is dropped (CPython then sends
       // b'', which no transport observes); asynchat.py:249-250 — so is a
       // producer with nothing more to give.
-      if (e.type == entry::kind::producer && producers_paused_ && !e.exhausted)
+      if (e.type == entry::kind::producer && producer_waits(e, /*at_head=*/true))
         return {send_status::idle, {}};
       if (e.type == entry::kind::bytes || !refill(e)) {
         entries_.pop_front();
@@ -121,7 +128,10 @@ std::size_t outbox::gather(std::span<std::string_view> out, std::size_t max_byte
        it != entries_.end() && filled < out.size() && offered_ < max_bytes; ++it) {
     entry& e = *it;
     if (e.type == entry::kind::close) break;
-    if (e.type == entry::kind::producer && e.pending() == 0 && producers_paused_ && !e.exhausted)
+    // Nothing gathered yet: every entry before this one is empty, so it is
+    // the head.
+    if (e.type == entry::kind::producer && e.pending() == 0 &&
+        producer_waits(e, /*at_head=*/filled == 0))
       break;
     if (e.pending() == 0 && (e.type == entry::kind::bytes || !refill(e))) continue;
     // Successive single sends would send this item's bytes, slice by slice,

@@ -104,8 +104,11 @@ class outbox {
 
   // While paused, offer() and gather() do not ask producers for more():
   // bytes already queued or produced are still offered, and a producer whose
-  // piece is used up waits at the head (offer() then reports idle). Off by
-  // default; memory_budget.hpp says when to turn it on.
+  // piece is used up waits at the head (offer() then reports idle) — unless
+  // bytes are queued behind it. Those cannot be sent before it is done, so it
+  // is then still asked, one piece per offer, and a paused outbox always
+  // drains what it holds. Off by default; memory_budget.hpp says when to turn
+  // it on.
   void pause_producers(bool paused) noexcept { producers_paused_ = paused; }
   [[nodiscard]] bool producers_paused() const noexcept { return producers_paused_; }
 
@@ -143,6 +146,7 @@ class outbox {
   errc queue_bytes(std::string owned, const char* borrowed, std::size_t size, std::size_t split);
   // Asks a producer entry for its next piece; false when it has none.
   bool refill(entry& e);
+  [[nodiscard]] bool producer_waits(const entry& e, bool at_head) const noexcept;
 
   std::deque<entry> entries_;
   std::size_t out_buffer_size_;
