@@ -7,8 +7,10 @@ Benchmark names are <impl>/<terminator>/<length>/chunk:<bytes>[/...], impl one
 of chatframe, memchr, careless, asio, memcpy. With repetitions, the median is used.
 For each chatframe row: frames/s, MB/s (10^6 bytes), the ratio to the ceiling
 (memchr loop for delimiters; memcpy of the same chunks for count and none,
-marked *), to the careless baseline and to Boost.Asio (read_until/streambuf;
-read/transfer_exactly for count), and allocations per frame.
+marked *), to the careless baseline and to Boost.Asio (read_until/streambuf
+and consume(); read/transfer_exactly for count), to Asio's getline idiom
+(read_until then std::getline into a std::string; lines only), and
+allocations per frame.
 """
 import json
 import sys
@@ -50,7 +52,7 @@ def main():
     print(f"{path}: {ctx.get('date', '')} {ctx.get('num_cpus', '?')} CPUs @ {ctx.get('mhz_per_cpu', '?')} MHz")
     header = (f"{'workload':<18}{'chunk':>7}{'frames/s':>11}{'MB/s':>10}"
               f"{'ceil MB/s':>11}{'vs ceil':>9}{'careless MB/s':>15}{'vs careless':>12}"
-              f"{'asio MB/s':>11}{'vs asio':>9}{'allocs/frame':>14}")
+              f"{'asio MB/s':>11}{'vs asio':>9}{'vs getline':>11}{'allocs/frame':>14}")
     print(header)
     print("-" * len(header))
     order = {"lf": 0, "crlf": 1, "crlf2": 2, "count": 3, "none": 4}
@@ -68,13 +70,16 @@ def main():
         careless = rows.get(("careless", term, length, chunk))
         asio = rows.get(("asio", term, length, chunk))
         ab = asio["bps"] if asio else 0.0
+        getline = rows.get(("asio_getline", term, length, chunk))
+        gb = getline["bps"] if getline else 0.0
         cb = ceil["bps"] if ceil else 0.0
         lb = careless["bps"] if careless else 0.0
         fps = f"{r['fps'] / 1e6:8.1f} M" if r["fps"] else "       -  "
         print(f"{term + '/' + length:<18}{chunk:>7}{fps:>11}{r['bps'] / 1e6:>10.0f}"
               f"{(f'{cb / 1e6:.0f}' if cb else '-'):>10}{mark}{fmt_ratio(r['bps'], cb):>9}"
               f"{(f'{lb / 1e6:.0f}' if lb else '-'):>15}{fmt_ratio(r['bps'], lb):>12}"
-              f"{(f'{ab / 1e6:.0f}' if ab else '-'):>11}{fmt_ratio(r['bps'], ab):>9}{r['apf']:>14.3g}")
+              f"{(f'{ab / 1e6:.0f}' if ab else '-'):>11}{fmt_ratio(r['bps'], ab):>9}"
+              f"{fmt_ratio(r['bps'], gb):>11}{r['apf']:>14.3g}")
     print("ceiling: memchr(+memcmp) hit-to-hit loop over the same chunks; * = memcpy of the same chunks")
     print("count/none: the framer hands out views without reading payload, so MB/s may exceed memcpy;")
     print("            count frames/s counts on_found() calls (header and body: 2 per record)")

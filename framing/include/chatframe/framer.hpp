@@ -137,7 +137,11 @@ class framer {
   step_outcome delimiter_step(const char*& k, const char* end, H& handler);
   template <framing_handler H>
   void complete_count(std::size_t n, const char*& k, const char* end, H& handler);
+  template <framing_handler H>
+  step_outcome no_delimiter_in_buffer(const char*& k, const char* end, H& handler);
   static constexpr std::size_t kShortDelimiter = 4;
+  template <framing_handler H>
+  step_outcome delimiter_run(const char*& k, const char* end, H& handler);
   template <framing_handler H>
   step_outcome short_delimiter_run(const char*& k, const char* end, H& handler);
 
@@ -172,7 +176,7 @@ class framer {
   std::uint64_t term_generation_ = 0;  // bumped by every set_terminator()
   bool in_feed_ = false;
   bool discarded_ = false;    // discard() was called during the current feed()
-  bool short_frames_ = true;  // the last frame was short: try short_delimiter_run()
+  bool short_frames_ = true;  // the frames seen last were short: use short_delimiter_run()
 };
 
 // ---------------------------------------------------------------------------
@@ -236,22 +240,56 @@ template <framing_handler H>
       complete_count(static_cast<std::size_t>(term_.count_), k, end, handler);
     return step_outcome::go_on;
   }
-  if (short_frames_ && search_.size() <= kShortDelimiter && carried_size() == 0)
-    return short_delimiter_run(k, end, handler);
+  if (carried_size() == 0) {
+    if (short_frames_ && search_.size() <= kShortDelimiter)
+      return short_delimiter_run(k, end, handler);
+    return delimiter_run(k, end, handler);
+  }
   return delimiter_step(k, end, handler);
 }
 
-// The common case, taken out of the loop: short frames ending in a delimiter
-// of 1 to 4 bytes, with nothing held back. Frames are delivered exactly as
-// delimiter_step() delivers them (asynchat.py:171-178), but the chunk is
-// compared with the delimiter's first byte 64 bytes at a time instead of
-// searched once per frame. The run hands over to delimiter_step() — which
-// crosses long frames with memchr — when a block holds no candidate (the
-// frames are long: short_frames_ goes false until delimiter_step() sees a
-// short one again), when a candidate is too close to the end of the chunk to
-// be verified (a possible partial delimiter, asynchat.py:181-187), and when a
-// callback changed the terminator or called discard(). A candidate that fails
-// verification costs at most 3 compares, so the run stays linear.
+// With nothing held back, frames that end in a delimiter are delivered by one
+// of two runs, which frame as many as the chunk holds without going round
+// feed()'s loop. Each keeps the frame's start in a local and stores it to k
+// before every callback, so k is right if a callback throws without being
+// read back every frame. Nothing can be held back during a run (callbacks
+// cannot add to it), so advancing is moving k — or, after a discard(),
+// ending the chunk (asynchat.py:175 after 273). A run returns to feed()'s
+// loop when a callback changed the terminator or called discard().
+//
+// delimiter_run(): frames of any length, each found with delimiter_search::
+// find() (memchr-class). It hands over to short_delimiter_run() after a
+// frame shorter than a 64-byte block, if the delimiter has at most 4 bytes.
+template <framing_handler H>
+[[gnu::noinline]] framer::step_outcome framer::delimiter_run(const char*& k, const char* end,
+                                                             H& handler) {
+  const std::size_t m = search_.size();
+  const std::uint64_t generation = term_generation_;
+  const char* frame = k;
+  for (;;) {
+    const std::size_t index = search_.find(frame, static_cast<std::size_t>(end - frame));
+    if (index == detail::delimiter_search::npos) break;
+    // asynchat.py:171-174 — the empty string is not reported.
+    if (index != 0) handler.on_collect(collected{{}, std::string_view(frame, index)});
+    frame = discarded_ ? end : frame + index + m;  // asynchat.py:175
+    k = frame;
+    handler.on_found();  // asynchat.py:178
+    if (discarded_ || generation != term_generation_) return step_outcome::go_on;
+    if (index < 64 && m <= kShortDelimiter) {
+      short_frames_ = true;
+      return step_outcome::go_on;
+    }
+  }
+  if (frame == end) return step_outcome::go_on;
+  return no_delimiter_in_buffer(k, end, handler);
+}
+
+// short_delimiter_run(): short frames, delimiters of 1 to 4 bytes. The chunk
+// is compared with the delimiter's first byte 64 bytes at a time and the
+// frames of a block are cut from its bitmask, instead of searching once per
+// frame. A block without any candidate means the frames are long: the run
+// hands over to delimiter_run(). A candidate that fails verification costs
+// at most 3 compares, so the run stays linear.
 template <framing_handler H>
 [[gnu::noinline]] framer::step_outcome framer::short_delimiter_run(const char*& k, const char* end,
                                                                    H& handler) {
@@ -259,29 +297,34 @@ template <framing_handler H>
   const std::size_t m = delimiter.size();
   const std::uint64_t generation = term_generation_;
   detail::byte_scanner candidates(k, end, delimiter[0]);
+  const char* frame = k;
   const char* from = k;
   const char* hit = nullptr;
   for (;;) {
     const auto found = candidates.next_at_or_after(from, hit);
-    if (found != detail::byte_scanner::gap::hit) {
-      if (found == detail::byte_scanner::gap::long_gap) short_frames_ = false;
-      break;
+    if (found == detail::byte_scanner::gap::long_gap) {
+      short_frames_ = false;
+      return step_outcome::go_on;
     }
+    // No candidate left, or one too close to the end to be verified: the
+    // rest holds no whole delimiter, but may end with the start of one.
+    if (found == detail::byte_scanner::gap::none_before_end) break;
     if (static_cast<std::size_t>(end - hit) < m) break;
     if (m > 1 && !search_.rest_matches(hit)) {
       from = hit + 1;
       continue;
     }
-    if (hit != k)
-      handler.on_collect(collected{{}, std::string_view(k, static_cast<std::size_t>(hit - k))});
-    advance(static_cast<std::size_t>(hit - k) + m, k, end);
-    handler.on_found();
-    if (discarded_ || generation != term_generation_ || carried_size() != 0)
-      return step_outcome::go_on;
-    from = k;
+    if (hit != frame)
+      handler.on_collect(
+          collected{{}, std::string_view(frame, static_cast<std::size_t>(hit - frame))});
+    frame = discarded_ ? end : hit + m;  // asynchat.py:175
+    k = frame;
+    handler.on_found();  // asynchat.py:178
+    if (discarded_ || generation != term_generation_) return step_outcome::go_on;
+    from = frame;
   }
-  if (k == end) return step_outcome::go_on;
-  return delimiter_step(k, end, handler);
+  if (frame == end) return step_outcome::go_on;
+  return no_delimiter_in_buffer(k, end, handler);
 }
 
 template <framing_handler H>
@@ -296,6 +339,7 @@ template <framing_handler H>
   handler.on_found();
 }
 
+// One step with a delimiter, for any buffer, held-back bytes included.
 template <framing_handler H>
 [[gnu::always_inline]] inline framer::step_outcome framer::delimiter_step(const char*& k,
                                                                           const char* end,
@@ -304,14 +348,20 @@ template <framing_handler H>
   const std::size_t carried = carried_size();
   const std::size_t lb = carried + static_cast<std::size_t>(end - k);
   const std::size_t index = carried == 0 ? search_.find(k, lb) : find_across(k, end);
-  if (index != detail::delimiter_search::npos) {
-    short_frames_ = index < 64;
-    // asynchat.py:171-174 — the empty string is not reported.
-    if (index > 0) handler.on_collect(slice(index, k));
-    advance(index + m, k, end);  // asynchat.py:175
-    handler.on_found();          // asynchat.py:178
-    return step_outcome::go_on;
-  }
+  if (index == detail::delimiter_search::npos) return no_delimiter_in_buffer(k, end, handler);
+  // asynchat.py:171-174 — the empty string is not reported.
+  if (index > 0) handler.on_collect(slice(index, k));
+  advance(index + m, k, end);  // asynchat.py:175
+  handler.on_found();          // asynchat.py:178
+  return step_outcome::go_on;
+}
+
+// The buffer (held-back bytes and the rest of the chunk, not empty) holds no
+// whole delimiter.
+template <framing_handler H>
+framer::step_outcome framer::no_delimiter_in_buffer(const char*& k, const char* end, H& handler) {
+  const std::size_t carried = carried_size();
+  const std::size_t lb = carried + static_cast<std::size_t>(end - k);
   // asynchat.py:181 — does the buffer end with the start of the delimiter?
   const std::size_t p = carried == 0 ? search_.prefix_at_end(k, lb) : prefix_at_end_across(k, end);
   if (p == 0) {
