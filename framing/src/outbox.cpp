@@ -124,9 +124,8 @@ std::size_t outbox::gather(std::span<std::string_view> out, std::size_t max_byte
   offered_ = 0;
   if (closed_) return 0;
   std::size_t filled = 0;
-  for (auto it = entries_.begin();
-       it != entries_.end() && filled < out.size() && offered_ < max_bytes; ++it) {
-    entry& e = *it;
+  for (std::size_t i = 0; i < entries_.size() && filled < out.size() && offered_ < max_bytes; ++i) {
+    entry& e = entries_[i];
     if (e.type == entry::kind::close) break;
     // Nothing gathered yet: every entry before this one is empty, so it is
     // the head.
@@ -137,7 +136,13 @@ std::size_t outbox::gather(std::span<std::string_view> out, std::size_t max_byte
     // Successive single sends would send this item's bytes, slice by slice,
     // in order; as one contiguous range they are one view.
     const std::size_t n = std::min(e.pending(), max_bytes - offered_);
-    out[filled++] = std::string_view(e.data() + e.begin, n);
+    const char* const first = e.data() + e.begin;
+    if (filled != 0 && out[filled - 1].data() + out[filled - 1].size() == first) {
+      // Back to back with the previous view: the same bytes, one iovec fewer.
+      out[filled - 1] = std::string_view(out[filled - 1].data(), out[filled - 1].size() + n);
+    } else {
+      out[filled++] = std::string_view(first, n);
+    }
     offered_ += n;
     if (e.type == entry::kind::producer) break;
   }

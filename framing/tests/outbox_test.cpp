@@ -558,6 +558,29 @@ TEST(Gather, BorrowedBytesAreGatheredInPlace) {
   EXPECT_EQ(views[0].data(), data.data());
 }
 
+TEST(Gather, ItemsBackToBackInMemoryShareOneView) {
+  // An echo server pushes each line as a view into one buffer: the lines are
+  // separate items, yet one range of memory, so one iovec.
+  const std::string buffer = "one\ntwo\nthree\n";
+  const std::string_view all(buffer);
+  outbox out(4);
+  ASSERT_EQ(out.push_view(all.substr(0, 4)), errc::ok);
+  ASSERT_EQ(out.push_view(all.substr(4, 4)), errc::ok);
+  ASSERT_EQ(out.push("owned\n"), errc::ok);  // elsewhere in memory: a view of its own
+  ASSERT_EQ(out.push_view(all.substr(8)), errc::ok);
+  std::array<std::string_view, 4> views{};
+  ASSERT_EQ(out.gather(views), 3u);
+  EXPECT_EQ(views[0].data(), buffer.data());
+  EXPECT_EQ(views[0], "one\ntwo\n");
+  EXPECT_EQ(views[1], "owned\n");
+  EXPECT_EQ(views[2], "three\n");
+  // Consuming part of the joined view leaves the rest of both items.
+  ASSERT_EQ(out.consume(5), errc::ok);
+  ASSERT_EQ(out.gather(views), 3u);
+  EXPECT_EQ(views[0], "wo\n");
+  EXPECT_EQ(drain(out), (sends{"wo\n", "owne", "d\n", "thre", "e\n"}));
+}
+
 // ---------------------------------------------------------------------------
 // queued_bytes(): bytes queued or produced and not yet sent.
 

@@ -30,12 +30,12 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 
+#include "chatframe/detail/ring.hpp"
 #include "chatframe/error.hpp"
 #include "chatframe/producer.hpp"
 
@@ -93,8 +93,10 @@ class outbox {
   // The same bytes as successive offer() calls would give if each were sent
   // whole, as at most out.size() views and at most max_bytes bytes. Stops at
   // the close marker and after a producer's current piece (its next more()
-  // may only be asked once that piece is sent). Returns the number of views
-  // filled; 0 when idle or closed (check closed()).
+  // may only be asked once that piece is sent). Items that lie back to back
+  // in memory (e.g. push_view()s of consecutive slices of one buffer) share
+  // one view. Returns the number of views filled; 0 when idle or closed
+  // (check closed()).
   [[nodiscard]] std::size_t gather(std::span<std::string_view> out,
                                    std::size_t max_bytes = static_cast<std::size_t>(-1));
   // The transport accepted the first n bytes of the last offer()/gather().
@@ -148,7 +150,7 @@ class outbox {
   bool refill(entry& e);
   [[nodiscard]] bool producer_waits(const entry& e, bool at_head) const noexcept;
 
-  std::deque<entry> entries_;
+  detail::ring<entry> entries_;
   std::size_t out_buffer_size_;
   std::size_t offered_ = 0;
   std::size_t queued_bytes_ = 0;

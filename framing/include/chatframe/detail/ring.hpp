@@ -1,0 +1,71 @@
+// chatframe/detail/ring.hpp — the outbox's queue: a FIFO that reuses its slots.
+//
+// Not part of the public API. std::deque allocates and frees a block every
+// few elements when a queue is pushed at the back and popped at the front,
+// which is exactly how an outbox is used: an echo server would allocate every
+// handful of lines. This ring grows by doubling and never shrinks, so once it
+// has held the most a connection queues at once, pushing and popping
+// allocate nothing. A popped slot is destroyed and default-constructed at
+// once, so whatever the element owned (a string's heap buffer, a producer) is
+// released then, not when the slot is reused. T's default constructor must
+// not throw.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <utility>
+#include <vector>
+
+namespace chatframe::detail {
+
+template <class T>
+class ring {
+ public:
+  [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
+  [[nodiscard]] std::size_t size() const noexcept { return size_; }
+
+  T& front() noexcept { return slots_[head_]; }
+  // The i-th element from the front, i < size().
+  T& operator[](std::size_t i) noexcept { return slots_[(head_ + i) & mask()]; }
+  const T& operator[](std::size_t i) const noexcept { return slots_[(head_ + i) & mask()]; }
+
+  // Appends a default-constructed element and returns it.
+  T& emplace_back() {
+    if (size_ == slots_.size()) grow();
+    T& slot = slots_[(head_ + size_) & mask()];
+    ++size_;
+    return slot;
+  }
+
+  void pop_front() noexcept {
+    // Destroyed and made anew rather than assigned T{}: a std::string
+    // move-assigned from an empty one may keep its heap buffer.
+    std::destroy_at(&slots_[head_]);
+    std::construct_at(&slots_[head_]);
+    head_ = (head_ + 1) & mask();
+    --size_;
+  }
+
+  void clear() noexcept {
+    while (!empty()) pop_front();
+    head_ = 0;
+  }
+
+ private:
+  [[nodiscard]] std::size_t mask() const noexcept { return slots_.size() - 1; }
+
+  // Doubles the capacity (a power of two, at least 8), moving the elements
+  // to the front of the new storage in order.
+  void grow() {
+    std::vector<T> bigger(slots_.empty() ? 8 : 2 * slots_.size());
+    for (std::size_t i = 0; i < size_; ++i) bigger[i] = std::move((*this)[i]);
+    slots_ = std::move(bigger);
+    head_ = 0;
+  }
+
+  std::vector<T> slots_;  // every slot not in [head_, head_ + size_) holds T{}
+  std::size_t head_ = 0;
+  std::size_t size_ = 0;
+};
+
+}  // namespace chatframe::detail
