@@ -581,6 +581,29 @@ TEST(Gather, ItemsBackToBackInMemoryShareOneView) {
   EXPECT_EQ(drain(out), (sends{"wo\n", "owne", "d\n", "thre", "e\n"}));
 }
 
+TEST(Queue, KeepsOrderWhenItGrowsWhileWrappedAround) {
+  // The queue reuses its slots in a ring of 8: sending 5 items moves its head
+  // to the middle, and 20 more make it grow while the items wrap around.
+  outbox out;
+  std::string expected;
+  for (int i = 0; i < 6; ++i) ASSERT_EQ(out.push(std::to_string(i) + ","), errc::ok);
+  for (int i = 0; i < 5; ++i) {
+    const send_offer o = out.offer();
+    ASSERT_EQ(o.data, std::to_string(i) + ",");
+    ASSERT_EQ(out.consume(o.data.size()), errc::ok);
+  }
+  expected = "5,";
+  for (int i = 6; i < 26; ++i) {
+    ASSERT_EQ(out.push(std::to_string(i) + ","), errc::ok);
+    expected += std::to_string(i) + ",";
+  }
+  std::string sent;
+  for (const std::string& s : drain(out)) sent += s;
+  EXPECT_EQ(sent, expected);
+  EXPECT_TRUE(out.empty());
+  EXPECT_EQ(out.queued_bytes(), 0u);
+}
+
 // ---------------------------------------------------------------------------
 // queued_bytes(): bytes queued or produced and not yet sent.
 
