@@ -138,6 +138,9 @@ class framer {
   template <framing_handler H>
   void complete_count(std::size_t n, const char*& k, const char* end, H& handler);
   template <framing_handler H>
+  step_outcome count_run(const char*& k, const char* end, H& handler);
+  void set_count_done() noexcept;
+  template <framing_handler H>
   step_outcome no_delimiter_in_buffer(const char*& k, const char* end, H& handler);
   static constexpr std::size_t kShortDelimiter = 4;
   template <framing_handler H>
@@ -229,15 +232,8 @@ template <framing_handler H>
     }
     // asynchat.py:155-158 — the count completes: collect n, count is 0
     // (even if collect changed it), then found.
+    if (carried_size() == 0) return count_run(k, end, handler);
     complete_count(static_cast<std::size_t>(n), k, end, handler);
-    // Length-prefixed records come many to a chunk: while the handler keeps
-    // setting counts that the chunk holds, frame them here rather than going
-    // round feed()'s loop — the same steps, without re-dispatching on the
-    // terminator's kind each time.
-    while (term_.kind_ == terminator::kind::count && term_.count_ > 0 && !discarded_ &&
-           carried_size() == 0 &&
-           static_cast<std::uint64_t>(end - k) >= static_cast<std::uint64_t>(term_.count_))
-      complete_count(static_cast<std::size_t>(term_.count_), k, end, handler);
     return step_outcome::go_on;
   }
   if (carried_size() == 0) {
@@ -327,15 +323,33 @@ template <framing_handler H>
   return no_delimiter_in_buffer(k, end, handler);
 }
 
+// count_run(): with nothing held back, count frames one after another while
+// the handler keeps setting counts that the chunk holds — length-prefixed
+// records come many to a chunk — the same steps as step(), kept out of
+// feed()'s loop, the frame's start in a local as in the delimiter runs.
+template <framing_handler H>
+[[gnu::noinline]] framer::step_outcome framer::count_run(const char*& k, const char* end,
+                                                         H& handler) {
+  const char* frame = k;
+  while (term_.kind_ == terminator::kind::count && term_.count_ > 0 &&
+         static_cast<std::uint64_t>(end - frame) >= static_cast<std::uint64_t>(term_.count_)) {
+    const auto n = static_cast<std::size_t>(term_.count_);
+    handler.on_collect(collected{{}, std::string_view(frame, n)});
+    frame = discarded_ ? end : frame + n;  // asynchat.py:156 (after 273 when discarded)
+    k = frame;
+    set_count_done();  // asynchat.py:157
+    handler.on_found();
+    if (discarded_) break;
+  }
+  return step_outcome::go_on;
+}
+
 template <framing_handler H>
 [[gnu::always_inline]] inline void framer::complete_count(std::size_t n, const char*& k,
                                                           const char* end, H& handler) {
   handler.on_collect(slice(n, k));
   advance(n, k, end);
-  term_.kind_ = terminator::kind::count;  // == terminator::count(0), no temporary
-  term_.count_ = 0;
-  term_.bytes_.clear();
-  ++term_generation_;
+  set_count_done();
   handler.on_found();
 }
 
@@ -393,11 +407,19 @@ inline errc framer::set_terminator(terminator t) {
   if (t.kind_ == terminator::kind::count && t.count_ >= 0) {
     term_.kind_ = terminator::kind::count;
     term_.count_ = t.count_;
-    term_.bytes_.clear();
+    if (!term_.bytes_.empty()) term_.bytes_.clear();
     ++term_generation_;
     return errc::ok;
   }
   return set_terminator_slow(std::move(t));
+}
+
+inline void framer::set_count_done() noexcept {
+  // == terminator::count(0), without building one.
+  term_.kind_ = terminator::kind::count;
+  term_.count_ = 0;
+  if (!term_.bytes_.empty()) term_.bytes_.clear();
+  ++term_generation_;
 }
 
 extern template feed_result framer::feed<framer_handler>(std::string_view, framer_handler&);
