@@ -17,6 +17,11 @@
 //                            frames = on_found() calls (2 per record).
 //   careless/count/<body>    the same records with a std::string buffer.
 //   chatframe/none/-         the none terminator: every byte collected.
+//   chatframe_cached/<term>/4096, memchr_cached/<term>/4096
+//                            the same, over the stream's first 1 MiB 64
+//                            times: the same bytes and frames from a range
+//                            that stays in cache, as a chunk recv() just
+//                            wrote does (the rows above read from memory).
 //   memcpy/-/-               memcpy of the stream, chunk by chunk, into a
 //                            chunk-sized buffer: the copy ceiling.
 //   asio/<term>/<len>        Boost.Asio: asio::read_until() with an
@@ -237,9 +242,7 @@ void measure(benchmark::State& state, const stream& s, Run&& run_once, std::uint
 }
 
 template <class F>
-void for_each_chunk(const std::string& bytes, std::size_t chunk, F&& f) {
-  const char* p = bytes.data();
-  const char* const end = p + bytes.size();
+void for_each_chunk_of(const char* p, const char* const end, std::size_t chunk, F& f) {
   while (p != end) {
     const std::size_t n =
         static_cast<std::size_t>(end - p) < chunk ? static_cast<std::size_t>(end - p) : chunk;
@@ -248,10 +251,26 @@ void for_each_chunk(const std::string& bytes, std::size_t chunk, F&& f) {
   }
 }
 
+// The stream, chunk by chunk. With `in_cache`, its first kHotSize bytes
+// instead, kStreamSize / kHotSize times over: the same number of bytes and
+// (for lines that divide kHotSize) frames, from a range that stays in cache,
+// as a chunk just written by recv() is. The 64 MiB stream measures reading
+// from memory, where 4 KiB chunks cost a stall per page.
+constexpr std::size_t kHotSize = std::size_t{1} << 20;
+template <class F>
+void for_each_chunk(const std::string& bytes, std::size_t chunk, F&& f, bool in_cache = false) {
+  if (!in_cache || bytes.size() < kHotSize) {
+    for_each_chunk_of(bytes.data(), bytes.data() + bytes.size(), chunk, f);
+    return;
+  }
+  for (std::size_t pass = 0; pass < bytes.size() / kHotSize; ++pass)
+    for_each_chunk_of(bytes.data(), bytes.data() + kHotSize, chunk, f);
+}
+
 // ---------------------------------------------------------------------------
 // chatframe.
 
-void bm_framer(benchmark::State& state, const workload* w) {
+void framer_run(benchmark::State& state, const workload* w, bool hot) {
   const stream& s = stream_for(*w);
   const auto chunk = static_cast<std::size_t>(state.range(0));
   chatframe::framer f;
@@ -261,12 +280,15 @@ void bm_framer(benchmark::State& state, const workload* w) {
   record_handler rh;
   rh.f = &f;
   auto run_once = [&] {
-    for_each_chunk(s.bytes, chunk, [&](const char* p, std::size_t n) {
-      if (w->kind == shape::records)
-        (void)f.feed(std::string_view(p, n), rh);
-      else
-        (void)f.feed(std::string_view(p, n), lh);
-    });
+    for_each_chunk(
+        s.bytes, chunk,
+        [&](const char* p, std::size_t n) {
+          if (w->kind == shape::records)
+            (void)f.feed(std::string_view(p, n), rh);
+          else
+            (void)f.feed(std::string_view(p, n), lh);
+        },
+        hot);
   };
   // Untimed warm-up pass that also checks the framer frames what it should.
   run_once();
@@ -293,7 +315,7 @@ void bm_framer(benchmark::State& state, const workload* w) {
 // memchr from hit to hit; for a multi-byte delimiter, memchr of its first byte
 // and memcmp of the rest. Per chunk: a delimiter straddling two chunks is not
 // counted (none does with these streams, whose lines divide the chunk size).
-void bm_memchr(benchmark::State& state, const workload* w) {
+void memchr_run(benchmark::State& state, const workload* w, bool hot) {
   const stream& s = stream_for(*w);
   const auto chunk = static_cast<std::size_t>(state.range(0));
   const std::string_view t = w->term;
@@ -301,34 +323,42 @@ void bm_memchr(benchmark::State& state, const workload* w) {
   const std::size_t m = t.size();
   std::uint64_t frames = 0, bytes = 0;
   auto run_once = [&] {
-    for_each_chunk(s.bytes, chunk, [&](const char* p, std::size_t n) {
-      const char* const end = p + n;
-      if (m == 1) {
-        while (const void* v = std::memchr(p, static_cast<unsigned char>(first),
-                                           static_cast<std::size_t>(end - p))) {
-          const char* hit = static_cast<const char*>(v);
-          bytes += static_cast<std::size_t>(hit - p);
-          ++frames;
-          p = hit + 1;
-        }
-      } else {
-        while (const void* v = std::memchr(p, static_cast<unsigned char>(first),
-                                           static_cast<std::size_t>(end - p))) {
-          const char* hit = static_cast<const char*>(v);
-          if (static_cast<std::size_t>(end - hit) < m) break;
-          if (std::memcmp(hit, t.data(), m) == 0) {
-            bytes += static_cast<std::size_t>(hit - p);
-            ++frames;
-            p = hit + m;
+    for_each_chunk(
+        s.bytes, chunk,
+        [&](const char* p, std::size_t n) {
+          const char* const end = p + n;
+          if (m == 1) {
+            while (const void* v = std::memchr(p, static_cast<unsigned char>(first),
+                                               static_cast<std::size_t>(end - p))) {
+              const char* hit = static_cast<const char*>(v);
+              bytes += static_cast<std::size_t>(hit - p);
+              ++frames;
+              p = hit + 1;
+            }
           } else {
-            p = hit + 1;
+            while (const void* v = std::memchr(p, static_cast<unsigned char>(first),
+                                               static_cast<std::size_t>(end - p))) {
+              const char* hit = static_cast<const char*>(v);
+              if (static_cast<std::size_t>(end - hit) < m) break;
+              if (std::memcmp(hit, t.data(), m) == 0) {
+                bytes += static_cast<std::size_t>(hit - p);
+                ++frames;
+                p = hit + m;
+              } else {
+                p = hit + 1;
+              }
+            }
           }
-        }
-      }
-    });
+        },
+        hot);
   };
   measure(state, s, run_once, frames, bytes, /*check_bytes=*/false);
 }
+
+void bm_framer(benchmark::State& state, const workload* w) { framer_run(state, w, false); }
+void bm_framer_cached(benchmark::State& state, const workload* w) { framer_run(state, w, true); }
+void bm_memchr(benchmark::State& state, const workload* w) { memchr_run(state, w, false); }
+void bm_memchr_cached(benchmark::State& state, const workload* w) { memchr_run(state, w, true); }
 
 void bm_memcpy(benchmark::State& state, const workload* w) {
   const stream& s = stream_for(*w);
@@ -546,6 +576,10 @@ void register_all() {
   for (const workload& w : kLines) {
     tune(benchmark::RegisterBenchmark(name("chatframe", w).c_str(), bm_framer, &w));
     tune(benchmark::RegisterBenchmark(name("memchr", w).c_str(), bm_memchr, &w));
+    if (w.len == 4096) {  // whole lines in a 1 MiB range that stays in cache
+      tune(benchmark::RegisterBenchmark(name("chatframe_cached", w).c_str(), bm_framer_cached, &w));
+      tune(benchmark::RegisterBenchmark(name("memchr_cached", w).c_str(), bm_memchr_cached, &w));
+    }
     // Quadratic in frames per chunk (each erase moves the rest of the
     // buffer): one 64 MiB pass already takes seconds for short lines.
     tune(benchmark::RegisterBenchmark(name("careless", w).c_str(), bm_careless, &w)->Iterations(1));

@@ -83,6 +83,16 @@ def main():
     print("ceiling: memchr(+memcmp) hit-to-hit loop over the same chunks; * = memcpy of the same chunks")
     print("count/none: the framer hands out views without reading payload, so MB/s may exceed memcpy;")
     print("            count frames/s counts on_found() calls (header and body: 2 per record)")
+    cached = sorted((k for k in rows if k[0] == "chatframe_cached"),
+                    key=lambda k: (order.get(k[1], 9), -k[3]))
+    if cached:
+        print("4 KiB lines from a 1 MiB range that stays in cache (as after recv()):")
+        for k in cached:
+            _, term, length, chunk = k
+            ceil = rows.get(("memchr_cached", term, length, chunk))
+            cb = ceil["bps"] if ceil else 0.0
+            print(f"  {term + '/' + length:<16}{chunk:>7}{rows[k]['bps'] / 1e6:>10.0f} MB/s"
+                  f"  memchr {cb / 1e6:.0f} MB/s  {fmt_ratio(rows[k]['bps'], cb)}")
     others = [k for k in rows if k[0] != "chatframe" and rows[k]["apf"] not in (0.0,)]
     for k in sorted(others):
         if rows[k]["apf"] == rows[k]["apf"]:  # not NaN
