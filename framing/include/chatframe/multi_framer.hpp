@@ -209,6 +209,35 @@ class multi_framer {
     }
     return {none, none, none};
   }
+  // find() for a window without held-back bytes when every delimiter ends in
+  // the same byte, for short frames: candidates come from `candidates`, which
+  // compares 64 bytes at a time and lives for the whole feed(), instead of a
+  // search per frame. False, and find() (memchr) to be used instead until a
+  // short frame is seen again, when a block holds no candidate: the frames
+  // are long.
+  [[nodiscard]] bool find_short(const window& w, detail::byte_scanner& candidates,
+                                match& m) noexcept {
+    const char* from = w.chunk;
+    const char* hit = nullptr;
+    for (;;) {
+      const auto found = candidates.next_at_or_after(from, hit);
+      if (found == detail::byte_scanner::gap::long_gap) {
+        short_frames_ = false;
+        return false;
+      }
+      if (found == detail::byte_scanner::gap::none_before_end) {
+        m = {none, none, none};
+        return true;
+      }
+      const auto at = static_cast<std::size_t>(hit - w.chunk);
+      const std::size_t which = ending_at(w, at);
+      if (which != none) {
+        m = {at + 1 - delims_[which].size(), at + 1, which};
+        return true;
+      }
+      from = hit + 1;
+    }
+  }
   // Longest suffix of the window that is a proper prefix of some delimiter.
   [[nodiscard]] std::size_t prefix_at_end(const window& w) const noexcept {
     const std::size_t n = w.size();
@@ -240,6 +269,7 @@ class multi_framer {
   std::string carry_;
   bool in_feed_ = false;
   bool discarded_ = false;
+  bool short_frames_ = true;  // the frames seen last were short: use find_short()
 };
 
 template <multi_framing_handler H>
@@ -257,11 +287,17 @@ feed_result multi_framer::feed(std::string_view chunk, H& handler) {
     bool& flag;
     ~reset_guard() { flag = false; }
   } guard{in_feed_};
+  detail::byte_scanner candidates(k, end, last_bytes_[0]);
   try {
     for (;;) {
       const window w{carry, k, static_cast<std::size_t>(end - k)};
       if (w.size() == 0) break;
-      const match m = find(w);
+      match m{};
+      if (!(carry.empty() && last_bytes_count_ == 1 && short_frames_ &&
+            find_short(w, candidates, m))) {
+        m = find(w);
+        if (m.start < 64 && m.which != none) short_frames_ = true;
+      }
       if (m.which != none) {
         if (m.start > 0) handler.on_collect(slice(w, 0, m.start));
         if (discarded_) break;
