@@ -420,6 +420,29 @@ TEST(DiscardInCallback, DiscardInCollectStillReportsThePendingFound) {
   EXPECT_EQ(f.held(), "");
 }
 
+TEST(DiscardInCallback, DiscardInTheSecondCollectOfAChunkEndsItForEveryDelimiterAndFrameLength) {
+  // Short and long frames, one-byte, short and long delimiters: each way a
+  // chunk of many frames is framed stops at the discard the same way.
+  for (const std::string delimiter : {"\n", "\r\n", "\r\n\r\n\r\n"}) {
+    for (const std::size_t length : {std::size_t{3}, std::size_t{100}}) {
+      framer f = with(terminator::bytes(delimiter));
+      scripted h;
+      int collects = 0;
+      h.collect_hook = [&](const collected&) {
+        if (++collects == 2) f.discard();
+      };
+      const std::string one(length, 'a'), two(length, 'b'), three(length, 'c');
+      (void)f.feed(one + delimiter + two + delimiter + three + delimiter, h);
+      EXPECT_EQ(h.log, "C(" + one + ")FC(" + two + ")F")
+          << chatframe::testing::describe(terminator::bytes(delimiter));
+      EXPECT_EQ(f.held(), "");
+      h.collect_hook = nullptr;
+      (void)f.feed("z" + delimiter, h);
+      EXPECT_EQ(h.log, "C(" + one + ")FC(" + two + ")FC(z)F");
+    }
+  }
+}
+
 TEST(DiscardInCallback, DiscardInCollectOfACountStillReportsFound) {
   // asynchat.py:155-158: collect, then terminator = 0, then found.
   framer f = with(terminator::count(2));

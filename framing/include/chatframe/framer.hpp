@@ -145,7 +145,7 @@ class framer {
   static constexpr std::size_t kShortDelimiter = 4;
   template <framing_handler H>
   step_outcome delimiter_run(const char*& k, const char* end, H& handler);
-  template <framing_handler H>
+  template <bool one_byte, framing_handler H>
   step_outcome short_delimiter_run(const char*& k, const char* end, H& handler);
 
   // The buffer CPython calls ac_in_buffer is, here, the held-back bytes
@@ -237,8 +237,9 @@ template <framing_handler H>
     return step_outcome::go_on;
   }
   if (carried_size() == 0) {
+    if (short_frames_ && search_.size() == 1) return short_delimiter_run<true>(k, end, handler);
     if (short_frames_ && search_.size() <= kShortDelimiter)
-      return short_delimiter_run(k, end, handler);
+      return short_delimiter_run<false>(k, end, handler);
     return delimiter_run(k, end, handler);
   }
   return delimiter_step(k, end, handler);
@@ -267,7 +268,8 @@ template <framing_handler H>
     if (index == detail::delimiter_search::npos) break;
     // asynchat.py:171-174 — the empty string is not reported.
     if (index != 0) handler.on_collect(collected{{}, std::string_view(frame, index)});
-    frame = discarded_ ? end : frame + index + m;  // asynchat.py:175
+    // After a discard() in on_collect() the run ends below and k is not used.
+    frame += index + m;  // asynchat.py:175
     k = frame;
     handler.on_found();  // asynchat.py:178
     if (discarded_ || generation != term_generation_) return step_outcome::go_on;
@@ -285,19 +287,19 @@ template <framing_handler H>
 // frames of a block are cut from its bitmask, instead of searching once per
 // frame. A block without any candidate means the frames are long: the run
 // hands over to delimiter_run(). A candidate that fails verification costs
-// at most 3 compares, so the run stays linear.
-template <framing_handler H>
+// at most 3 compares, so the run stays linear. One-byte delimiters, the most
+// common, get a loop of their own: every candidate is a frame.
+template <bool one_byte, framing_handler H>
 [[gnu::noinline]] framer::step_outcome framer::short_delimiter_run(const char*& k, const char* end,
                                                                    H& handler) {
   const std::string_view delimiter = search_.pattern();
-  const std::size_t m = delimiter.size();
+  const std::size_t m = one_byte ? 1 : delimiter.size();
   const std::uint64_t generation = term_generation_;
   detail::byte_scanner candidates(k, end, delimiter[0]);
   const char* frame = k;
-  const char* from = k;
   const char* hit = nullptr;
   for (;;) {
-    const auto found = candidates.next_at_or_after(from, hit);
+    const auto found = candidates.next(hit);
     if (found == detail::byte_scanner::gap::long_gap) {
       short_frames_ = false;
       return step_outcome::go_on;
@@ -305,19 +307,26 @@ template <framing_handler H>
     // No candidate left, or one too close to the end to be verified: the
     // rest holds no whole delimiter, but may end with the start of one.
     if (found == detail::byte_scanner::gap::none_before_end) break;
-    if (static_cast<std::size_t>(end - hit) < m) break;
-    if (m > 1 && !search_.rest_matches(hit)) {
-      from = hit + 1;
-      continue;
+    if constexpr (!one_byte) {
+      if (static_cast<std::size_t>(end - hit) < m) break;
+      if (!search_.rest_matches(hit)) {
+        candidates.drop_first();
+        continue;
+      }
     }
     if (hit != frame)
       handler.on_collect(
           collected{{}, std::string_view(frame, static_cast<std::size_t>(hit - frame))});
-    frame = discarded_ ? end : hit + m;  // asynchat.py:175
+    // After a discard() in on_collect() the run ends below and k is not used.
+    frame = hit + m;  // asynchat.py:175
     k = frame;
     handler.on_found();  // asynchat.py:178
     if (discarded_ || generation != term_generation_) return step_outcome::go_on;
-    from = frame;
+    if constexpr (one_byte) {
+      candidates.drop_first();
+    } else {
+      candidates.drop_before(frame);
+    }
   }
   if (frame == end) return step_outcome::go_on;
   return no_delimiter_in_buffer(k, end, handler);
@@ -335,7 +344,7 @@ template <framing_handler H>
          static_cast<std::uint64_t>(end - frame) >= static_cast<std::uint64_t>(term_.count_)) {
     const auto n = static_cast<std::size_t>(term_.count_);
     handler.on_collect(collected{{}, std::string_view(frame, n)});
-    frame = discarded_ ? end : frame + n;  // asynchat.py:156 (after 273 when discarded)
+    frame += n;  // asynchat.py:156; after a discard() the loop ends below
     k = frame;
     set_count_done();  // asynchat.py:157
     handler.on_found();

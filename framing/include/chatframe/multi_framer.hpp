@@ -217,10 +217,10 @@ class multi_framer {
   // are long.
   [[nodiscard]] bool find_short(const window& w, detail::byte_scanner& candidates,
                                 match& m) noexcept {
-    const char* from = w.chunk;
+    candidates.drop_before(w.chunk);
     const char* hit = nullptr;
     for (;;) {
-      const auto found = candidates.next_at_or_after(from, hit);
+      const auto found = candidates.next(hit);
       if (found == detail::byte_scanner::gap::long_gap) {
         short_frames_ = false;
         return false;
@@ -235,7 +235,7 @@ class multi_framer {
         m = {at + 1 - delims_[which].size(), at + 1, which};
         return true;
       }
-      from = hit + 1;
+      candidates.drop_first();
     }
   }
   // Longest suffix of the window that is a proper prefix of some delimiter.

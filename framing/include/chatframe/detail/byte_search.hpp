@@ -81,14 +81,10 @@ class byte_scanner {
 
   enum class gap : std::uint8_t { hit, long_gap, none_before_end };
 
-  // Finds the first occurrence at or after `from` (which never moves
-  // backwards) and stores it in `hit`; or says that the next 64 bytes hold
-  // none, or that the rest of the range holds none.
-  gap next_at_or_after(const char* from, const char*& hit) noexcept {
-    const auto shift = static_cast<std::size_t>(from > base_ ? from - base_ : 0);
-    mask_ = shift >= 64 ? 0 : mask_ & (~std::uint64_t{0} << shift);
+  // The first candidate not yet dropped, in `hit`; or says that the next 64
+  // bytes hold none, or that the rest of the range holds none.
+  gap next(const char*& hit) noexcept {
     if (mask_ == 0) {
-      if (next_ < from) next_ = from;
       const auto left = static_cast<std::size_t>(end_ - next_);
       base_ = next_;
       if (left >= 64) {
@@ -103,6 +99,14 @@ class byte_scanner {
     }
     hit = base_ + __builtin_ctzll(mask_);
     return gap::hit;
+  }
+  // Drops the candidate next() gave.
+  void drop_first() noexcept { mask_ &= mask_ - 1; }
+  // Drops every candidate before `from`, which never moves backwards.
+  void drop_before(const char* from) noexcept {
+    const auto shift = static_cast<std::size_t>(from > base_ ? from - base_ : 0);
+    mask_ = shift >= 64 ? 0 : mask_ & (~std::uint64_t{0} << shift);
+    if (next_ < from) next_ = from;
   }
 
  private:
