@@ -256,7 +256,7 @@ template <framing_handler H>
 //
 // delimiter_run(): frames of any length, each found with delimiter_search::
 // find() (memchr-class). It hands over to short_delimiter_run() after a
-// frame shorter than a 64-byte block, if the delimiter has at most 4 bytes.
+// frame shorter than two 64-byte blocks, if the delimiter has at most 4 bytes.
 template <framing_handler H>
 [[gnu::noinline]] framer::step_outcome framer::delimiter_run(const char*& k, const char* end,
                                                              H& handler) {
@@ -273,7 +273,7 @@ template <framing_handler H>
     k = frame;
     handler.on_found();  // asynchat.py:178
     if (discarded_ || generation != term_generation_) return step_outcome::go_on;
-    if (index < 64 && m <= kShortDelimiter) {
+    if (index < detail::byte_scanner::kShortGap && m <= kShortDelimiter) {
       short_frames_ = true;
       return step_outcome::go_on;
     }
@@ -285,7 +285,7 @@ template <framing_handler H>
 // short_delimiter_run(): short frames, delimiters of 1 to 4 bytes. The chunk
 // is compared with the delimiter's first byte 64 bytes at a time and the
 // frames of a block are cut from its bitmask, instead of searching once per
-// frame. A block without any candidate means the frames are long: the run
+// frame. Two blocks without a candidate mean the frames are long: the run
 // hands over to delimiter_run(). A candidate that fails verification costs
 // at most 3 compares, so the run stays linear. One-byte delimiters, the most
 // common, get a loop of their own: every candidate is a frame.

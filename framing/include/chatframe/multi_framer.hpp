@@ -213,8 +213,8 @@ class multi_framer {
   // the same byte, for short frames: candidates come from `candidates`, which
   // compares 64 bytes at a time and lives for the whole feed(), instead of a
   // search per frame. False, and find() (memchr) to be used instead until a
-  // short frame is seen again, when a block holds no candidate: the frames
-  // are long.
+  // short frame is seen again, when two blocks in a row hold no candidate:
+  // the frames are long.
   [[nodiscard]] bool find_short(const window& w, detail::byte_scanner& candidates,
                                 match& m) noexcept {
     candidates.drop_before(w.chunk);
@@ -296,7 +296,7 @@ feed_result multi_framer::feed(std::string_view chunk, H& handler) {
       if (!(carry.empty() && last_bytes_count_ == 1 && short_frames_ &&
             find_short(w, candidates, m))) {
         m = find(w);
-        if (m.start < 64 && m.which != none) short_frames_ = true;
+        if (m.start < detail::byte_scanner::kShortGap && m.which != none) short_frames_ = true;
       }
       if (m.which != none) {
         if (m.start > 0) handler.on_collect(slice(w, 0, m.start));
