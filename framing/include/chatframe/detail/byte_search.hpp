@@ -83,8 +83,8 @@ class byte_scanner {
 
   enum class gap : std::uint8_t { hit, long_gap, none_before_end };
   // Blocks in a row without a candidate that make a long gap.
-  static constexpr int kBlocksBeforeLongGap = 2;
-  static constexpr std::size_t kShortGap = 64 * kBlocksBeforeLongGap;
+  static constexpr std::size_t kBlocksBeforeLongGap = 2;
+  static constexpr std::size_t kShortGap = std::size_t{64} * kBlocksBeforeLongGap;
 
   // The first candidate not yet dropped, in `hit`; or says that the next 64
   // bytes hold none, or that the rest of the range holds none.
@@ -108,7 +108,7 @@ class byte_scanner {
  private:
   // Compares the next blocks until one holds a candidate (gap::hit).
   gap refill() noexcept {
-    for (int empty_blocks = 0;;) {
+    for (std::size_t empty_blocks = 0;;) {
       const auto left = static_cast<std::size_t>(end_ - next_);
       base_ = next_;
       if (left < 64) {
