@@ -238,6 +238,13 @@ class multi_framer {
       candidates.drop_first();
     }
   }
+  // With nothing held back and every delimiter ending in one byte, frames
+  // short frames of the chunk in one loop, as framer's short run does: the
+  // same events as the general loop, without building a window and slicing
+  // for each frame. Returns false when a callback called discard(); k is the
+  // start of the next frame either way.
+  template <multi_framing_handler H>
+  bool short_run(const char*& k, detail::byte_scanner& shared, H& handler);
   // Longest suffix of the window that is a proper prefix of some delimiter.
   [[nodiscard]] std::size_t prefix_at_end(const window& w) const noexcept {
     const std::size_t n = w.size();
@@ -290,6 +297,9 @@ feed_result multi_framer::feed(std::string_view chunk, H& handler) {
   detail::byte_scanner candidates(k, end, last_bytes_[0]);
   try {
     for (;;) {
+      if (carry.empty() && last_bytes_count_ == 1 && short_frames_ &&
+          !short_run(k, candidates, handler))
+        break;
       const window w{carry, k, static_cast<std::size_t>(end - k)};
       if (w.size() == 0) break;
       match m{};
@@ -340,6 +350,55 @@ feed_result multi_framer::feed(std::string_view chunk, H& handler) {
   }
   if (!discarded_) carry_.assign(carry);  // nothing held back: carry is empty here
   return {chunk.size(), errc::ok};
+}
+
+template <multi_framing_handler H>
+[[gnu::noinline]] bool multi_framer::short_run(const char*& k, detail::byte_scanner& shared,
+                                               H& handler) {
+  // A local copy keeps the scanner in registers; it is handed back on the way
+  // out (a throwing callback ends the feed, and the scanner with it).
+  detail::byte_scanner candidates = shared;
+  const char* frame = k;
+  const char* hit = nullptr;
+  candidates.drop_before(frame);
+  for (;;) {
+    const auto found = candidates.next(hit);
+    if (found != detail::byte_scanner::gap::hit) {
+      if (found == detail::byte_scanner::gap::long_gap) short_frames_ = false;
+      shared = candidates;
+      return true;  // the general loop goes on from k
+    }
+    // The longest delimiter that ends at hit and starts at or after frame
+    // (ending_at() for a window without held-back bytes).
+    std::size_t which = none;
+    for (std::size_t r = 0; r < count_; ++r) {
+      const std::string& d = delims_[by_length_[r]];
+      const std::size_t len = d.size();
+      if (len > static_cast<std::size_t>(hit - frame) + 1) continue;
+      const char* const at = hit + 1 - len;
+      std::size_t i = 0;
+      while (i + 1 < len && at[i] == d[i]) ++i;
+      if (i + 1 >= len) {
+        which = by_length_[r];
+        break;
+      }
+    }
+    if (which == none) {
+      candidates.drop_first();
+      continue;
+    }
+    const char* const start = hit + 1 - delims_[which].size();
+    if (start != frame)
+      handler.on_collect(
+          collected{{}, std::string_view(frame, static_cast<std::size_t>(start - frame))});
+    if (discarded_) return false;
+    // Consume through the delimiter before on_found(), as framer does.
+    frame = hit + 1;
+    k = frame;
+    handler.on_found(which);
+    if (discarded_) return false;
+    candidates.drop_first();
+  }
 }
 
 }  // namespace chatframe
