@@ -84,6 +84,19 @@ class multi_framer {
       for (std::size_t j = i;
            j > 0 && delims_[by_length_[j]].size() > delims_[by_length_[j - 1]].size(); --j)
         std::swap(by_length_[j], by_length_[j - 1]);
+    // Delimiters of one or two bytes that all end in the same byte ({"\r\n",
+    // "\n"}, the usual set): which one ended a frame is one table lookup of
+    // the byte before the end.
+    by_byte_before_.fill(no_delimiter);
+    alone_ = no_delimiter;
+    short_pairs_ = last_bytes_count_ == 1 && longest_ <= 2;
+    // A delimiter given twice: the first wins, as in the longest-first order.
+    for (std::size_t i = 0; short_pairs_ && i < count_; ++i) {
+      std::uint8_t& slot = delims_[i].size() == 1
+                               ? alone_
+                               : by_byte_before_[static_cast<unsigned char>(delims_[i][0])];
+      if (slot == no_delimiter) slot = static_cast<std::uint8_t>(i);
+    }
     return errc::ok;
   }
   [[nodiscard]] std::size_t delimiter_count() const noexcept { return count_; }
@@ -273,6 +286,10 @@ class multi_framer {
   std::size_t count_ = 0;
   std::size_t longest_ = 0;
   std::size_t last_bytes_count_ = 0;
+  static constexpr std::uint8_t no_delimiter = 0xFF;
+  bool short_pairs_ = false;                        // see set_delimiters()
+  std::array<std::uint8_t, 256> by_byte_before_{};  // two-byte delimiter by its first byte
+  std::uint8_t alone_ = no_delimiter;               // the one-byte delimiter, if any
   std::string carry_;
   bool in_feed_ = false;
   bool discarded_ = false;
@@ -371,7 +388,13 @@ template <multi_framing_handler H>
     // The longest delimiter that ends at hit and starts at or after frame
     // (ending_at() for a window without held-back bytes).
     std::size_t which = none;
-    for (std::size_t r = 0; r < count_; ++r) {
+    if (short_pairs_) {
+      std::uint8_t w =
+          hit != frame ? by_byte_before_[static_cast<unsigned char>(hit[-1])] : no_delimiter;
+      if (w == no_delimiter) w = alone_;
+      if (w != no_delimiter) which = w;
+    }
+    for (std::size_t r = 0; !short_pairs_ && r < count_; ++r) {
       const std::string& d = delims_[by_length_[r]];
       const std::size_t len = d.size();
       if (len > static_cast<std::size_t>(hit - frame) + 1) continue;
