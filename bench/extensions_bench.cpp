@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <iterator>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -102,50 +103,43 @@ void BM_framer_single(benchmark::State& state) {
       state, [&](std::string_view chunk) { (void)f.feed(chunk, c); }, c.frames);
 }
 
-void BM_multi_one_delimiter(benchmark::State& state) {
+// multi_framer over `stream` with `delimiters`, counting frames.
+void run_multi(benchmark::State& state, std::span<const std::string_view> delimiters,
+               const std::string& stream) {
   chatframe::multi_framer f;
-  const std::string_view d[] = {"\n"};
-  (void)f.set_delimiters(d);
+  (void)f.set_delimiters(delimiters);
   counter c;
-  run(
-      state, [&](std::string_view chunk) { (void)f.feed(chunk, c); }, c.frames);
+  run_on(
+      stream, state, [&](std::string_view chunk) { (void)f.feed(chunk, c); }, c.frames);
+}
+
+std::string lines_of(const benchmark::State& state) {
+  return stream_of(static_cast<std::size_t>(state.range(0)));
+}
+
+void BM_multi_one_delimiter(benchmark::State& state) {
+  const std::string_view d[] = {"\n"};
+  run_multi(state, d, lines_of(state));
 }
 
 void BM_multi_two_delimiters(benchmark::State& state) {
-  chatframe::multi_framer f;
   const std::string_view d[] = {"\r\n", "\n"};
-  (void)f.set_delimiters(d);
-  counter c;
-  run(
-      state, [&](std::string_view chunk) { (void)f.feed(chunk, c); }, c.frames);
+  run_multi(state, d, lines_of(state));
 }
 
 void BM_multi_three_end_bytes(benchmark::State& state) {
-  chatframe::multi_framer f;
   const std::string_view d[] = {"\n", ";", "|"};
-  (void)f.set_delimiters(d);
-  counter c;
-  run(
-      state, [&](std::string_view chunk) { (void)f.feed(chunk, c); }, c.frames);
+  run_multi(state, d, lines_of(state));
 }
 
 // Only "\n" occurs in the stream: the cost of looking for five last bytes.
 void BM_multi_six_delimiters(benchmark::State& state) {
-  chatframe::multi_framer f;
-  (void)f.set_delimiters(kSixDelimiters);
-  counter c;
-  run(
-      state, [&](std::string_view chunk) { (void)f.feed(chunk, c); }, c.frames);
+  run_multi(state, kSixDelimiters, lines_of(state));
 }
 
 // Every delimiter occurs, in turn.
 void BM_multi_six_delimiters_mixed(benchmark::State& state) {
-  chatframe::multi_framer f;
-  (void)f.set_delimiters(kSixDelimiters);
-  counter c;
-  run_on(
-      mixed_stream_of(static_cast<std::size_t>(state.range(0))), state,
-      [&](std::string_view chunk) { (void)f.feed(chunk, c); }, c.frames);
+  run_multi(state, kSixDelimiters, mixed_stream_of(static_cast<std::size_t>(state.range(0))));
 }
 
 void BM_assembler(benchmark::State& state) {

@@ -530,13 +530,14 @@ void bm_asio_getline(benchmark::State& state, const workload* w) {
     is.clear();
     boost::system::error_code ec;
     for (;;) {
-      const std::size_t n = m == 1 ? boost::asio::read_until(in, sb, w->term[0], ec)
-                                   : boost::asio::read_until(in, sb, w->term, ec);
+      if (m == 1)
+        (void)boost::asio::read_until(in, sb, w->term[0], ec);
+      else
+        (void)boost::asio::read_until(in, sb, w->term, ec);
       if (ec) break;
       std::getline(is, line, w->term[m - 1]);
       bytes += line.size() - (m - 1);
       ++frames;
-      (void)n;
     }
   };
   measure(state, s, run_once, frames, bytes);

@@ -250,9 +250,10 @@ template <framing_handler H>
 // feed()'s loop. Each keeps the frame's start in a local and stores it to k
 // before every callback, so k is right if a callback throws without being
 // read back every frame. Nothing can be held back during a run (callbacks
-// cannot add to it), so advancing is moving k — or, after a discard(),
-// ending the chunk (asynchat.py:175 after 273). A run returns to feed()'s
-// loop when a callback changed the terminator or called discard().
+// cannot add to it), so advancing is moving k. A run returns to feed()'s
+// loop when a callback changed the terminator or called discard(); after a
+// discard() k is no longer used, as feed() keeps nothing of that chunk
+// (asynchat.py:175 after 273).
 //
 // delimiter_run(): frames of any length, each found with delimiter_search::
 // find() (memchr-class). It hands over to short_delimiter_run() after a
