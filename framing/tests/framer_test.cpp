@@ -326,6 +326,48 @@ TEST(SetTerminator, NegativeCountIsRefusedAndTerminatorUnchanged) {
   EXPECT_EQ(feed_all(f, {"a\n"}), "C(a)F");
 }
 
+TEST(SetCount, LeavesTheSameTerminatorAsSetTerminatorWithACount) {
+  framer f = with(terminator::bytes("\r\n"));
+  EXPECT_EQ(f.set_count(7), errc::ok);
+  EXPECT_EQ(f.get_terminator(), terminator::count(7));  // the delimiter is gone, not just unused
+  EXPECT_EQ(f.set_count(0), errc::ok);
+  EXPECT_EQ(f.get_terminator(), terminator::count(0));
+}
+
+TEST(SetCount, NegativeCountIsRefusedAndTerminatorUnchanged) {
+  framer f = with(terminator::bytes("\n"));
+  EXPECT_EQ(f.set_count(-1), errc::negative_count);
+  EXPECT_EQ(f.get_terminator(), terminator::bytes("\n"));
+  EXPECT_EQ(feed_all(f, {"a\n"}), "C(a)F");
+}
+
+TEST(SetCount, InsideFoundFramesTheRestOfTheChunkLikeSetTerminator) {
+  // A one-byte length, then that many bytes, set from on_found() both ways.
+  const std::vector<std::string> chunks = {
+      "\x03"
+      "abc\x02x",
+      "y\x01z"};
+  std::string logs[2];
+  for (int way = 0; way < 2; ++way) {
+    framer f = with(terminator::count(1));
+    scripted h;
+    bool header = true;
+    char length = 0;
+    h.collect_hook = [&](const collected& d) {
+      if (header) length = d[0];
+    };
+    h.found_hook = [&] {
+      const std::int64_t next = header ? length : 1;
+      header = !header;
+      EXPECT_EQ(way == 0 ? f.set_count(next) : f.set_terminator(terminator::count(next)), errc::ok);
+    };
+    for (const std::string& c : chunks) (void)f.feed(c, h);
+    logs[way] = h.log;
+  }
+  EXPECT_EQ(logs[0], logs[1]);
+  EXPECT_EQ(logs[0], "C(\x03)FC(abc)FC(\x02)FC(x)C(y)FC(\x01)FC(z)F");
+}
+
 TEST(SetTerminator, DelimiterLongerThanTheLimitIsRefusedAndTerminatorUnchanged) {
   framer f(chatframe::framer_options{.max_terminator_length = 3});
   EXPECT_EQ(f.set_terminator(terminator::bytes("abc")), errc::ok);

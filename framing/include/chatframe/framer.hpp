@@ -97,6 +97,11 @@ class framer {
   // are framed with the new terminator by the next feed(), as CPython keeps
   // them in ac_in_buffer.
   [[nodiscard]] errc set_terminator(terminator t);
+  // The same as set_terminator(terminator::count(n)) — same rules, same
+  // errors, same get_terminator() afterwards — without building a terminator
+  // value, whose std::string member costs a few stores even when empty. What
+  // a length-prefixed protocol calls twice per record.
+  [[nodiscard]] errc set_count(std::int64_t n) noexcept;
   // The terminator as CPython's get_terminator() returns it: while a count is
   // running, the bytes still expected; after it completes, count 0
   // (asynchat.py:153, 157).
@@ -265,7 +270,10 @@ template <framing_handler H>
   const std::uint64_t generation = term_generation_;
   const char* frame = k;
   for (;;) {
-    const std::size_t index = search_.find(frame, static_cast<std::size_t>(end - frame));
+    // Frames in this run are long, unless the delimiter is too long for the
+    // short run: only then is a near occurrence worth checking for first.
+    const std::size_t index =
+        search_.find(frame, static_cast<std::size_t>(end - frame), m > kShortDelimiter);
     if (index == detail::delimiter_search::npos) break;
     // asynchat.py:171-174 — the empty string is not reported.
     if (index != 0) handler.on_collect(collected{{}, std::string_view(frame, index)});
@@ -278,6 +286,7 @@ template <framing_handler H>
       short_frames_ = true;
       return step_outcome::go_on;
     }
+    if (frame == end) return step_outcome::go_on;  // a chunk that ends with its last frame
   }
   if (frame == end) return step_outcome::go_on;
   return no_delimiter_in_buffer(k, end, handler);
@@ -337,13 +346,36 @@ template <bool one_byte, framing_handler H>
 // the handler keeps setting counts that the chunk holds — length-prefixed
 // records come many to a chunk — the same steps as step(), kept out of
 // feed()'s loop, the frame's start in a local as in the delimiter runs.
+//
+// A walk of short records is a chain of dependent loads: where each header
+// is depends on the one before. From a chunk that is not in cache (a large
+// buffer, a mapped file) each record would then wait for memory, and the
+// hardware prefetcher, which stops at every 4 KiB page, does not hide it. So
+// while consecutive frames are at most kWalkFrame bytes and some skip whole
+// cache lines, the run prefetches the next kWalkAhead bytes of the chunk
+// (never past it): 128-byte records from memory framed 1.6-1.8x faster. The
+// cost from cache is a few instructions per such frame (one compare per frame
+// for frames that are all shorter, or longer); prefetching has no effect on
+// what is read or delivered.
 template <framing_handler H>
 [[gnu::noinline]] framer::step_outcome framer::count_run(const char*& k, const char* end,
                                                          H& handler) {
+  constexpr std::size_t kLine = 64, kWalkFrame = 1024, kWalkAhead = 1024;
   const char* frame = k;
+  const char* const chunk = k;
+  const auto size = static_cast<std::size_t>(end - k);
+  std::size_t prefetched = 0;         // offset in the chunk up to which lines were prefetched
+  std::size_t last = kWalkFrame + 1;  // the frame before this one (none yet)
   while (term_.kind_ == terminator::kind::count && term_.count_ > 0 &&
          static_cast<std::uint64_t>(end - frame) >= static_cast<std::uint64_t>(term_.count_)) {
     const auto n = static_cast<std::size_t>(term_.count_);
+    if (n - kLine <= kWalkFrame - kLine && last <= kWalkFrame) {
+      const std::size_t next = static_cast<std::size_t>(frame - chunk) + n;
+      const std::size_t until = size - next > kWalkAhead ? next + kWalkAhead : size;
+      if (prefetched < next) prefetched = next;
+      for (; prefetched < until; prefetched += kLine) __builtin_prefetch(chunk + prefetched);
+    }
+    last = n;
     handler.on_collect(collected{{}, std::string_view(frame, n)});
     frame += n;  // asynchat.py:156; after a discard() the loop ends below
     k = frame;
@@ -414,14 +446,17 @@ void framer::flush_held(H& handler) {
 }
 
 inline errc framer::set_terminator(terminator t) {
-  if (t.kind_ == terminator::kind::count && t.count_ >= 0) {
-    term_.kind_ = terminator::kind::count;
-    term_.count_ = t.count_;
-    if (!term_.bytes_.empty()) term_.bytes_.clear();
-    ++term_generation_;
-    return errc::ok;
-  }
+  if (t.kind_ == terminator::kind::count) return set_count(t.count_);
   return set_terminator_slow(std::move(t));
+}
+
+inline errc framer::set_count(std::int64_t n) noexcept {
+  if (n < 0) return errc::negative_count;  // CPython's ValueError; the terminator stays
+  term_.kind_ = terminator::kind::count;
+  term_.count_ = n;
+  if (!term_.bytes_.empty()) term_.bytes_.clear();
+  ++term_generation_;
+  return errc::ok;
 }
 
 inline void framer::set_count_done() noexcept {
