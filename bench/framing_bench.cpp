@@ -40,27 +40,39 @@
 //                            extracts a line, so it is the baseline the
 //                            ratios use; this row shows what typical code
 //                            pays.
+//   paired_memchr/<term>/<len>, paired_memchr_cached/<term>/4096,
+//   paired_asio/<term>/<len>, paired_asio/count/<body>
+//                            chatframe and the ceiling (or Asio) in the same
+//                            iterations, one pass of each per iteration in
+//                            alternating order; counter `ratio` is the median
+//                            of the per-iteration speed ratios. These are the
+//                            ratios to quote: separate rows run seconds
+//                            apart, and on a shared machine memory bandwidth
+//                            moves by 10-30% in that time.
 //
 // <term> is lf ("\n"), crlf ("\r\n") or crlf2 ("\r\n\r\n"); <len> is the line
 // length including the terminator; payload is printable filler that contains
 // neither '\r' nor '\n'.
 //
-// Counters: bytes_per_second (SetBytesProcessed), frames (kIsRate: frames/s),
-// allocs_per_frame (heap allocations made inside the timed loop, counted by the
-// replaced global operator new below, divided by frames; for workloads without
-// frames, per iteration).
+// Counters of the single rows: bytes_per_second (SetBytesProcessed), frames
+// (kIsRate: frames/s), allocs_per_frame (heap allocations made inside the
+// timed loop, counted by the replaced global operator new, divided by frames;
+// for workloads without frames, per iteration). Paired rows: see bm_paired().
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <istream>
+#include <memory>
 #include <new>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/buffer.hpp>
@@ -200,46 +212,7 @@ struct record_handler {
 };
 
 // ---------------------------------------------------------------------------
-// Common reporting.
-
-void report(benchmark::State& state, const stream& s, std::uint64_t frames,
-            std::uint64_t allocations) {
-  const auto iters = static_cast<std::int64_t>(state.iterations());
-  state.SetBytesProcessed(iters * static_cast<std::int64_t>(s.bytes.size()));
-  state.counters["frames"] =
-      benchmark::Counter(static_cast<double>(frames), benchmark::Counter::kIsRate);
-  const double per = frames != 0 ? static_cast<double>(frames) : static_cast<double>(iters);
-  state.counters["allocs_per_frame"] = benchmark::Counter(static_cast<double>(allocations) / per);
-}
-
-bool check(benchmark::State& state, const char* what, std::uint64_t got, std::uint64_t want) {
-  if (got == want) return true;
-  char msg[160];
-  std::snprintf(msg, sizeof msg, "%s: got %llu, want %llu", what,
-                static_cast<unsigned long long>(got), static_cast<unsigned long long>(want));
-  state.SkipWithError(msg);
-  return false;
-}
-
-// One untimed pass that must frame what the stream holds (frames, and bytes
-// when check_bytes), then the timed passes, reported with the allocations
-// they made. `frames` and `bytes` are the counters run_once() adds to.
-template <class Run>
-void measure(benchmark::State& state, const stream& s, Run&& run_once, std::uint64_t& frames,
-             std::uint64_t& bytes, bool check_bytes = true) {
-  run_once();
-  if (!check(state, "frames", frames, s.frames)) return;
-  if (check_bytes && !check(state, "bytes", bytes, s.payload_bytes)) return;
-  frames = bytes = 0;
-  const std::uint64_t a0 = g_allocations.load(std::memory_order_relaxed);
-  for (auto _ : state) {
-    run_once();
-    benchmark::DoNotOptimize(bytes);
-    benchmark::DoNotOptimize(frames);
-  }
-  const std::uint64_t a1 = g_allocations.load(std::memory_order_relaxed);
-  report(state, s, frames, a1 - a0);
-}
+// Chunking.
 
 template <class F>
 void for_each_chunk_of(const char* p, const char* const end, std::size_t chunk, F& f) {
@@ -268,158 +241,144 @@ void for_each_chunk(const std::string& bytes, std::size_t chunk, F&& f, bool in_
 }
 
 // ---------------------------------------------------------------------------
-// chatframe.
+// Implementations. Each is a pass: run() frames the whole stream once (or,
+// in cache, its first MiB as many times), adding what it found to frames and
+// bytes. One virtual call per 64 MiB pass; everything inside run() inlines.
 
-void framer_run(benchmark::State& state, const workload* w, bool hot) {
-  const stream& s = stream_for(*w);
-  const auto chunk = static_cast<std::size_t>(state.range(0));
-  chatframe::framer f;
-  if (w->kind == shape::lines) (void)f.set_terminator(chatframe::terminator::bytes(w->term));
-  if (w->kind == shape::records) (void)f.set_terminator(chatframe::terminator::count(kHeaderSize));
-  counting_handler lh;
-  record_handler rh;
-  rh.f = &f;
-  auto run_once = [&] {
-    for_each_chunk(
-        s.bytes, chunk,
-        [&](const char* p, std::size_t n) {
-          if (w->kind == shape::records)
-            (void)f.feed(std::string_view(p, n), rh);
-          else
-            (void)f.feed(std::string_view(p, n), lh);
-        },
-        hot);
-  };
-  // Untimed warm-up pass that also checks the framer frames what it should.
-  run_once();
-  {
-    const std::uint64_t frames = lh.frames + rh.frames, bytes = lh.bytes + rh.bytes;
-    if (!check(state, "frames", frames, s.frames) || !check(state, "bytes", bytes, s.payload_bytes))
-      return;
+enum class impl : std::uint8_t { chatframe, memchr, careless, asio, asio_getline };
+
+class pass {
+ public:
+  pass(const stream& s, const workload& w, std::size_t chunk, bool hot)
+      : s_(s), w_(w), chunk_(chunk), hot_(hot) {}
+  pass(const pass&) = delete;
+  pass& operator=(const pass&) = delete;
+  virtual ~pass() = default;
+  virtual void run() = 0;
+  // Whether run() reports the payload bytes a correct framer collects (the
+  // memchr ceiling counts only frames: it ignores delimiters split by chunks).
+  [[nodiscard]] virtual bool counts_bytes() const { return true; }
+  std::uint64_t frames = 0;
+  std::uint64_t bytes = 0;
+
+ protected:
+  template <class F>
+  void chunks(F&& f) {
+    for_each_chunk(s_.bytes, chunk_, std::forward<F>(f), hot_);
   }
-  lh = {};
-  rh.frames = rh.bytes = 0;
-  const std::uint64_t a0 = g_allocations.load(std::memory_order_relaxed);
-  for (auto _ : state) {
-    run_once();
-    benchmark::DoNotOptimize(lh.bytes);
-    benchmark::DoNotOptimize(rh.bytes);
+  const stream& s_;
+  const workload& w_;
+  std::size_t chunk_;
+  bool hot_;
+};
+
+// chatframe: framer::feed() with a handler that only counts.
+class chatframe_pass final : public pass {
+ public:
+  chatframe_pass(const stream& s, const workload& w, std::size_t chunk, bool hot)
+      : pass(s, w, chunk, hot) {
+    if (w.kind == shape::lines) (void)f_.set_terminator(chatframe::terminator::bytes(w.term));
+    if (w.kind == shape::records)
+      (void)f_.set_terminator(chatframe::terminator::count(kHeaderSize));
+    rh_.f = &f_;
   }
-  const std::uint64_t a1 = g_allocations.load(std::memory_order_relaxed);
-  report(state, s, lh.frames + rh.frames, a1 - a0);
-}
-
-// ---------------------------------------------------------------------------
-// Ceilings.
-
-// memchr from hit to hit; for a multi-byte delimiter, memchr of its first byte
-// and memcmp of the rest. Per chunk: a delimiter straddling two chunks is not
-// counted (none does with these streams, whose lines divide the chunk size).
-void memchr_run(benchmark::State& state, const workload* w, bool hot) {
-  const stream& s = stream_for(*w);
-  const auto chunk = static_cast<std::size_t>(state.range(0));
-  const std::string_view t = w->term;
-  const char first = t[0];
-  const std::size_t m = t.size();
-  std::uint64_t frames = 0, bytes = 0;
-  auto run_once = [&] {
-    for_each_chunk(
-        s.bytes, chunk,
-        [&](const char* p, std::size_t n) {
-          const char* const end = p + n;
-          if (m == 1) {
-            while (const void* v = std::memchr(p, static_cast<unsigned char>(first),
-                                               static_cast<std::size_t>(end - p))) {
-              const char* hit = static_cast<const char*>(v);
-              bytes += static_cast<std::size_t>(hit - p);
-              ++frames;
-              p = hit + 1;
-            }
-          } else {
-            while (const void* v = std::memchr(p, static_cast<unsigned char>(first),
-                                               static_cast<std::size_t>(end - p))) {
-              const char* hit = static_cast<const char*>(v);
-              if (static_cast<std::size_t>(end - hit) < m) break;
-              if (std::memcmp(hit, t.data(), m) == 0) {
-                bytes += static_cast<std::size_t>(hit - p);
-                ++frames;
-                p = hit + m;
-              } else {
-                p = hit + 1;
-              }
-            }
-          }
-        },
-        hot);
-  };
-  measure(state, s, run_once, frames, bytes, /*check_bytes=*/false);
-}
-
-void bm_framer(benchmark::State& state, const workload* w) { framer_run(state, w, false); }
-void bm_framer_cached(benchmark::State& state, const workload* w) { framer_run(state, w, true); }
-void bm_memchr(benchmark::State& state, const workload* w) { memchr_run(state, w, false); }
-void bm_memchr_cached(benchmark::State& state, const workload* w) { memchr_run(state, w, true); }
-
-void bm_memcpy(benchmark::State& state, const workload* w) {
-  const stream& s = stream_for(*w);
-  const auto chunk = static_cast<std::size_t>(state.range(0));
-  std::vector<char> dst(chunk);
-  const std::uint64_t a0 = g_allocations.load(std::memory_order_relaxed);
-  for (auto _ : state) {
-    for_each_chunk(s.bytes, chunk, [&](const char* p, std::size_t n) {
-      std::memcpy(dst.data(), p, n);
-      benchmark::ClobberMemory();
-    });
+  void run() override {
+    lh_.frames = lh_.bytes = rh_.frames = rh_.bytes = 0;
+    if (w_.kind == shape::records)
+      chunks([&](const char* p, std::size_t n) { (void)f_.feed(std::string_view(p, n), rh_); });
+    else
+      chunks([&](const char* p, std::size_t n) { (void)f_.feed(std::string_view(p, n), lh_); });
+    frames += lh_.frames + rh_.frames;
+    bytes += lh_.bytes + rh_.bytes;
   }
-  const std::uint64_t a1 = g_allocations.load(std::memory_order_relaxed);
-  report(state, s, 0, a1 - a0);
-}
 
-// ---------------------------------------------------------------------------
-// Careless baseline.
+ private:
+  chatframe::framer f_;
+  counting_handler lh_;
+  record_handler rh_;
+};
 
-void bm_careless(benchmark::State& state, const workload* w) {
-  const stream& s = stream_for(*w);
-  const auto chunk = static_cast<std::size_t>(state.range(0));
-  std::uint64_t frames = 0, bytes = 0;
-  std::string buf;
-  std::size_t need = kHeaderSize;  // records: bytes the next frame needs
-  bool in_header = true;
-  auto run_once = [&] {
-    for_each_chunk(s.bytes, chunk, [&](const char* p, std::size_t n) {
-      buf.append(p, n);
-      if (w->kind == shape::lines) {
-        for (;;) {
-          const std::size_t pos = buf.find(w->term);
-          if (pos == std::string::npos) break;
-          bytes += pos;
+// The ceiling: memchr from hit to hit; for a multi-byte delimiter, memchr of
+// its first byte and memcmp of the rest. Per chunk: a delimiter straddling
+// two chunks is not counted (none does with these streams, whose lines divide
+// the chunk size).
+class memchr_pass final : public pass {
+ public:
+  using pass::pass;
+  [[nodiscard]] bool counts_bytes() const override { return false; }
+  void run() override {
+    const std::string_view t = w_.term;
+    const char first = t[0];
+    const std::size_t m = t.size();
+    chunks([&](const char* p, std::size_t n) {
+      const char* const end = p + n;
+      if (m == 1) {
+        while (const void* v = std::memchr(p, static_cast<unsigned char>(first),
+                                           static_cast<std::size_t>(end - p))) {
+          const char* hit = static_cast<const char*>(v);
+          bytes += static_cast<std::size_t>(hit - p);
           ++frames;
-          buf.erase(0, pos + w->term.size());
+          p = hit + 1;
         }
       } else {
-        while (buf.size() >= need) {
-          bytes += need;
-          ++frames;
-          if (in_header) {
-            const auto* h = reinterpret_cast<const unsigned char*>(buf.data());
-            const std::size_t body = h[0] | (std::size_t{h[1]} << 8) | (std::size_t{h[2]} << 16) |
-                                     (std::size_t{h[3]} << 24);
-            buf.erase(0, need);
-            need = body;
+        while (const void* v = std::memchr(p, static_cast<unsigned char>(first),
+                                           static_cast<std::size_t>(end - p))) {
+          const char* hit = static_cast<const char*>(v);
+          if (static_cast<std::size_t>(end - hit) < m) break;
+          if (std::memcmp(hit, t.data(), m) == 0) {
+            bytes += static_cast<std::size_t>(hit - p);
+            ++frames;
+            p = hit + m;
           } else {
-            buf.erase(0, need);
-            need = kHeaderSize;
+            p = hit + 1;
           }
-          in_header = !in_header;
         }
       }
     });
-  };
-  measure(state, s, run_once, frames, bytes);
-}
+  }
+};
 
-// ---------------------------------------------------------------------------
-// Boost.Asio baseline.
+// The careless baseline: std::string buffer, append each chunk, find() the
+// terminator, erase() the front per frame.
+class careless_pass final : public pass {
+ public:
+  using pass::pass;
+  void run() override {
+    chunks([&](const char* p, std::size_t n) {
+      buf_.append(p, n);
+      if (w_.kind == shape::lines) {
+        for (;;) {
+          const std::size_t pos = buf_.find(w_.term);
+          if (pos == std::string::npos) break;
+          bytes += pos;
+          ++frames;
+          buf_.erase(0, pos + w_.term.size());
+        }
+        return;
+      }
+      while (buf_.size() >= need_) {
+        bytes += need_;
+        ++frames;
+        if (in_header_) {
+          const auto* h = reinterpret_cast<const unsigned char*>(buf_.data());
+          const std::size_t body = h[0] | (std::size_t{h[1]} << 8) | (std::size_t{h[2]} << 16) |
+                                   (std::size_t{h[3]} << 24);
+          buf_.erase(0, need_);
+          need_ = body;
+        } else {
+          buf_.erase(0, need_);
+          need_ = kHeaderSize;
+        }
+        in_header_ = !in_header_;
+      }
+    });
+  }
+
+ private:
+  std::string buf_;
+  std::size_t need_ = kHeaderSize;  // records: bytes the next frame needs
+  bool in_header_ = true;
+};
 
 // A SyncReadStream over the pre-generated stream: read_some() copies at most
 // to the end of the current chunk, so the reader sees the same chunk
@@ -465,82 +424,203 @@ class chunked_stream {
   std::size_t pos_ = 0;
 };
 
-void bm_asio(benchmark::State& state, const workload* w) {
-  const stream& s = stream_for(*w);
-  const auto chunk = static_cast<std::size_t>(state.range(0));
-  chunked_stream in(s.bytes, chunk);
-  boost::asio::streambuf sb;
-  std::uint64_t frames = 0, bytes = 0;
-  auto run_once = [&] {
-    in.rewind();
-    sb.consume(sb.size());
+// Boost.Asio at its leanest: read_until() with a streambuf, then consume(n)
+// per line; records with read() and transfer_exactly(), header then body.
+class asio_pass final : public pass {
+ public:
+  asio_pass(const stream& s, const workload& w, std::size_t chunk, bool hot)
+      : pass(s, w, chunk, hot), in_(s.bytes, chunk) {}
+  void run() override {
+    in_.rewind();
+    sb_.consume(sb_.size());
     boost::system::error_code ec;
-    if (w->kind == shape::lines) {
-      const std::size_t m = w->term.size();
+    if (w_.kind == shape::lines) {
+      const std::size_t m = w_.term.size();
       for (;;) {
-        const std::size_t n = m == 1 ? boost::asio::read_until(in, sb, w->term[0], ec)
-                                     : boost::asio::read_until(in, sb, w->term, ec);
+        const std::size_t n = m == 1 ? boost::asio::read_until(in_, sb_, w_.term[0], ec)
+                                     : boost::asio::read_until(in_, sb_, w_.term, ec);
         if (ec) break;
         bytes += n - m;
         ++frames;
-        sb.consume(n);
+        sb_.consume(n);
       }
-    } else {
-      for (;;) {
-        if (sb.size() < kHeaderSize) {
-          boost::asio::read(in, sb, boost::asio::transfer_exactly(kHeaderSize - sb.size()), ec);
-          if (ec) break;
-        }
-        const auto* h = static_cast<const unsigned char*>(sb.data().data());
-        const std::size_t body =
-            h[0] | (std::size_t{h[1]} << 8) | (std::size_t{h[2]} << 16) | (std::size_t{h[3]} << 24);
-        sb.consume(kHeaderSize);
-        bytes += kHeaderSize;
-        ++frames;
-        if (sb.size() < body) {
-          boost::asio::read(in, sb, boost::asio::transfer_exactly(body - sb.size()), ec);
-          if (ec) break;
-        }
-        sb.consume(body);
-        bytes += body;
-        ++frames;
-      }
+      return;
     }
-  };
-  measure(state, s, run_once, frames, bytes);
-}
+    for (;;) {
+      if (sb_.size() < kHeaderSize) {
+        boost::asio::read(in_, sb_, boost::asio::transfer_exactly(kHeaderSize - sb_.size()), ec);
+        if (ec) break;
+      }
+      const auto* h = static_cast<const unsigned char*>(sb_.data().data());
+      const std::size_t body =
+          h[0] | (std::size_t{h[1]} << 8) | (std::size_t{h[2]} << 16) | (std::size_t{h[3]} << 24);
+      sb_.consume(kHeaderSize);
+      bytes += kHeaderSize;
+      ++frames;
+      if (sb_.size() < body) {
+        boost::asio::read(in_, sb_, boost::asio::transfer_exactly(body - sb_.size()), ec);
+        if (ec) break;
+      }
+      sb_.consume(body);
+      bytes += body;
+      ++frames;
+    }
+  }
+
+ private:
+  chunked_stream in_;
+  boost::asio::streambuf sb_;
+};
 
 // Lines the way Asio's examples read them: read_until(), then getline() from
 // an istream on the streambuf (the delimiter's last byte ends the getline;
 // the bytes before it in the delimiter stay in the line, as they do for
 // users of "\r\n" with this idiom). The std::string is reused, so short
 // lines allocate nothing.
-void bm_asio_getline(benchmark::State& state, const workload* w) {
-  const stream& s = stream_for(*w);
-  const auto chunk = static_cast<std::size_t>(state.range(0));
-  chunked_stream in(s.bytes, chunk);
-  boost::asio::streambuf sb;
-  std::istream is(&sb);
-  std::string line;
-  const std::size_t m = w->term.size();
-  std::uint64_t frames = 0, bytes = 0;
-  auto run_once = [&] {
-    in.rewind();
-    sb.consume(sb.size());
-    is.clear();
+class asio_getline_pass final : public pass {
+ public:
+  asio_getline_pass(const stream& s, const workload& w, std::size_t chunk, bool hot)
+      : pass(s, w, chunk, hot), in_(s.bytes, chunk), is_(&sb_) {}
+  void run() override {
+    in_.rewind();
+    sb_.consume(sb_.size());
+    is_.clear();
+    const std::size_t m = w_.term.size();
     boost::system::error_code ec;
     for (;;) {
       if (m == 1)
-        (void)boost::asio::read_until(in, sb, w->term[0], ec);
+        (void)boost::asio::read_until(in_, sb_, w_.term[0], ec);
       else
-        (void)boost::asio::read_until(in, sb, w->term, ec);
+        (void)boost::asio::read_until(in_, sb_, w_.term, ec);
       if (ec) break;
-      std::getline(is, line, w->term[m - 1]);
-      bytes += line.size() - (m - 1);
+      std::getline(is_, line_, w_.term[m - 1]);
+      bytes += line_.size() - (m - 1);
       ++frames;
     }
-  };
-  measure(state, s, run_once, frames, bytes);
+  }
+
+ private:
+  chunked_stream in_;
+  boost::asio::streambuf sb_;
+  std::istream is_;
+  std::string line_;
+};
+
+std::unique_ptr<pass> make_pass(impl i, const stream& s, const workload& w, std::size_t chunk,
+                                bool hot) {
+  switch (i) {
+    case impl::chatframe: return std::make_unique<chatframe_pass>(s, w, chunk, hot);
+    case impl::memchr: return std::make_unique<memchr_pass>(s, w, chunk, hot);
+    case impl::careless: return std::make_unique<careless_pass>(s, w, chunk, hot);
+    case impl::asio: return std::make_unique<asio_pass>(s, w, chunk, hot);
+    case impl::asio_getline: return std::make_unique<asio_getline_pass>(s, w, chunk, hot);
+  }
+  return nullptr;
+}
+
+// ---------------------------------------------------------------------------
+// Running them.
+
+bool check(benchmark::State& state, const char* what, std::uint64_t got, std::uint64_t want) {
+  if (got == want) return true;
+  char msg[160];
+  std::snprintf(msg, sizeof msg, "%s: got %llu, want %llu", what,
+                static_cast<unsigned long long>(got), static_cast<unsigned long long>(want));
+  state.SkipWithError(msg);
+  return false;
+}
+
+// One untimed pass that must find what the stream holds; true if it did. It
+// also warms up what the timed passes reuse (buffers, the framer's state).
+bool verify(benchmark::State& state, pass& p, const stream& s) {
+  p.run();
+  if (!check(state, "frames", p.frames, s.frames)) return false;
+  if (p.counts_bytes() && !check(state, "bytes", p.bytes, s.payload_bytes)) return false;
+  p.frames = p.bytes = 0;
+  return true;
+}
+
+// Counters: bytes_per_second, frames (a rate), allocs_per_frame (allocations
+// in the timed passes per frame; per iteration for workloads without frames).
+void bm_single(benchmark::State& state, const workload* w, impl i, bool hot) {
+  const stream& s = stream_for(*w);
+  const auto chunk = static_cast<std::size_t>(state.range(0));
+  const std::unique_ptr<pass> p = make_pass(i, s, *w, chunk, hot);
+  if (!verify(state, *p, s)) return;
+  const std::uint64_t a0 = g_allocations.load(std::memory_order_relaxed);
+  for (auto _ : state) {
+    p->run();
+    benchmark::DoNotOptimize(p->frames);
+  }
+  const std::uint64_t a1 = g_allocations.load(std::memory_order_relaxed);
+  const auto iters = static_cast<std::int64_t>(state.iterations());
+  state.SetBytesProcessed(iters * static_cast<std::int64_t>(s.bytes.size()));
+  state.counters["frames"] =
+      benchmark::Counter(static_cast<double>(p->frames), benchmark::Counter::kIsRate);
+  const double per = p->frames != 0 ? static_cast<double>(p->frames) : static_cast<double>(iters);
+  state.counters["allocs_per_frame"] = benchmark::Counter(static_cast<double>(a1 - a0) / per);
+}
+
+double quantile(std::vector<double> v, double q) {
+  if (v.empty()) return 0.0;
+  std::sort(v.begin(), v.end());
+  return v[static_cast<std::size_t>(q * static_cast<double>(v.size() - 1) + 0.5)];
+}
+
+// chatframe and another implementation, one pass each per iteration, the
+// order alternating: both see the same moment of a shared machine, so their
+// ratio does not carry the drift that separate rows a few seconds apart do
+// (memory bandwidth here moves by 10-30% between seconds). Counters:
+// ratio = median over iterations of (other's pass time / chatframe's), i.e.
+// how many times faster chatframe is; ratio_p25, ratio_p75 its quartiles;
+// chatframe_Bps, other_Bps the two throughputs over all iterations.
+void bm_paired(benchmark::State& state, const workload* w, impl other, bool hot) {
+  using clock = std::chrono::steady_clock;
+  const stream& s = stream_for(*w);
+  const auto chunk = static_cast<std::size_t>(state.range(0));
+  const std::unique_ptr<pass> a = make_pass(impl::chatframe, s, *w, chunk, hot);
+  const std::unique_ptr<pass> b = make_pass(other, s, *w, chunk, hot);
+  if (!verify(state, *a, s) || !verify(state, *b, s)) return;
+  std::vector<double> ratios;
+  double ta = 0, tb = 0;
+  bool a_first = true;
+  for (auto _ : state) {
+    pass& first = a_first ? *a : *b;
+    pass& second = a_first ? *b : *a;
+    const auto t0 = clock::now();
+    first.run();
+    const auto t1 = clock::now();
+    second.run();
+    const auto t2 = clock::now();
+    const double d1 = std::chrono::duration<double>(t1 - t0).count();
+    const double d2 = std::chrono::duration<double>(t2 - t1).count();
+    const double da = a_first ? d1 : d2, db = a_first ? d2 : d1;
+    ta += da;
+    tb += db;
+    ratios.push_back(db / da);
+    a_first = !a_first;
+  }
+  const double total =
+      static_cast<double>(state.iterations()) * static_cast<double>(s.bytes.size());
+  state.counters["ratio"] = quantile(ratios, 0.5);
+  state.counters["ratio_p25"] = quantile(ratios, 0.25);
+  state.counters["ratio_p75"] = quantile(ratios, 0.75);
+  state.counters["chatframe_Bps"] = ta > 0 ? total / ta : 0.0;
+  state.counters["other_Bps"] = tb > 0 ? total / tb : 0.0;
+}
+
+void bm_memcpy(benchmark::State& state, const workload* w) {
+  const stream& s = stream_for(*w);
+  const auto chunk = static_cast<std::size_t>(state.range(0));
+  std::vector<char> dst(chunk);
+  for (auto _ : state) {
+    for_each_chunk(s.bytes, chunk, [&](const char* p, std::size_t n) {
+      std::memcpy(dst.data(), p, n);
+      benchmark::ClobberMemory();
+    });
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) *
+                          static_cast<std::int64_t>(s.bytes.size()));
 }
 
 // ---------------------------------------------------------------------------
@@ -567,35 +647,50 @@ void tune(benchmark::internal::Benchmark* b) {
   b->ArgName("chunk")->Arg(65536)->Arg(4096)->Unit(benchmark::kMillisecond);
 }
 
-std::string name(const char* impl, const workload& w) {
-  std::string n = std::string(impl) + "/" + w.term_name + "/";
+std::string name(const char* prefix, const workload& w) {
+  std::string n = std::string(prefix) + "/" + w.term_name + "/";
   n += w.kind == shape::none ? std::string("-") : std::to_string(w.len);
   return n;
 }
 
+void single(const char* prefix, const workload& w, impl i, bool hot = false) {
+  tune(benchmark::RegisterBenchmark(name(prefix, w).c_str(), bm_single, &w, i, hot));
+}
+void paired(const char* prefix, const workload& w, impl other, bool hot = false) {
+  tune(benchmark::RegisterBenchmark(name(prefix, w).c_str(), bm_paired, &w, other, hot));
+}
+
 void register_all() {
   for (const workload& w : kLines) {
-    tune(benchmark::RegisterBenchmark(name("chatframe", w).c_str(), bm_framer, &w));
-    tune(benchmark::RegisterBenchmark(name("memchr", w).c_str(), bm_memchr, &w));
+    single("chatframe", w, impl::chatframe);
+    single("memchr", w, impl::memchr);
+    paired("paired_memchr", w, impl::memchr);
     if (w.len == 4096) {  // whole lines in a 1 MiB range that stays in cache
-      tune(benchmark::RegisterBenchmark(name("chatframe_cached", w).c_str(), bm_framer_cached, &w));
-      tune(benchmark::RegisterBenchmark(name("memchr_cached", w).c_str(), bm_memchr_cached, &w));
+      single("chatframe_cached", w, impl::chatframe, true);
+      single("memchr_cached", w, impl::memchr, true);
+      paired("paired_memchr_cached", w, impl::memchr, true);
     }
     // Quadratic in frames per chunk (each erase moves the rest of the
     // buffer): one 64 MiB pass already takes seconds for short lines.
-    tune(benchmark::RegisterBenchmark(name("careless", w).c_str(), bm_careless, &w)->Iterations(1));
-    tune(benchmark::RegisterBenchmark(name("asio", w).c_str(), bm_asio, &w));
+    tune(benchmark::RegisterBenchmark(name("careless", w).c_str(), bm_single, &w, impl::careless,
+                                      false)
+             ->Iterations(1));
+    single("asio", w, impl::asio);
+    paired("paired_asio", w, impl::asio);
     // getline() ends a line at one byte, so the idiom fits a delimiter whose
     // last byte occurs in it once ("\n", "\r\n"), not "\r\n\r\n".
     if (w.term.find(w.term.back()) == w.term.size() - 1)
-      tune(benchmark::RegisterBenchmark(name("asio_getline", w).c_str(), bm_asio_getline, &w));
+      single("asio_getline", w, impl::asio_getline);
   }
   for (const workload& w : kRecords) {
-    tune(benchmark::RegisterBenchmark(name("chatframe", w).c_str(), bm_framer, &w));
-    tune(benchmark::RegisterBenchmark(name("careless", w).c_str(), bm_careless, &w)->Iterations(1));
-    tune(benchmark::RegisterBenchmark(name("asio", w).c_str(), bm_asio, &w));
+    single("chatframe", w, impl::chatframe);
+    tune(benchmark::RegisterBenchmark(name("careless", w).c_str(), bm_single, &w, impl::careless,
+                                      false)
+             ->Iterations(1));
+    single("asio", w, impl::asio);
+    paired("paired_asio", w, impl::asio);
   }
-  tune(benchmark::RegisterBenchmark(name("chatframe", kNone).c_str(), bm_framer, &kNone));
+  single("chatframe", kNone, impl::chatframe);
   tune(benchmark::RegisterBenchmark("memcpy/-/-", bm_memcpy, &kNone));
 }
 

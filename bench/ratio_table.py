@@ -4,13 +4,17 @@
     python3 bench/ratio_table.py bench/results/framing.json
 
 Benchmark names are <impl>/<terminator>/<length>/chunk:<bytes>[/...], impl one
-of chatframe, memchr, careless, asio, memcpy. With repetitions, the median is used.
+of chatframe, memchr, careless, asio, memcpy, or paired_memchr, paired_asio,
+paired_memchr_cached (chatframe and the other in the same iterations). With
+repetitions, the median is used.
 For each chatframe row: frames/s, MB/s (10^6 bytes), the ratio to the ceiling
 (memchr loop for delimiters; memcpy of the same chunks for count and none,
 marked *), to the careless baseline and to Boost.Asio (read_until/streambuf
 and consume(); read/transfer_exactly for count), to Asio's getline idiom
 (read_until then std::getline into a std::string; lines only), and
-allocations per frame.
+allocations per frame. The ratios to memchr and to Asio are the paired rows'
+(median of per-iteration ratios) when the file has them, else the quotient
+of the two separate rows; a second table gives the paired ratios' quartiles.
 """
 import json
 import sys
@@ -37,6 +41,11 @@ def load(path):
             "bps": b.get("bytes_per_second", 0.0),
             "fps": b.get("frames", 0.0),
             "apf": b.get("allocs_per_frame", float("nan")),
+            "ratio": b.get("ratio"),
+            "p25": b.get("ratio_p25"),
+            "p75": b.get("ratio_p75"),
+            "cf_bps": b.get("chatframe_Bps", 0.0),
+            "other_bps": b.get("other_Bps", 0.0),
             "_agg": kind == "aggregate",
         }
     return doc.get("context", {}), rows
@@ -44,6 +53,15 @@ def load(path):
 
 def fmt_ratio(a, b):
     return f"{a / b:6.2f}x" if b else "     -"
+
+
+def ratio_to(rows, r, impl, term, length, chunk):
+    """chatframe's speed over impl's: the paired row's if there is one."""
+    paired = rows.get(("paired_" + impl, term, length, chunk))
+    if paired and paired["ratio"]:
+        return f"{paired['ratio']:6.2f}x"
+    other = rows.get((impl, term, length, chunk))
+    return fmt_ratio(r["bps"], other["bps"] if other else 0.0)
 
 
 def main():
@@ -75,12 +93,14 @@ def main():
         cb = ceil["bps"] if ceil else 0.0
         lb = careless["bps"] if careless else 0.0
         fps = f"{r['fps'] / 1e6:8.1f} M" if r["fps"] else "       -  "
+        vs_ceil = fmt_ratio(r["bps"], cb) if mark == "*" else ratio_to(rows, r, "memchr", term, length, chunk)
         print(f"{term + '/' + length:<18}{chunk:>7}{fps:>11}{r['bps'] / 1e6:>10.0f}"
-              f"{(f'{cb / 1e6:.0f}' if cb else '-'):>10}{mark}{fmt_ratio(r['bps'], cb):>9}"
+              f"{(f'{cb / 1e6:.0f}' if cb else '-'):>10}{mark}{vs_ceil:>9}"
               f"{(f'{lb / 1e6:.0f}' if lb else '-'):>15}{fmt_ratio(r['bps'], lb):>12}"
-              f"{(f'{ab / 1e6:.0f}' if ab else '-'):>11}{fmt_ratio(r['bps'], ab):>9}"
+              f"{(f'{ab / 1e6:.0f}' if ab else '-'):>11}{ratio_to(rows, r, 'asio', term, length, chunk):>9}"
               f"{fmt_ratio(r['bps'], gb):>11}{r['apf']:>14.3g}")
     print("ceiling: memchr(+memcmp) hit-to-hit loop over the same chunks; * = memcpy of the same chunks")
+    print("vs ceil (memchr) and vs asio: paired rows, the median of per-iteration ratios, when present")
     print("count/none: the framer hands out views without reading payload, so MB/s may exceed memcpy;")
     print("            count frames/s counts on_found() calls (header and body: 2 per record)")
     cached = sorted((k for k in rows if k[0] == "chatframe_cached"),
@@ -92,8 +112,22 @@ def main():
             ceil = rows.get(("memchr_cached", term, length, chunk))
             cb = ceil["bps"] if ceil else 0.0
             print(f"  {term + '/' + length:<16}{chunk:>7}{rows[k]['bps'] / 1e6:>10.0f} MB/s"
-                  f"  memchr {cb / 1e6:.0f} MB/s  {fmt_ratio(rows[k]['bps'], cb)}")
-    others = [k for k in rows if k[0] != "chatframe" and rows[k]["apf"] not in (0.0,)]
+                  f"  memchr {cb / 1e6:.0f} MB/s  {ratio_to(rows, rows[k], 'memchr_cached', term, length, chunk)}")
+    paired = sorted((k for k in rows if k[0].startswith("paired_") and rows[k]["ratio"]),
+                    key=lambda k: (k[0], order.get(k[1], 9), int(k[2]) if k[2].isdigit() else 0, -k[3]))
+    if paired:
+        print()
+        print("paired: chatframe and the other in the same iterations, alternating order")
+        print(f"{'against':<16}{'workload':<14}{'chunk':>7}{'ratio':>9}{'p25-p75':>15}"
+              f"{'chatframe MB/s':>16}{'other MB/s':>12}")
+        for k in paired:
+            impl, term, length, chunk = k
+            r = rows[k]
+            iqr = f"{r['p25']:.2f}-{r['p75']:.2f}x"
+            print(f"{impl[len('paired_'):]:<16}{term + '/' + length:<14}{chunk:>7}{r['ratio']:>8.2f}x"
+                  f"{iqr:>15}{r['cf_bps'] / 1e6:>16.0f}{r['other_bps'] / 1e6:>12.0f}")
+    others = [k for k in rows if k[0] != "chatframe" and not k[0].startswith("paired_")
+              and rows[k]["apf"] not in (0.0,)]
     for k in sorted(others):
         if rows[k]["apf"] == rows[k]["apf"]:  # not NaN
             print(f"note: {'/'.join(map(str, k))} allocates {rows[k]['apf']:.3g} per frame")
