@@ -264,10 +264,11 @@ std::error_code loop::poll_epoll(std::chrono::milliseconds timeout) {
     if (re & (EPOLLHUP | EPOLLERR)) ev |= ev_close;
     ready_.push_back({fd, it->second.id, ev});
   }
-  // Same order as poll: ascending descriptors (often already so).
-  const auto by_fd = [](const ready& a, const ready& b) { return a.fd < b.fd; };
-  if (!std::is_sorted(ready_.begin(), ready_.end(), by_fd))
-    std::sort(ready_.begin(), ready_.end(), by_fd);
+  // In the kernel's order, which follows readiness. asyncore has no epoll
+  // backend to mirror, and a fixed order (ascending descriptors, as poll's)
+  // would serve the same connections last in every busy iteration: under
+  // load their requests wait longest each time, which is a server's tail
+  // latency.
   for (const ready& c : ready_) readwrite(c);
   return {};
 }

@@ -20,8 +20,11 @@
 //   2. waits with the chosen backend;
 //   3. dispatches the ready events. select: all read events in descriptor
 //      order, then all write events, then exceptions — asyncore's poll().
-//      poll and epoll: per descriptor, read then write then expt, then close
-//      on hang-up/error — asyncore's readwrite() (poll2).
+//      poll: per descriptor in ascending order, read then write then expt,
+//      then close on hang-up/error — asyncore's readwrite() (poll2). epoll:
+//      the same per descriptor, descriptors in the order the kernel reports
+//      them (readiness order; asyncore has no epoll, and a fixed order would
+//      make the same connections wait longest in every busy iteration).
 //   A dispatcher closed or replaced during the iteration gets no further
 //   events from it; loop-owned dispatchers that closed are destroyed after
 //   the iteration.
