@@ -13,7 +13,8 @@
 //                            per frame.
 //   chatframe/count/<body>   records: a 4-byte little-endian length header
 //                            framed as count(4), then the body as count(len);
-//                            the handler switches terminator in on_found().
+//                            the handler switches with set_count() in
+//                            on_found(), as the README advises.
 //                            frames = on_found() calls (2 per record).
 //   careless/count/<body>    the same records with a std::string buffer.
 //   chatframe/none/-         the none terminator: every byte collected.
@@ -203,10 +204,10 @@ struct record_handler {
                               (std::uint32_t{header[2]} << 16) | (std::uint32_t{header[3]} << 24);
       header_have = 0;
       in_header = false;
-      (void)f->set_terminator(chatframe::terminator::count(n));
+      (void)f->set_count(n);
     } else {
       in_header = true;
-      (void)f->set_terminator(chatframe::terminator::count(kHeaderSize));
+      (void)f->set_count(kHeaderSize);
     }
   }
 };

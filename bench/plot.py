@@ -35,6 +35,8 @@ def load(path, chunk):
         parts = b.get("run_name", b["name"]).split("/")
         if len(parts) < 4 or parts[1] != "lf" or parts[3] != f"chunk:{chunk}":
             continue
+        if "bytes_per_second" not in b:  # paired rows: ratios, plotted through their single rows
+            continue
         key = (parts[0], int(parts[2]))
         if key in pts and b.get("run_type") != "aggregate":
             continue
