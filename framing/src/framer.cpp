@@ -10,8 +10,8 @@ template void framer::flush_held<framer_handler>(framer_handler&);
 
 framer::framer(framer_options options) : options_(options) {}
 
+// Delimiters and none; counts take set_count().
 errc framer::set_terminator_slow(terminator t) {
-  if (t.is_count() && t.byte_count() < 0) return errc::negative_count;
   if (t.is_bytes()) {
     if (t.delimiter().size() > options_.max_terminator_length) return errc::terminator_too_long;
     search_.assign(t.delimiter());

@@ -83,14 +83,12 @@ class programmed_handler {
   frames result_;
 };
 
-// Frames `stream` fed as the pieces between the sorted offsets `cuts`. Each
-// piece is copied into its own short-lived buffer, so a framer that kept a
-// view into a chunk after feed() returned is caught by AddressSanitizer.
-inline frames frame_with_cuts(std::string_view stream, const terminator_program& program,
-                              std::vector<std::size_t> cuts) {
-  framer f;
-  programmed_handler h(f, program);
-  h.start();
+// Feeds `stream` to `f` as the pieces between the offsets `cuts` (any order,
+// repeats allowed). Each piece is copied into its own short-lived buffer, so a
+// framer that kept a view into a chunk after feed() returned is caught by
+// AddressSanitizer.
+template <class Handler>
+void feed_in_pieces(framer& f, std::string_view stream, std::vector<std::size_t> cuts, Handler& h) {
   std::sort(cuts.begin(), cuts.end());
   std::size_t from = 0;
   cuts.push_back(stream.size());
@@ -101,6 +99,15 @@ inline frames frame_with_cuts(std::string_view stream, const terminator_program&
     (void)f.feed(piece, h);
     from = cut;
   }
+}
+
+// Frames `stream` fed as the pieces between the offsets `cuts`.
+inline frames frame_with_cuts(std::string_view stream, const terminator_program& program,
+                              std::vector<std::size_t> cuts) {
+  framer f;
+  programmed_handler h(f, program);
+  h.start();
+  feed_in_pieces(f, stream, std::move(cuts), h);
   return h.finish();
 }
 

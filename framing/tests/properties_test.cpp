@@ -273,14 +273,7 @@ RC_GTEST_PROP(ReferenceFraming, FixedCountGivesConsecutiveSlices, ()) {
       (void)f->set_terminator(terminator::count(n));
     }
   } h{&f, n, {}};
-  std::size_t from = 0;
-  std::vector<std::size_t> cuts = cuts_for(stream.size());
-  std::sort(cuts.begin(), cuts.end());
-  cuts.push_back(stream.size());
-  for (std::size_t cut : cuts) {
-    (void)f.feed(stream.substr(from, cut - from), h);
-    from = cut;
-  }
+  chatframe::testing::feed_in_pieces(f, stream, cuts_for(stream.size()), h);
   std::vector<std::string> slices;
   for (std::size_t i = 0; i + un <= stream.size(); i += un) slices.push_back(stream.substr(i, un));
   RC_ASSERT(h.out.complete == slices);
@@ -343,15 +336,11 @@ RC_GTEST_PROP(ReferenceFraming, LengthPrefixedRecordsOfAnySizeGiveTheirBodies, (
   } h{&f, true, {}, {}};
   // Few cuts, so that chunks hold many records: the run only frames what
   // lies whole inside one chunk.
-  std::vector<std::size_t> cuts = *rc::gen::container<std::vector<std::size_t>>(
-      *rc::gen::inRange<std::size_t>(0, 7), rc::gen::inRange<std::size_t>(0, stream.size() + 1));
-  std::sort(cuts.begin(), cuts.end());
-  cuts.push_back(stream.size());
-  std::size_t from = 0;
-  for (std::size_t cut : cuts) {
-    (void)f.feed(std::string_view(stream).substr(from, cut - from), h);
-    from = cut;
-  }
+  chatframe::testing::feed_in_pieces(f, stream,
+                                     *rc::gen::container<std::vector<std::size_t>>(
+                                         *rc::gen::inRange<std::size_t>(0, 7),
+                                         rc::gen::inRange<std::size_t>(0, stream.size() + 1)),
+                                     h);
   RC_ASSERT(h.got == bodies);
   RC_ASSERT(h.current.empty());
 }
