@@ -17,7 +17,7 @@ errc framer::set_terminator_slow(terminator t) {
     search_.assign(t.delimiter());
   }
   term_ = std::move(t);
-  ++term_generation_;
+  term_set_ = true;
   return errc::ok;
 }
 

@@ -64,6 +64,14 @@ struct scripted {
   }
 };
 
+// scripted with callbacks declared noexcept. The framer's runs then keep less
+// bookkeeping for exceptions (a run writes its position back once, at its
+// end), which must not change what they deliver.
+struct quiet_scripted : scripted {
+  void on_collect(const collected& d) noexcept { scripted::on_collect(d); }
+  void on_found() noexcept { scripted::on_found(); }
+};
+
 // ---------------------------------------------------------------------------
 // A delimiter ends a frame; the bytes before it are collected, then found.
 
@@ -366,6 +374,83 @@ TEST(SetCount, InsideFoundFramesTheRestOfTheChunkLikeSetTerminator) {
   }
   EXPECT_EQ(logs[0], logs[1]);
   EXPECT_EQ(logs[0], "C(\x03)FC(abc)FC(\x02)FC(x)C(y)FC(\x01)FC(z)F");
+}
+
+// ---------------------------------------------------------------------------
+// Many counts in one chunk, set again from each on_found() as length-prefixed
+// protocols do: the framer frames them in one run, and a callback's choices
+// (a new count, a delimiter, zero, discard(), an exception) take effect at the
+// record where it made them.
+
+// Each runs with callbacks that may throw and with noexcept ones.
+template <class Handler>
+class CountRun : public ::testing::Test {};
+using handler_kinds = ::testing::Types<scripted, quiet_scripted>;
+TYPED_TEST_SUITE(CountRun, handler_kinds);
+
+TYPED_TEST(CountRun, RecordsThatEndMidChunkLeaveTheRestCounting) {
+  framer f = with(terminator::count(2));
+  TypeParam h;
+  h.found_hook = [&] { EXPECT_EQ(f.set_count(2), errc::ok); };
+  (void)f.feed("aabbc", h);
+  EXPECT_EQ(h.log, "C(aa)FC(bb)FC(c)");
+  EXPECT_EQ(f.get_terminator(), terminator::count(1));
+}
+
+TYPED_TEST(CountRun, ADelimiterSetInFoundFramesTheRestOfTheChunk) {
+  framer f = with(terminator::count(2));
+  TypeParam h;
+  int founds = 0;
+  h.found_hook = [&] {
+    ++founds;
+    if (founds == 1) {
+      EXPECT_EQ(f.set_count(2), errc::ok);
+    } else if (founds == 2) {
+      EXPECT_EQ(f.set_terminator(terminator::bytes("\n")), errc::ok);
+    }
+  };
+  (void)f.feed("aabbc\ndd\ne", h);
+  EXPECT_EQ(h.log, "C(aa)FC(bb)FC(c)FC(dd)FC(e)");
+}
+
+TYPED_TEST(CountRun, ZeroSetInFoundCollectsTheRestWithoutFound) {
+  framer f = with(terminator::count(2));
+  TypeParam h;
+  int founds = 0;
+  h.found_hook = [&] { EXPECT_EQ(f.set_count(++founds == 2 ? 0 : 2), errc::ok); };
+  (void)f.feed("aabbccdd", h);
+  EXPECT_EQ(h.log, "C(aa)FC(bb)FC(ccdd)");
+}
+
+TYPED_TEST(CountRun, DiscardInFoundDropsTheRestOfTheChunkOnly) {
+  framer f = with(terminator::count(2));
+  TypeParam h;
+  int founds = 0;
+  h.found_hook = [&] {
+    EXPECT_EQ(f.set_count(2), errc::ok);
+    if (++founds == 2) f.discard();
+  };
+  (void)f.feed("aabbccdd", h);
+  EXPECT_EQ(h.log, "C(aa)FC(bb)F");
+  (void)f.feed("eef", h);
+  EXPECT_EQ(h.log, "C(aa)FC(bb)FC(ee)FC(f)");
+}
+
+TEST(CountRunThrowing, AFoundThatThrowsInALaterRecordKeepsExactlyTheUnframedRest) {
+  framer f = with(terminator::count(2));
+  scripted h;
+  int founds = 0;
+  h.found_hook = [&] {
+    if (++founds == 3) throw std::runtime_error("third record");
+    EXPECT_EQ(f.set_count(2), errc::ok);
+  };
+  EXPECT_THROW((void)f.feed("aabbccddx", h), std::runtime_error);
+  EXPECT_EQ(h.log, "C(aa)FC(bb)FC(cc)F");
+  EXPECT_EQ(f.held(), "ddx");
+  EXPECT_EQ(f.get_terminator(), terminator::count(0));  // asynchat.py:157 ran before 158 raised
+  EXPECT_EQ(f.set_count(2), errc::ok);
+  (void)f.feed("", h);
+  EXPECT_EQ(h.log, "C(aa)FC(bb)FC(cc)FC(dd)FC(x)");
 }
 
 TEST(SetTerminator, DelimiterLongerThanTheLimitIsRefusedAndTerminatorUnchanged) {

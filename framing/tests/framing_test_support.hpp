@@ -51,6 +51,10 @@ struct frames {
 };
 
 // Collects frames and plays a terminator program, one terminator per found.
+// With kNoexcept its callbacks are declared noexcept, which lets the framer's
+// runs skip the bookkeeping a throwing callback needs: both kinds must frame
+// alike.
+template <bool kNoexcept = false>
 class programmed_handler {
  public:
   programmed_handler(framer& f, terminator_program program)
@@ -61,8 +65,8 @@ class programmed_handler {
     if (!program_.empty()) (void)framer_.set_terminator(program_[0]);
     next_ = 1;
   }
-  void on_collect(const collected& data) { data.append_to(current_); }
-  void on_found() {
+  void on_collect(const collected& data) noexcept(kNoexcept) { data.append_to(current_); }
+  void on_found() noexcept(kNoexcept) {
     result_.complete.push_back(std::move(current_));
     current_.clear();
     if (next_ < program_.size()) (void)framer_.set_terminator(program_[next_]);
@@ -101,11 +105,13 @@ void feed_in_pieces(framer& f, std::string_view stream, std::vector<std::size_t>
   }
 }
 
-// Frames `stream` fed as the pieces between the offsets `cuts`.
-inline frames frame_with_cuts(std::string_view stream, const terminator_program& program,
-                              std::vector<std::size_t> cuts) {
+// Frames `stream` fed as the pieces between the offsets `cuts`, with a
+// handler whose callbacks are noexcept or not.
+template <bool kNoexcept = false>
+frames frame_with_cuts(std::string_view stream, const terminator_program& program,
+                       std::vector<std::size_t> cuts) {
   framer f;
-  programmed_handler h(f, program);
+  programmed_handler<kNoexcept> h(f, program);
   h.start();
   feed_in_pieces(f, stream, std::move(cuts), h);
   return h.finish();

@@ -47,6 +47,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "chatframe/collected.hpp"
 #include "chatframe/detail/byte_search.hpp"
@@ -145,6 +146,7 @@ class framer {
   template <framing_handler H>
   step_outcome count_run(const char*& k, const char* end, H& handler);
   void set_count_done() noexcept;
+  void become_count() noexcept;
   template <framing_handler H>
   step_outcome no_delimiter_in_buffer(const char*& k, const char* end, H& handler);
   static constexpr std::size_t kShortDelimiter = 4;
@@ -181,7 +183,9 @@ class framer {
   detail::delimiter_search search_;
   std::string carry_;  // held-back bytes live in carry_[carry_pos_, size)
   std::size_t carry_pos_ = 0;
-  std::uint64_t term_generation_ = 0;  // bumped by every set_terminator()
+  // Set by every set_terminator() and set_count(); cleared where a callback's
+  // choice of terminator must be noticed (a delimiter run, a partial count).
+  bool term_set_ = false;
   bool in_feed_ = false;
   bool discarded_ = false;    // discard() was called during the current feed()
   bool short_frames_ = true;  // the frames seen last were short: use short_delimiter_run()
@@ -226,13 +230,13 @@ template <framing_handler H>
     const auto n = static_cast<std::uint64_t>(term_.count_);
     if (lb < n) {
       // asynchat.py:150-153 — not enough yet: collect all, count down.
-      const std::uint64_t generation = term_generation_;
+      term_set_ = false;
       handler.on_collect(slice(lb, k));
       advance(lb, k, end);
       // CPython subtracts from whatever self.terminator is now; a terminator
       // set inside collect_incoming_data there is either a TypeError or a
       // meaningless count. Here the newly set terminator simply stands.
-      if (generation == term_generation_) term_.count_ -= static_cast<std::int64_t>(lb);
+      if (!term_set_) term_.count_ -= static_cast<std::int64_t>(lb);
       return step_outcome::go_on;
     }
     // asynchat.py:155-158 — the count completes: collect n, count is 0
@@ -267,7 +271,7 @@ template <framing_handler H>
 [[gnu::noinline]] framer::step_outcome framer::delimiter_run(const char*& k, const char* end,
                                                              H& handler) {
   const std::size_t m = search_.size();
-  const std::uint64_t generation = term_generation_;
+  term_set_ = false;
   const char* frame = k;
   for (;;) {
     // Frames in this run are long, unless the delimiter is too long for the
@@ -281,7 +285,7 @@ template <framing_handler H>
     frame += index + m;  // asynchat.py:175
     k = frame;
     handler.on_found();  // asynchat.py:178
-    if (discarded_ || generation != term_generation_) return step_outcome::go_on;
+    if (discarded_ || term_set_) return step_outcome::go_on;
     if (index < detail::byte_scanner::kShortGap && m <= kShortDelimiter) {
       short_frames_ = true;
       return step_outcome::go_on;
@@ -304,7 +308,7 @@ template <bool one_byte, framing_handler H>
                                                                    H& handler) {
   const std::string_view delimiter = search_.pattern();
   const std::size_t m = one_byte ? 1 : delimiter.size();
-  const std::uint64_t generation = term_generation_;
+  term_set_ = false;
   detail::byte_scanner candidates(k, end, delimiter[0]);
   const char* frame = k;
   const char* hit = nullptr;
@@ -331,7 +335,7 @@ template <bool one_byte, framing_handler H>
     frame = hit + m;  // asynchat.py:175
     k = frame;
     handler.on_found();  // asynchat.py:178
-    if (discarded_ || generation != term_generation_) return step_outcome::go_on;
+    if (discarded_ || term_set_) return step_outcome::go_on;
     if constexpr (one_byte) {
       candidates.drop_first();
     } else {
@@ -345,7 +349,9 @@ template <bool one_byte, framing_handler H>
 // count_run(): with nothing held back, count frames one after another while
 // the handler keeps setting counts that the chunk holds — length-prefixed
 // records come many to a chunk — the same steps as step(), kept out of
-// feed()'s loop, the frame's start in a local as in the delimiter runs.
+// feed()'s loop, the frame's start in a local as in the delimiter runs. It is
+// stored to k before each callback only if a callback can throw (the
+// handler's callbacks are not noexcept); otherwise once, when the run ends.
 //
 // A walk of short records is a chain of dependent loads: where each header
 // is depends on the one before. From a chunk that is not in cache (a large
@@ -353,21 +359,27 @@ template <bool one_byte, framing_handler H>
 // hardware prefetcher, which stops at every 4 KiB page, does not hide it. So
 // while consecutive frames are at most kWalkFrame bytes and some skip whole
 // cache lines, the run prefetches the next kWalkAhead bytes of the chunk
-// (never past it): 128-byte records from memory framed 1.5-1.9x faster. The
-// cost is a few instructions per frame (callgrind: +3 per frame where nothing
-// is prefetched, 16 B or 4 KiB records; +15 for 128 B records, where the
-// prefetches are); prefetching has no effect on what is read or delivered.
+// (never past it): 128-byte records from memory framed 1.5-1.9x faster.
+// Prefetching has no effect on what is read or delivered. (Topping up the
+// prefetched bytes on a schedule of bytes walked instead takes 5 fewer
+// instructions per 128 B record frame, but made 4 KiB chunks that each hold
+// one 4-byte header of a 4 KiB record slower to frame from memory: 46-76
+// against 72-121 GB/s in paired runs with Asio.)
 template <framing_handler H>
 [[gnu::noinline]] framer::step_outcome framer::count_run(const char*& k, const char* end,
                                                          H& handler) {
   constexpr std::size_t kLine = 64, kWalkFrame = 1024, kWalkAhead = 1024;
+  constexpr bool may_throw = !noexcept(handler.on_collect(std::declval<const collected&>())) ||
+                             !noexcept(handler.on_found());
   const char* frame = k;
   const char* const chunk = k;
   const auto size = static_cast<std::size_t>(end - k);
   std::size_t prefetched = 0;         // offset in the chunk up to which lines were prefetched
   std::size_t last = kWalkFrame + 1;  // the frame before this one (none yet)
-  while (term_.kind_ == terminator::kind::count && term_.count_ > 0 &&
-         static_cast<std::uint64_t>(end - frame) >= static_cast<std::uint64_t>(term_.count_)) {
+  // "A count is running and the chunk holds it" in one compare: a count is
+  // never negative, is zero unless the terminator is a count (terminator.hpp),
+  // and zero wraps to the largest value.
+  while (static_cast<std::uint64_t>(term_.count_) - 1 < static_cast<std::uint64_t>(end - frame)) {
     const auto n = static_cast<std::size_t>(term_.count_);
     if (n - kLine <= kWalkFrame - kLine && last <= kWalkFrame) {
       const std::size_t next = static_cast<std::size_t>(frame - chunk) + n;
@@ -378,11 +390,12 @@ template <framing_handler H>
     last = n;
     handler.on_collect(collected{{}, std::string_view(frame, n)});
     frame += n;  // asynchat.py:156; after a discard() the loop ends below
-    k = frame;
+    if constexpr (may_throw) k = frame;
     set_count_done();  // asynchat.py:157
     handler.on_found();
     if (discarded_) break;
   }
+  k = frame;
   return step_outcome::go_on;
 }
 
@@ -452,14 +465,28 @@ inline errc framer::set_terminator(terminator t) {
 
 inline errc framer::set_count(std::int64_t n) noexcept {
   if (n < 0) return errc::negative_count;  // CPython's ValueError; the terminator stays
-  term_.kind_ = terminator::kind::count;
+  become_count();
   term_.count_ = n;
-  if (!term_.bytes_.empty()) term_.bytes_.clear();
-  ++term_generation_;
+  term_set_ = true;
   return errc::ok;
 }
 
-inline void framer::set_count_done() noexcept { (void)set_count(0); }
+// asynchat.py:157, after a count completes. term_set_ stays as it is: no
+// callback runs between here and the on_found() that follows, and what
+// on_found() sets is noticed by the count loop reading term_ again.
+inline void framer::set_count_done() noexcept {
+  become_count();
+  term_.count_ = 0;
+}
+
+// A count terminator carries no delimiter (terminator.hpp: delimiter() is
+// empty unless is_bytes()); the check is one compare while counts follow counts.
+inline void framer::become_count() noexcept {
+  if (term_.kind_ == terminator::kind::count) [[likely]]
+    return;
+  term_.kind_ = terminator::kind::count;
+  term_.bytes_.clear();
+}
 
 extern template feed_result framer::feed<framer_handler>(std::string_view, framer_handler&);
 extern template void framer::flush_held<framer_handler>(framer_handler&);
