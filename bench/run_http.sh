@@ -9,7 +9,10 @@
 # temp dir, 127.0.0.1 only, access_log off, keep-alive); wrk, on CPU 1, loads
 # one then the other in each of --rounds rounds (default 5; --quick: 1), the
 # order alternating: wrk -t1 -c16 -d<S>s --latency (default 5 s; --quick:
-# 2 s). A tail percentile from one run on a shared machine moves by 2x from
+# 2 s), after one unrecorded 1 s wrk run against each (connections, page
+# faults and caches warmed for both, as the echo load generator's warm-up
+# does; without it, the first round's p99 was 1.6x the later rounds' in a run).
+# A tail percentile from one run on a shared machine moves by 2x from
 # run to run; the ratios of rounds run back to back, and their median, do
 # not carry that drift. Prints each round, then the medians of requests/s,
 # p50, p99 and of the per-round ratios; writes bench/results/http.json
@@ -120,6 +123,10 @@ fi
 
 # Rounds: wrk against one server, then the other, the order alternating.
 if [[ -n "$cport" && $ok -eq 1 ]]; then
+  for port in "$cport" "$nport"; do
+    "${pin_client[@]}" timeout 30 wrk -t1 -c16 -d1s "http://127.0.0.1:$port/file.txt" >/dev/null ||
+      { echo "run_http: warm-up wrk against port $port failed" >&2; fail=1; }
+  done
   for ((round = 0; round < rounds; ++round)); do
     order=(chatframe nginx); (( round % 2 == 1 )) && order=(nginx chatframe)
     for who in "${order[@]}"; do

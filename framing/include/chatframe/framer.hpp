@@ -66,6 +66,8 @@ struct framer_options {
 // Anything with these two members can receive a framer's events; the framer
 // calls them directly, so they inline. framer_handler is the virtual version
 // for code that wants the framer compiled separately from its handler.
+// Declaring both noexcept, where they cannot throw, spares the framer the
+// bookkeeping that keeps a throwing callback from losing bytes.
 template <class H>
 concept framing_handler = requires(H& h, const collected& data) {
   h.on_collect(data);
