@@ -365,8 +365,8 @@ template <bool one_byte, framing_handler H>
 // Prefetching has no effect on what is read or delivered. (Topping up the
 // prefetched bytes on a schedule of bytes walked instead takes 5 fewer
 // instructions per 128 B record frame, but made 4 KiB chunks that each hold
-// one 4-byte header of a 4 KiB record slower to frame from memory: 46-76
-// against 72-121 GB/s in paired runs with Asio.)
+// one 4-byte header of a 4 KiB record slower to frame from memory: 41-76
+// against 73-122 GB/s in paired runs with Asio.)
 template <framing_handler H>
 [[gnu::noinline]] framer::step_outcome framer::count_run(const char*& k, const char* end,
                                                          H& handler) {
