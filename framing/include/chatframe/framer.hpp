@@ -294,7 +294,8 @@ template <framing_handler H>
     }
     if (frame == end) return step_outcome::go_on;  // a chunk that ends with its last frame
   }
-  if (frame == end) return step_outcome::go_on;
+  // Not at the end: step() starts a run only on unread bytes, and a frame
+  // that reaches the end returns above.
   return no_delimiter_in_buffer(k, end, handler);
 }
 
