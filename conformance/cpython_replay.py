@@ -30,7 +30,8 @@ if sys.version_info[:2] != (3, 11):  # pragma: no cover - environment guard
 DEFAULT_BUFFER_SIZE = 65536
 
 _TOP_KEYS = frozenset({"in_buffer_size", "out_buffer_size", "terminator",
-                       "start", "recv", "on_found", "send_caps", "eof"})
+                       "start", "recv", "on_found", "on_collect", "send_caps",
+                       "eof"})
 _HEX_RE = re.compile(r"(?:[0-9a-f]{2})*\Z")
 
 
@@ -171,6 +172,12 @@ def parse_scenario(sc):
     p["on_found"] = [_actions(l, "on_found[%d]" % i)
                      for i, l in enumerate(on_found)]
 
+    on_collect = sc.get("on_collect", [])
+    if not isinstance(on_collect, list):
+        raise ScenarioError("on_collect: expected a list of action lists")
+    p["on_collect"] = [_actions(l, "on_collect[%d]" % i)
+                       for i, l in enumerate(on_collect)]
+
     caps = sc.get("send_caps", [])
     if not isinstance(caps, list):
         raise ScenarioError("send_caps: expected a list of integers")
@@ -244,10 +251,12 @@ class _Chan(asynchat.async_chat):
     therefore only enqueue when called from callbacks or `start`.
     """
 
-    def __init__(self, sock, chan_map, events, on_found):
+    def __init__(self, sock, chan_map, events, on_found, on_collect):
         self._events = events
         self._on_found = on_found
         self._found_count = 0
+        self._on_collect = on_collect
+        self._collect_count = 0
         self._acc = []
         self._draining = False
         self._close_traced = False
@@ -269,6 +278,10 @@ class _Chan(asynchat.async_chat):
     def collect_incoming_data(self, data):
         self._events.append({"collect": bytes(data).hex()})
         self._acc.append(bytes(data))
+        k = self._collect_count
+        self._collect_count += 1
+        if k < len(self._on_collect):
+            self.run_actions(self._on_collect[k])
 
     def found_terminator(self):
         self._events.append({"found": 1})
@@ -321,7 +334,7 @@ def replay(scenario):
     events = []
     sock = _FakeSocket(p["send_caps"])
     try:
-        ch = _Chan(sock, {}, events, p["on_found"])
+        ch = _Chan(sock, {}, events, p["on_found"], p["on_collect"])
         ch.ac_in_buffer_size = p["in_buffer_size"]
         ch.ac_out_buffer_size = p["out_buffer_size"]
         ch.set_terminator(p["terminator"])

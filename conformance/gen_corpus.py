@@ -27,7 +27,7 @@ from hand_scenarios import SCENARIOS as HAND  # noqa: E402
 from random_scenario import PROFILES, random_scenario  # noqa: E402
 
 CORPUS = os.path.join(HERE, "corpus")
-PER_PROFILE = 88          # 7 profiles -> 616 generated scenarios
+PER_PROFILE = 88          # 8 profiles -> 704 generated scenarios
 SEED_BASE = 0x5eed0000    # seed of gen-PROFILE-NNN: SEED_BASE + 1000*p + NNN
 
 

@@ -39,7 +39,7 @@ DISCARD = ["discard_buffers"]
 
 
 def S(terminator=_OMIT, recv=(), on_found=(), start=(), caps=(), eof=False,
-      ib=None, ob=None):
+      ib=None, ob=None, on_collect=()):
     sc = {}
     if ib is not None:
         sc["in_buffer_size"] = ib
@@ -52,6 +52,8 @@ def S(terminator=_OMIT, recv=(), on_found=(), start=(), caps=(), eof=False,
     sc["recv"] = [bytes(c).hex() for c in recv]
     if on_found:
         sc["on_found"] = [list(a) for a in on_found]
+    if on_collect:
+        sc["on_collect"] = [list(a) for a in on_collect]
     if caps:
         sc["send_caps"] = list(caps)
     if eof:
@@ -152,6 +154,43 @@ SCENARIOS = {
         [[push(b"bye"), CLOSE, DISCARD], [push(b"still-open")]],
         caps=[0]),
     "discard-in-count-found": S(3, [b"abcdef", b"gh"], [[DISCARD]]),
+
+    # ---- set_terminator inside collect_incoming_data (the step under way
+    # keeps its terminator; line 153 counts down whatever was set)
+    "collect-sets-delimiter-old-length-consumed": S(
+        b"\r\n", [b"ab\r\ncdXef"], on_collect=[[set_term(b"X")]]),
+    "collect-sets-count-during-partial-count": S(
+        10, [b"abc", b"defg"], on_collect=[[set_term(5)]]),
+    "collect-sets-count-equal-to-bytes-collected": S(
+        10, [b"abc", b"xyz"], on_collect=[[set_term(3)]]),
+    "collect-sets-smaller-count-goes-negative": S(
+        10, [b"abcde", b"vwxyz"], [[COLLECTED]],
+        on_collect=[[set_term(2)]]),
+    "collect-sets-count-zero-negative-longer-than-buffer": S(
+        10, [b"ab", b"x", b"yz"], [[COLLECTED]],
+        on_collect=[[set_term(0)]]),
+    "collect-sets-count-negative-then-found-sets-delimiter": S(
+        10, [b"abcd", b"uvwxzy"], [[set_term(b"z")], [COLLECTED]],
+        on_collect=[[set_term(1)]]),
+    "collect-sets-delimiter-during-partial-count-type-error": S(
+        10, [b"abc", b"x\ny"], on_collect=[[set_term(b"\n")]]),
+    "collect-sets-none-during-partial-count-type-error": S(
+        10, [b"abc", b"x\ny"], on_collect=[[set_term(None)]]),
+    "collect-sets-delimiter-at-eof-type-error": S(
+        b"\r\n", [b"ab\r"], on_collect=[[set_term(5)], [set_term(b"\n")]],
+        eof=True),
+    "collect-sets-count-in-completed-count-ignored": S(
+        4, [b"ab", b"cdefg"], on_collect=[[], [set_term(1)]]),
+    "collect-sets-negative-count-value-error": S(
+        b"\n", [b"ab\ncd\n"], on_collect=[[set_term(-1)]]),
+    "collect-sets-count-before-held-prefix": S(
+        b"\r\n", [b"ab\r", b"xyz\r\n"], [[COLLECTED]],
+        on_collect=[[set_term(3)]]),
+    "collect-discards-during-partial-count": S(
+        10, [b"abc", b"defghijklm"], [[COLLECTED]],
+        on_collect=[[DISCARD]]),
+    "collect-pushes-collected-and-closes": S(
+        b"\n", [b"ab\ncd\n"], on_collect=[[COLLECTED, CLOSE]]),
     "discard-in-start-drops-start-pushes": S(
         b"\n", [b"x\n"], [[COLLECTED]], start=[push(b"a"), DISCARD,
                                               push(b"b")]),

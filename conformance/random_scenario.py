@@ -12,7 +12,7 @@ pick one, otherwise it is drawn from ``rng`` as well.
 import random
 
 PROFILES = ("framing", "split", "program", "output", "lifecycle",
-            "smallbuf", "mixed")
+            "smallbuf", "mixed", "collect")
 
 ALPHABETS = (b"a", b"ab", b"abc", b"ab\r\n", b"\r\nx", b"\r\n", b"\n ",
              b"xyz\n", b"a\x00\xff")
@@ -150,6 +150,10 @@ _WEIGHTS = {
     "mixed": {"push": 3, "push_collected": 3, "push_producer": 2,
               "set_terminator": 3, "set_out_buffer_size": 1,
               "close_when_done": 0.5, "discard_buffers": 0.5},
+    # Actions inside collect_incoming_data too (on_collect), mostly
+    # terminator changes while counts run short of chunks.
+    "collect": {"set_terminator": 8, "push_collected": 2, "push": 1,
+                "discard_buffers": 0.4, "close_when_done": 0.2},
 }
 
 
@@ -175,6 +179,8 @@ def random_scenario(rng, profile=None):
     term = _term_value(rng, alphabet, allow_negative=rng.random() < 0.05)
     if profile in ("framing", "split") and rng.random() < 0.85:
         term = {"bytes": _string_terminator(rng, alphabet).hex()}
+    if profile == "collect" and rng.random() < 0.5:
+        term = {"count": rng.choice((2, 3, 5, 7, 10, 16, 33, 100))}
     if term is not None or rng.random() < 0.5:
         sc["terminator"] = term
 
@@ -233,6 +239,13 @@ def random_scenario(rng, profile=None):
             for a in acts:
                 if a[0] == "push_producer" and rng.random() < 0.5:
                     a[2] = 0
+    if profile == "collect":
+        on_collect = []
+        for _ in range(rng.randint(1, 12)):
+            k = rng.choice((0, 0, 1, 1, 1, 2))
+            on_collect.append([_action(rng, alphabet, weights)
+                               for _ in range(k)])
+        sc["on_collect"] = on_collect
     return sc
 
 

@@ -158,6 +158,8 @@ cf::scenario generate(FuzzedDataProvider& in) {
   s.send_caps.resize(in.ConsumeIntegralInRange<std::size_t>(0, 4));
   for (auto& cap : s.send_caps) cap = in.ConsumeIntegralInRange(0, 8);
   s.eof = in.ConsumeBool();
+  s.on_collect.resize(in.ConsumeIntegralInRange<std::size_t>(0, 4));
+  for (auto& list : s.on_collect) list = actions(in);
   // Last, so that the rest of the input becomes the stream.
   for (std::size_t i = 0; i < 8 && in.remaining_bytes() > 0; ++i)
     s.recv.push_back(bytes(in, static_cast<std::size_t>(s.in_buffer_size)));
@@ -172,6 +174,9 @@ std::string json(const cf::scenario& s) {
   for (std::size_t i = 0; i < s.recv.size(); ++i) out += (i ? "," : "") + hex(s.recv[i]);
   out += "],\"on_found\":[";
   for (std::size_t i = 0; i < s.on_found.size(); ++i) out += (i ? "," : "") + json(s.on_found[i]);
+  out += "],\"on_collect\":[";
+  for (std::size_t i = 0; i < s.on_collect.size(); ++i)
+    out += (i ? "," : "") + json(s.on_collect[i]);
   out += "],\"send_caps\":[";
   for (std::size_t i = 0; i < s.send_caps.size(); ++i)
     out += (i ? "," : "") + std::to_string(s.send_caps[i]);

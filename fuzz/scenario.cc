@@ -30,6 +30,7 @@ bool too_big(const cf::scenario& s) {
   for (const std::string& chunk : s.recv) recv += chunk.size();
   std::size_t actions = s.start.size();
   for (const auto& list : s.on_found) actions += list.size();
+  for (const auto& list : s.on_collect) actions += list.size();
   return recv > 64 * 1024 || actions > 10000;
 }
 

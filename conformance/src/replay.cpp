@@ -32,6 +32,12 @@ class scripted_channel final : public async_chat {
     set_send_on_push(false);
   }
 
+  // asynchat.py:153 — TypeError where a running count was replaced by a
+  // terminator that is not a count (framer.hpp).
+  static void raise_if_failed(errc e) {
+    if (e == errc::count_replaced_by_non_count) throw python_exception{"TypeError"};
+  }
+
   void set(const term_spec& t) {
     // asynchat.py:109-110 — ValueError for a negative count.
     if (set_terminator(to_terminator(t)) != errc::ok) throw python_exception{"ValueError"};
@@ -59,6 +65,8 @@ class scripted_channel final : public async_chat {
   void collect_incoming_data(const collected& data) override {
     trace_.push_back({event::kind::collect, data.str(), 0});
     data.append_to(collected_);
+    const std::size_t k = collect_count_++;
+    if (k < scenario_.on_collect.size()) run(scenario_.on_collect[k]);
   }
 
   void found_terminator() override {
@@ -120,6 +128,7 @@ class scripted_channel final : public async_chat {
   std::vector<event>& trace_;
   std::string collected_;
   std::size_t found_count_ = 0;
+  std::size_t collect_count_ = 0;
   std::size_t next_cap_ = 0;
   bool blocked_ = false;
   bool close_traced_ = false;
@@ -137,14 +146,11 @@ std::vector<event> replay(const scenario& s, send_mode mode) {
     for (const std::string& chunk : s.recv) {
       if (!ch.connected()) break;
       trace.push_back({event::kind::recv, chunk, 0});
-      if (chunk.empty()) {
-        ch.handle_eof();  // recv() returned b'': asyncore's end of stream
-      } else {
-        ch.handle_read(chunk);
-      }
+      // An empty chunk is recv() returning b'': asyncore's end of stream.
+      ch.raise_if_failed(chunk.empty() ? ch.handle_eof() : ch.handle_read(chunk));
       ch.drain();
     }
-    if (s.eof && ch.connected()) ch.handle_eof();
+    if (s.eof && ch.connected()) ch.raise_if_failed(ch.handle_eof());
     while (!ch.output().empty() && ch.connected()) ch.drain();
   } catch (const python_exception& e) {
     trace.push_back({event::kind::error, e.name, 0});

@@ -133,8 +133,9 @@ std::vector<action> actions(const json& v, const std::string& where) {
 
 scenario build(const json& doc) {
   if (!doc.is_object()) fail("scenario", "expected a JSON object");
-  static const char* const known[] = {"in_buffer_size", "out_buffer_size", "terminator", "start",
-                                      "recv",           "on_found",        "send_caps",  "eof"};
+  static const char* const known[] = {
+      "in_buffer_size", "out_buffer_size", "terminator", "start", "recv",
+      "on_found",       "on_collect",      "send_caps",  "eof"};
   for (const auto& [key, val] : doc.items()) {
     bool ok = false;
     for (const char* k : known) ok = ok || key == k;
@@ -159,11 +160,13 @@ scenario build(const json& doc) {
       s.recv.push_back(std::move(chunk));
     }
   }
-  if (doc.contains("on_found")) {
-    const json& f = doc["on_found"];
-    if (!f.is_array()) fail("on_found", "expected a list of action lists");
-    for (std::size_t i = 0; i < f.size(); ++i)
-      s.on_found.push_back(actions(f[i], "on_found[" + std::to_string(i) + "]"));
+  for (const char* name : {"on_found", "on_collect"}) {
+    if (!doc.contains(name)) continue;
+    const json& lists = doc[name];
+    if (!lists.is_array()) fail(name, "expected a list of action lists");
+    auto& out = std::string_view(name) == "on_found" ? s.on_found : s.on_collect;
+    for (std::size_t i = 0; i < lists.size(); ++i)
+      out.push_back(actions(lists[i], std::string(name) + "[" + std::to_string(i) + "]"));
   }
   if (doc.contains("send_caps")) {
     const json& c = doc["send_caps"];

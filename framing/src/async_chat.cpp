@@ -41,14 +41,15 @@ void async_chat::initiate_send() {
   (void)output_.consume(sent < o.data.size() ? sent : o.data.size());
 }
 
-void async_chat::handle_read(std::string_view data) {
+errc async_chat::handle_read(std::string_view data) {
   events e{this};
-  (void)input_.feed(data, e);
+  // Never reentrant_feed: the facade's callbacks have no way to call feed().
+  return input_.feed(data, e).error;
 }
 
-void async_chat::handle_eof() {
+errc async_chat::handle_eof() {
   handle_close();
-  handle_read({});
+  return handle_read({});
 }
 
 }  // namespace chatframe

@@ -18,6 +18,7 @@ std::string_view to_string(errc e) noexcept {
     case errc::frame_too_large: return "frame_too_large";
     case errc::count_too_large: return "count_too_large";
     case errc::truncated_frame: return "truncated_frame";
+    case errc::count_replaced_by_non_count: return "count_replaced_by_non_count";
   }
   return "unknown";
 }

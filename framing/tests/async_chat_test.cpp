@@ -190,6 +190,24 @@ TEST(Input, HandleReadFramesWithTheTerminator) {
   EXPECT_EQ(c.get_terminator(), terminator::bytes("\r\n"));
 }
 
+TEST(Input, HandleReadReportsWhereCPythonRaisesTypeError) {
+  // asynchat.py:153 — a running count replaced by a delimiter inside
+  // collect_incoming_data: b"\n" - 3.
+  struct replacer : fake_chat {
+    void collect_incoming_data(const collected& data) override {
+      fake_chat::collect_incoming_data(data);
+      (void)set_terminator(terminator::bytes("\n"));
+    }
+  };
+  replacer c;
+  EXPECT_EQ(c.set_terminator(terminator::count(10)), errc::ok);
+  EXPECT_EQ(c.handle_read("abc"), errc::count_replaced_by_non_count);
+  EXPECT_EQ(c.log, "C(abc)");
+  EXPECT_EQ(c.get_terminator(), terminator::bytes("\n"));
+  EXPECT_EQ(c.handle_read("x\n"), errc::ok);
+  EXPECT_EQ(c.log, "C(abc)C(x)F");
+}
+
 TEST(Input, NegativeTerminatorIsRefused) {
   fake_chat c;
   EXPECT_EQ(c.set_terminator(terminator::count(-1)), errc::negative_count);

@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "chatframe/error.hpp"
@@ -288,6 +289,128 @@ TEST(CountTerminator, CompletionSetsZeroEvenIfCollectChangedTheTerminator) {
   EXPECT_EQ(f.get_terminator(), terminator::count(0));
 }
 
+// ---------------------------------------------------------------------------
+// set_terminator() inside on_collect(): the step under way keeps the
+// terminator it started with; while a count runs short of the buffer, CPython
+// then counts down whatever was set (asynchat.py:153). Each expectation was
+// checked against CPython 3.11's handle_read.
+
+// h's first on_collect() sets t on f; later ones set nothing.
+void set_in_first_collect(scripted& h, framer& f, terminator t) {
+  h.collect_hook = [&f, t = std::move(t), done = false](const collected&) mutable {
+    if (done) return;
+    done = true;
+    EXPECT_EQ(f.set_terminator(t), errc::ok);
+  };
+}
+
+TEST(TerminatorChangeInCollect, ADelimiterFoundIsConsumedWithTheOldDelimitersLength) {
+  // asynchat.py:163-175 — terminator_len is taken before collect runs.
+  framer f = with(terminator::bytes("\r\n"));
+  scripted h;
+  set_in_first_collect(h, f, terminator::bytes("X"));
+  (void)f.feed("ab\r\ncdXef", h);
+  EXPECT_EQ(h.log, "C(ab)FC(cd)FC(ef)");
+}
+
+TEST(TerminatorChangeInCollect, ARunningCountCountsDownTheNewCount) {
+  framer f = with(terminator::count(10));
+  scripted h;
+  set_in_first_collect(h, f, terminator::count(5));
+  EXPECT_EQ(f.feed("abc", h).error, errc::ok);
+  EXPECT_EQ(f.get_terminator(), terminator::count(2));  // 5 - 3
+  (void)f.feed("defg", h);
+  EXPECT_EQ(h.log, "C(abc)C(de)FC(fg)");
+}
+
+TEST(TerminatorChangeInCollect, ANewCountOfExactlyTheBytesCollectedLeavesCountZero) {
+  framer f = with(terminator::count(10));
+  scripted h;
+  set_in_first_collect(h, f, terminator::count(3));
+  (void)f.feed("abc", h);
+  EXPECT_EQ(f.get_terminator(), terminator::count(0));
+  (void)f.feed("xyz", h);
+  EXPECT_EQ(h.log, "C(abc)C(xyz)");  // count 0 collects everything
+}
+
+TEST(TerminatorChangeInCollect, ANewCountBelowTheBytesCollectedGoesNegative) {
+  // 2 - 5 = -3: the next buffer is sliced from its end, buf[:-3] collected,
+  // buf[-3:] kept, count 0, found (asynchat.py:155-158 with n = -3).
+  framer f = with(terminator::count(10));
+  scripted h;
+  set_in_first_collect(h, f, terminator::count(2));
+  (void)f.feed("abcde", h);
+  EXPECT_EQ(f.get_terminator(), terminator::count(-3));
+  EXPECT_EQ(f.feed("vwxyz", h).error, errc::ok);
+  EXPECT_EQ(h.log, "C(abcde)C(vw)FC(xyz)");
+  EXPECT_EQ(f.get_terminator(), terminator::count(0));
+}
+
+TEST(TerminatorChangeInCollect, ANegativeCountNoShorterThanTheBufferCollectsTheEmptyString) {
+  // 0 - 2 = -2; then "x"[:-2] == b'' is still collected (the count branch
+  // has no empty-string guard), and "x"[-2:] == "x" stays for count 0.
+  framer f = with(terminator::count(10));
+  scripted h;
+  set_in_first_collect(h, f, terminator::count(0));
+  (void)f.feed("ab", h);
+  EXPECT_EQ(f.get_terminator(), terminator::count(-2));
+  (void)f.feed("x", h);
+  EXPECT_EQ(h.log, "C(ab)C()FC(x)");
+}
+
+TEST(TerminatorChangeInCollect, ANegativeCountIsFollowedByWhatFoundSets) {
+  framer f = with(terminator::count(10));
+  scripted h;
+  set_in_first_collect(h, f, terminator::count(1));  // 1 - 4 = -3
+  bool set = false;
+  h.found_hook = [&] {
+    if (!std::exchange(set, true)) EXPECT_EQ(f.set_terminator(terminator::bytes("z")), errc::ok);
+  };
+  (void)f.feed("abcd", h);
+  (void)f.feed("uvwxzy", h);
+  EXPECT_EQ(h.log, "C(abcd)C(uvw)FC(x)FC(y)");
+}
+
+TEST(TerminatorChangeInCollect, ADelimiterReplacingARunningCountIsCPythonsTypeError) {
+  // asynchat.py:153 — b"\n" - 3 raises once the buffer is delivered; the new
+  // terminator stands and frames the next chunk.
+  framer f = with(terminator::count(10));
+  scripted h;
+  set_in_first_collect(h, f, terminator::bytes("\n"));
+  const chatframe::feed_result r = f.feed("abc", h);
+  EXPECT_EQ(r.error, errc::count_replaced_by_non_count);
+  EXPECT_EQ(r.consumed, 3U);
+  EXPECT_EQ(f.get_terminator(), terminator::bytes("\n"));
+  EXPECT_EQ(f.held(), "");
+  EXPECT_EQ(f.feed("x\ny", h).error, errc::ok);
+  EXPECT_EQ(h.log, "C(abc)C(x)FC(y)");
+}
+
+TEST(TerminatorChangeInCollect, NoneOrTheEmptyDelimiterReplacingARunningCountIsATypeErrorToo) {
+  for (const terminator& t : {terminator::none(), terminator::bytes("")}) {
+    framer f = with(terminator::count(10));
+    quiet_scripted h;
+    set_in_first_collect(h, f, t);
+    EXPECT_EQ(f.feed("abc", h).error, errc::count_replaced_by_non_count);
+    EXPECT_EQ(f.get_terminator(), t);
+    EXPECT_EQ(f.feed("x\ny", h).error, errc::ok);
+    EXPECT_EQ(h.log, "C(abc)C(x\ny)");
+  }
+}
+
+TEST(TerminatorChangeInCollect, ACompletedCountIgnoresWhatCollectSet) {
+  // asynchat.py:155-157 — collect, then 0 whatever collect set.
+  framer f = with(terminator::count(4));
+  scripted h;
+  int calls = 0;
+  h.collect_hook = [&](const collected&) {
+    if (++calls == 2) EXPECT_EQ(f.set_count(1), errc::ok);
+  };
+  (void)f.feed("ab", h);
+  (void)f.feed("cdefg", h);
+  EXPECT_EQ(h.log, "C(ab)C(cd)FC(efg)");
+}
+
 TEST(CountTerminator, LargeCountsAreKeptExactly) {
   const std::int64_t big = std::int64_t{1} << 40;
   framer f = with(terminator::count(big));
@@ -466,6 +589,8 @@ TEST(SetTerminator, ErrorValuesHaveStableNamesAndNumbers) {
   EXPECT_EQ(static_cast<int>(errc::negative_count), 1);
   EXPECT_EQ(static_cast<int>(errc::terminator_too_long), 2);
   EXPECT_EQ(static_cast<int>(errc::reentrant_feed), 3);
+  EXPECT_EQ(static_cast<int>(errc::count_replaced_by_non_count), 12);
+  EXPECT_EQ(chatframe::to_string(errc::count_replaced_by_non_count), "count_replaced_by_non_count");
   EXPECT_EQ(chatframe::to_string(errc::negative_count), "negative_count");
   EXPECT_EQ(chatframe::to_string(errc::reentrant_feed), "reentrant_feed");
   const std::error_code ec = errc::terminator_too_long;

@@ -15,6 +15,13 @@ namespace {
 constexpr std::size_t small_gather = 4096;
 thread_local std::array<char, small_gather> scratch;
 
+// Where CPython's handle_read raises (framer.hpp: a count replaced by a
+// non-count inside collect_incoming_data), raise too: the loop hands it to
+// handle_error(), whose default closes, as asyncore's does.
+void raise_if_failed(errc e) {
+  if (e != errc::ok) throw std::system_error(make_error_code(e), "handle_read");
+}
+
 }  // namespace
 
 chat_channel::chat_channel(loop& l, buffer_sizes sizes)
@@ -43,7 +50,8 @@ void chat_channel::handle_read() {
     const ssize_t n = ::recv(fd(), in_buf_.data(), want, 0);
     if (n > 0) {
       bytes_received_ += static_cast<std::size_t>(n);
-      async_chat::handle_read(std::string_view(in_buf_.data(), static_cast<std::size_t>(n)));
+      raise_if_failed(
+          async_chat::handle_read(std::string_view(in_buf_.data(), static_cast<std::size_t>(n))));
       if (coalescing_ && fd() >= 0) flush();
       return;
     }
@@ -59,11 +67,11 @@ void chat_channel::handle_read() {
   }
   // End of stream.
   if (!drain_on_eof_) {
-    handle_eof();  // CPython: close now, then frame what was held back
+    raise_if_failed(handle_eof());  // CPython: close now, then frame what was held back
     return;
   }
   eof_ = true;
-  async_chat::handle_read({});
+  raise_if_failed(async_chat::handle_read({}));
   if (fd() < 0) return;
   if (output().empty()) {
     handle_close();

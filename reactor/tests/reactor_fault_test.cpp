@@ -141,6 +141,38 @@ TEST_P(Faults, HalfClosedPeerGetsItsAnswersWhenDraining) {
   server.close();
 }
 
+TEST_P(Faults, ACountReplacedByADelimiterInsideCollectIsHandledAsCPythonsTypeError) {
+  // asynchat.py:153 raises TypeError (b"\n" - lb); asyncore hands it to
+  // handle_error(), which closes. The channel's bytes were all collected.
+  struct replacer : cr::chat_channel {
+    replacer(cr::loop& l, int fd) : chat_channel(l, fd) {
+      (void)set_terminator(chatframe::terminator::count(10));
+    }
+    void collect_incoming_data(const chatframe::collected& d) override {
+      d.append_to(collected);
+      (void)set_terminator(chatframe::terminator::bytes("\n"));
+    }
+    void found_terminator() override { ++found; }
+    std::string collected;
+    int found = 0;
+  };
+  int fds[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+  cr::loop l(GetParam());
+  replacer ch(l, fds[0]);
+  ASSERT_EQ(::send(fds[1], "abc", 3, 0), 3);
+  ASSERT_TRUE(run_until(l, [&] { return ch.fd() < 0; })) << "channel not closed";
+  EXPECT_EQ(ch.collected, "abc");
+  EXPECT_EQ(ch.found, 0);
+  ASSERT_TRUE(ch.last_error());
+  try {
+    std::rethrow_exception(ch.last_error());
+  } catch (const std::system_error& e) {
+    EXPECT_EQ(e.code(), chatframe::errc::count_replaced_by_non_count);
+  }
+  ::close(fds[1]);
+}
+
 TEST_P(Faults, AcceptAtDescriptorLimitDoesNotSpin) {
 #ifdef CHATFRAME_TEST_SANITIZED
   GTEST_SKIP() << "sanitizers need free descriptors; runs in unsanitized builds";

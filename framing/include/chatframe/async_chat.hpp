@@ -68,11 +68,15 @@ class async_chat {
   // One send attempt, as CPython's initiate_send (asynchat.py:231-269).
   void initiate_send();
   // Frames bytes the transport received (CPython's handle_read after recv()).
-  void handle_read(std::string_view data);
+  // Returns errc::count_replaced_by_non_count where CPython's handle_read
+  // raises TypeError (framer.hpp); asyncore then calls handle_error(), which
+  // closes, and a transport should do the same. Otherwise errc::ok.
+  errc handle_read(std::string_view data);
   // The transport saw end of stream: asyncore's recv() calls handle_close()
   // and returns b'', after which handle_read goes on framing whatever was
   // held back (which matters only if the terminator changed meanwhile).
-  void handle_eof();
+  // Returns what that handle_read returns.
+  errc handle_eof();
   [[nodiscard]] bool readable() const noexcept { return true; }  // asynchat.py:215-221
   [[nodiscard]] bool writable() const noexcept { return !output_.empty() || !connected_; }
 

@@ -38,6 +38,12 @@ enum class errc : std::uint8_t {
   count_too_large = 10,
   // frame_assembler::finish() with eof_policy::error: the stream ended inside a frame.
   truncated_frame = 11,
+  // framer::feed(): while a count was running short of the buffer, on_collect()
+  // replaced it with a terminator that is not a count. CPython raises TypeError
+  // there (asynchat.py:153, `self.terminator - lb`). Every byte of the chunk
+  // was delivered and the new terminator stands; async_chat's transport treats
+  // it as asyncore treats the exception (handle_error(), which closes).
+  count_replaced_by_non_count = 12,
 };
 
 // A short, stable, lowercase name for the error ("negative_count", ...).

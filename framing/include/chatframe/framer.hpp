@@ -29,6 +29,14 @@
 // discard() on the same framer; the rules are those of CPython:
 //   * set_terminator() inside on_found() frames the rest of the current chunk
 //     with the new terminator (asynchat.py:176-178).
+//   * set_terminator() inside on_collect() does not change the step being
+//     taken: a delimiter found is consumed with its old length and a count
+//     that completes still leaves count 0 (asynchat.py:157, 175). While a
+//     count is running short of the buffer, CPython then counts down whatever
+//     was set (asynchat.py:153), and so does the framer: a new count is
+//     reduced by the bytes just collected, possibly below zero, and any other
+//     terminator makes feed() return errc::count_replaced_by_non_count where
+//     CPython raises TypeError.
 //   * discard() inside a callback drops the rest of the current chunk and
 //     anything held back (asynchat.py:271-273). Inside on_collect() the
 //     pending on_found() of that step still happens, as in CPython.
@@ -82,10 +90,13 @@ class framer_handler {
 };
 
 struct feed_result {
-  // Bytes of the chunk the framer took responsibility for: on success always
-  // the whole chunk (delivered, held back, or dropped by discard()), so an
-  // event loop never has to re-offer a tail. 0 with an error.
+  // Bytes of the chunk the framer took responsibility for: the whole chunk
+  // (delivered, held back, or dropped by discard()), so an event loop never
+  // has to re-offer a tail — except when feed() was refused
+  // (errc::reentrant_feed), which takes 0.
   std::size_t consumed = 0;
+  // ok, reentrant_feed, or count_replaced_by_non_count: where CPython's
+  // handle_read raises TypeError (error.hpp), after every byte was delivered.
   errc error = errc::ok;
 };
 
@@ -107,7 +118,9 @@ class framer {
   [[nodiscard]] errc set_count(std::int64_t n) noexcept;
   // The terminator as CPython's get_terminator() returns it: while a count is
   // running, the bytes still expected; after it completes, count 0
-  // (asynchat.py:153, 157).
+  // (asynchat.py:153, 157). The one way to a negative count is CPython's:
+  // on_collect() setting a count smaller than the bytes it was handed while a
+  // count was running (see step()).
   [[nodiscard]] const terminator& get_terminator() const noexcept { return term_; }
 
   // Frames `chunk` (which may be empty: an empty chunk re-frames the held-back
@@ -186,11 +199,12 @@ class framer {
   std::string carry_;  // held-back bytes live in carry_[carry_pos_, size)
   std::size_t carry_pos_ = 0;
   // Set by every set_terminator() and set_count(); cleared where a callback's
-  // choice of terminator must be noticed (a delimiter run, a partial count).
+  // choice of terminator must be noticed (a delimiter run).
   bool term_set_ = false;
   bool in_feed_ = false;
-  bool discarded_ = false;    // discard() was called during the current feed()
-  bool short_frames_ = true;  // the frames seen last were short: use short_delimiter_run()
+  bool discarded_ = false;       // discard() was called during the current feed()
+  bool count_replaced_ = false;  // errc::count_replaced_by_non_count, for feed() to return
+  bool short_frames_ = true;     // the frames seen last were short: use short_delimiter_run()
 };
 
 // ---------------------------------------------------------------------------
@@ -202,6 +216,7 @@ feed_result framer::feed(std::string_view chunk, H& handler) {
   if (in_feed_) return {0, errc::reentrant_feed};
   in_feed_ = true;
   discarded_ = false;
+  count_replaced_ = false;
   const char* k = chunk.data();
   const char* const end = k + chunk.size();
   try {
@@ -215,7 +230,7 @@ feed_result framer::feed(std::string_view chunk, H& handler) {
     throw;
   }
   in_feed_ = false;
-  return {chunk.size(), errc::ok};
+  return {chunk.size(), count_replaced_ ? errc::count_replaced_by_non_count : errc::ok};
 }
 
 template <framing_handler H>
@@ -231,14 +246,27 @@ template <framing_handler H>
   if (term_.kind_ == terminator::kind::count) {
     const auto n = static_cast<std::uint64_t>(term_.count_);
     if (lb < n) {
+      // A negative count wraps to the largest n and comes here too.
+      if (term_.count_ < 0) [[unlikely]] {
+        // asynchat.py:149, 155-158 with n < 0: Python's slices count from
+        // the end. Collect all but the last -n bytes (b'' when the buffer is
+        // no longer, and CPython still reports it), keep those, count 0, found.
+        const auto back = static_cast<std::uint64_t>(-term_.count_);
+        complete_count(back < lb ? static_cast<std::size_t>(lb - back) : 0, k, end, handler);
+        return step_outcome::go_on;
+      }
       // asynchat.py:150-153 — not enough yet: collect all, count down.
-      term_set_ = false;
       handler.on_collect(slice(lb, k));
       advance(lb, k, end);
-      // CPython subtracts from whatever self.terminator is now; a terminator
-      // set inside collect_incoming_data there is either a TypeError or a
-      // meaningless count. Here the newly set terminator simply stands.
-      if (!term_set_) term_.count_ -= static_cast<std::int64_t>(lb);
+      // 153 subtracts from whatever self.terminator is now: a count set inside
+      // collect_incoming_data is counted down as well (below zero if it was
+      // smaller than lb: see above for what that count then does), and any
+      // other terminator is a TypeError once the whole buffer is delivered.
+      if (term_.kind_ != terminator::kind::count) [[unlikely]] {
+        count_replaced_ = true;
+        return step_outcome::stop;
+      }
+      term_.count_ -= static_cast<std::int64_t>(lb);
       return step_outcome::go_on;
     }
     // asynchat.py:155-158 — the count completes: collect n, count is 0

@@ -29,7 +29,8 @@ class terminator {
   }
   // A byte count. Zero behaves as none. A negative count is representable so
   // that set_terminator() can reject it with errc::negative_count, as CPython
-  // rejects it with ValueError.
+  // rejects it with ValueError, and so that get_terminator() can report the
+  // negative count CPython's own arithmetic can reach (framer.hpp).
   [[nodiscard]] static terminator count(std::int64_t n) {
     terminator t;
     t.kind_ = kind::count;

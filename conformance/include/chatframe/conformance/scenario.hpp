@@ -45,7 +45,8 @@ struct scenario {
   term_spec terminator;
   std::vector<action> start;
   std::vector<std::string> recv;
-  std::vector<std::vector<action>> on_found;
+  std::vector<std::vector<action>> on_found;    // list k runs in the k-th found_terminator
+  std::vector<std::vector<action>> on_collect;  // list k runs in the k-th collect_incoming_data
   std::vector<std::uint64_t> send_caps;
   bool eof = false;
 };
