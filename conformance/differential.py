@@ -3,7 +3,7 @@
 asynchat and through chatframe-replay; any difference fails the run.
 
     python3.11 conformance/differential.py --replay build/release/bin/chatframe-replay \
-        [--count 10000] [--seed N] [--save-dir conformance/corpus]
+        [--count 10000] [--seed N] [--profile NAME] [--save-dir conformance/corpus]
 
 The seed is printed first, so a failing run can be repeated exactly. On a
 difference the scenario is written to SAVE_DIR/diff-SEED-INDEX.json (with its
@@ -46,13 +46,16 @@ def main():
     ap.add_argument("--replay", required=True, help="path to chatframe-replay")
     ap.add_argument("--count", type=int, default=10000)
     ap.add_argument("--seed", type=int, default=None, help="default: time-based, printed")
+    ap.add_argument("--profile", choices=random_scenario.PROFILES, default=None,
+                    help="generate only this profile (default: each scenario draws one)")
     ap.add_argument("--save-dir", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus"))
     args = ap.parse_args()
     seed = args.seed if args.seed is not None else int(time.time() * 1000) % (1 << 31)
     print("differential: seed %d, %d scenarios" % (seed, args.count), flush=True)
 
     master = random.Random(seed)
-    scenarios = [random_scenario.random_scenario(random.Random(master.getrandbits(64))) for _ in range(args.count)]
+    scenarios = [random_scenario.random_scenario(random.Random(master.getrandbits(64)), args.profile)
+                 for _ in range(args.count)]
     started = time.time()
     ours = run_chatframe(args.replay, scenarios)
     if len(ours) != len(scenarios):
