@@ -155,6 +155,19 @@ SCENARIOS = {
         caps=[0]),
     "discard-in-count-found": S(3, [b"abcdef", b"gh"], [[DISCARD]]),
 
+    # ---- integers beyond 64 bits: Python's are exact, and a count or size
+    # that large is never reached
+    "count-beyond-64-bits-never-completes": S(
+        2 ** 70, [b"abc", b"def"], eof=True),
+    "collect-sets-count-beyond-64-bits": S(
+        10, [b"abc", b"defghijklmnop"], on_collect=[[set_term(2 ** 64 + 5)]]),
+    "negative-count-beyond-64-bits-value-error": S(b"\n", [b"a\n"],
+                                                   [[set_term(-2 ** 70)]]),
+    "buffer-sizes-and-caps-beyond-64-bits": S(
+        b"\n", [b"ab\ncd\n"],
+        [[COLLECTED, producer(b"xyz", 2 ** 80), out_size(2 ** 65)]],
+        caps=[2 ** 64, 2 ** 70], ib=2 ** 66, ob=2 ** 64),
+
     # ---- set_terminator inside collect_incoming_data (the step under way
     # keeps its terminator; line 153 counts down whatever was set)
     "collect-sets-delimiter-old-length-consumed": S(

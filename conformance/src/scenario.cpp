@@ -2,6 +2,9 @@
 
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace chatframe::conformance {
 namespace {
@@ -41,13 +44,16 @@ std::string hex_bytes(const json& v, const std::string& where) {
   return out;
 }
 
-// JSON integers only (no booleans, no 5.0), within int64 where signed.
+// JSON integers only (no booleans, no 5.0). Python's json reads integers of
+// any size, and cpython_replay.py accepts them; here they saturate at the
+// int64 range (see scenario_sax). Every count, size and cap in a scenario is
+// a number of bytes, and none of its streams comes near 2^63 of them, so a
+// saturated value makes the same trace as CPython's exact one.
 std::int64_t integer(const json& v, const std::string& where) {
   if (v.is_number_unsigned()) {
     const auto u = v.get<std::uint64_t>();
-    if (u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
-      fail(where, "integer too large");
-    return static_cast<std::int64_t>(u);
+    constexpr auto most = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+    return static_cast<std::int64_t>(u < most ? u : most);
   }
   if (v.is_number_integer()) return v.get<std::int64_t>();
   fail(where, "expected an integer, got " + shown(v));
@@ -181,12 +187,88 @@ scenario build(const json& doc) {
   return s;
 }
 
+// Builds the document json::parse() would, except for an integer literal
+// beyond 64 bits: nlohmann makes it a double (so 2**70 would read as "not an
+// integer"), Python keeps it an exact int. It stays an integer here,
+// saturated: the largest uint64 or the smallest int64 (integer() then
+// saturates to int64). A repeated key keeps its last value, as in Python.
+class scenario_sax {
+ public:
+  explicit scenario_sax(json& root) : root_(root) {}
+
+  bool null() { return put(nullptr); }
+  bool boolean(bool v) { return put(v); }
+  bool number_integer(json::number_integer_t v) { return put(v); }
+  bool number_unsigned(json::number_unsigned_t v) { return put(v); }
+  bool number_float(json::number_float_t v, const json::string_t& lexeme) {
+    if (lexeme.find_first_of(".eE") != std::string::npos) return put(v);
+    if (lexeme.front() == '-') return put(std::numeric_limits<json::number_integer_t>::min());
+    return put(std::numeric_limits<json::number_unsigned_t>::max());
+  }
+  bool string(json::string_t& v) { return put(std::move(v)); }
+  bool binary(json::binary_t& /*unused*/) { return false; }  // JSON text has none
+  bool start_object(std::size_t /*unused*/) { return open(json::object()); }
+  bool key(json::string_t& k) {
+    key_ = std::move(k);
+    return true;
+  }
+  bool end_object() { return close(); }
+  bool start_array(std::size_t /*unused*/) { return open(json::array()); }
+  bool end_array() { return close(); }
+  bool parse_error(std::size_t /*unused*/, const std::string& /*unused*/,
+                   const nlohmann::detail::exception& /*unused*/) {
+    return false;
+  }
+
+ private:
+  // Puts v where the parser is: the root, the open array's next element, or
+  // the open object's value for the last key. Only the innermost open
+  // container ever changes, so the pointers to the outer ones stay valid.
+  json* place(json v) {
+    if (open_.empty()) {
+      root_ = std::move(v);
+      return &root_;
+    }
+    json& into = *open_.back();
+    if (into.is_array()) {
+      into.push_back(std::move(v));
+      return &into.back();
+    }
+    json& slot = into[key_];
+    slot = std::move(v);
+    return &slot;
+  }
+  bool put(json v) {
+    place(std::move(v));
+    return true;
+  }
+  bool open(json v) {
+    // Deeper than any scenario (4 levels): refused as Python's json refuses
+    // deep nesting (RecursionError), before it costs a deep recursion here
+    // (json::dump() in error messages recurses).
+    if (open_.size() == kMaxDepth) return false;
+    open_.push_back(place(std::move(v)));
+    return true;
+  }
+  bool close() {
+    open_.pop_back();
+    return true;
+  }
+
+  static constexpr std::size_t kMaxDepth = 64;
+  json& root_;
+  std::vector<json*> open_;
+  std::string key_;
+};
+
 }  // namespace
 
 parse_result parse_scenario(std::string_view json_text) {
-  // No exceptions from the parser itself: a discarded value means malformed.
-  json doc = json::parse(json_text.begin(), json_text.end(), nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) return {std::nullopt, "invalid JSON"};
+  json doc;
+  scenario_sax sax(doc);
+  // No exceptions from the parser: scenario_sax::parse_error() stops it.
+  if (!json::sax_parse(json_text.begin(), json_text.end(), &sax))
+    return {std::nullopt, "invalid JSON"};
   try {
     return {build(doc), {}};
   } catch (const bad_scenario& e) {
