@@ -1,5 +1,7 @@
 #include "chatframe/conformance/scenario.hpp"
 
+#include "excerpt.hpp"
+
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -19,10 +21,7 @@ struct bad_scenario {
   throw bad_scenario{where + ": " + what};
 }
 
-std::string shown(const json& v) {
-  std::string s = v.dump();
-  return s.size() <= 60 ? s : s.substr(0, 57) + "...";
-}
+std::string shown(const json& v) { return detail::excerpt(v.dump()); }
 
 int hex_digit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -80,7 +79,7 @@ term_spec terminator(const json& v, const std::string& where) {
     t.type = term_spec::kind::count;
     t.count = integer(val, where + ".count");  // negative is valid input: CPython raises
   } else {
-    fail(where, "unknown terminator kind \"" + key + "\"");
+    fail(where, "unknown terminator kind \"" + detail::excerpt(key) + "\"");
   }
   return t;
 }
@@ -123,7 +122,7 @@ action parse_action(const json& a, const std::string& where) {
     out.type = action::kind::set_out_buffer_size;
     out.number = at_least(a[1], 1, where + "[1]");
   } else {
-    fail(where, "unknown action \"" + name + "\"");
+    fail(where, "unknown action \"" + detail::excerpt(name) + "\"");
   }
   return out;
 }
@@ -145,7 +144,7 @@ scenario build(const json& doc) {
   for (const auto& [key, val] : doc.items()) {
     bool ok = false;
     for (const char* k : known) ok = ok || key == k;
-    if (!ok) fail("scenario", "unknown field \"" + key + "\"");
+    if (!ok) fail("scenario", "unknown field \"" + detail::excerpt(key) + "\"");
   }
   scenario s;
   if (doc.contains("in_buffer_size"))
@@ -261,9 +260,71 @@ class scenario_sax {
   std::string key_;
 };
 
+// Python's json turns an integer literal into an int however long it is, up
+// to the interpreter's limit on digits (sys.get_int_max_str_digits(), 4300
+// by default: beyond it, ValueError). nlohmann refuses one beyond a double's
+// range (~309 digits) as a number overflow. So, before parsing: a literal of
+// more than kPythonDigits digits makes the text invalid, as in Python, and
+// one of 20 or more (always beyond 64 bits) is shortened to 20 nines, which
+// scenario_sax saturates as it saturates any integer beyond 64 bits. Strings
+// are skipped. Returns false if Python would refuse the text; `out` is left
+// empty when nothing needed shortening.
+constexpr std::size_t kPythonDigits = 4300;
+
+bool shorten_long_integers(std::string_view text, std::string& out) {
+  out.clear();
+  std::size_t copied = 0;  // text[0, copied) is in out (when out is used)
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;  // the escaped character, whatever it is
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+      continue;
+    }
+    if (c < '0' || c > '9') continue;
+    std::size_t end = i;
+    while (end < text.size() && text[end] >= '0' && text[end] <= '9') ++end;
+    const bool fraction_or_exponent =
+        end < text.size() && (text[end] == '.' || text[end] == 'e' || text[end] == 'E');
+    const std::size_t digits = end - i;
+    if (!fraction_or_exponent && digits > kPythonDigits) return false;
+    // A leading zero makes the literal invalid JSON; it must stay so.
+    if (!fraction_or_exponent && digits >= 20 && text[i] != '0') {
+      out.append(text.substr(copied, i - copied));
+      out.append(20, '9');
+      copied = end;
+    }
+    i = end - 1;  // a float's digits after '.' or 'e' are not an integer literal either
+    if (fraction_or_exponent) {
+      while (end < text.size() &&
+             (text[end] == '.' || text[end] == 'e' || text[end] == 'E' || text[end] == '+' ||
+              text[end] == '-' || (text[end] >= '0' && text[end] <= '9')))
+        ++end;
+      i = end - 1;
+    }
+  }
+  if (copied != 0) out.append(text.substr(copied));
+  return true;
+}
+
 }  // namespace
 
 parse_result parse_scenario(std::string_view json_text) {
+  // nlohmann skips a leading UTF-8 byte order mark; Python's json refuses it.
+  if (json_text.substr(0, 3) == "\xEF\xBB\xBF")
+    return {std::nullopt, "invalid JSON (a byte order mark)"};
+  std::string shortened;
+  if (!shorten_long_integers(json_text, shortened))
+    return {std::nullopt, "invalid JSON (an integer of more than 4300 digits)"};
+  if (!shortened.empty()) json_text = shortened;
   json doc;
   scenario_sax sax(doc);
   // No exceptions from the parser: scenario_sax::parse_error() stops it.

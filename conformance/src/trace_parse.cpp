@@ -1,6 +1,7 @@
 #include <nlohmann/json.hpp>
 
 #include "chatframe/conformance/replay.hpp"
+#include "excerpt.hpp"
 
 namespace chatframe::conformance {
 
@@ -34,10 +35,7 @@ bool parse_trace(std::string_view text, std::vector<event>& out, std::string& er
     if (line.empty()) continue;
     const json j = json::parse(line.begin(), line.end(), nullptr, false);
     const auto bad = [&] {
-      // At most 60 characters of it: a hostile line may be megabytes long.
-      const std::string_view shown = line.size() <= 60 ? line : line.substr(0, 57);
-      error = "line " + std::to_string(line_no) + ": not a trace event: " + std::string(shown) +
-              (shown.size() < line.size() ? "..." : "");
+      error = "line " + std::to_string(line_no) + ": not a trace event: " + detail::excerpt(line);
       return false;
     };
     if (j.is_discarded() || !j.is_object() || j.empty()) return bad();

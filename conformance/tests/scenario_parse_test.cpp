@@ -36,12 +36,36 @@ TEST(ScenarioParsing, IntegersBeyondSixtyFourBitsSaturateSinceNoStreamComesNear)
   EXPECT_EQ(s.send_caps.at(0), static_cast<std::uint64_t>(kMost));
 }
 
+TEST(ScenarioParsing, IntegersOfHundredsOfDigitsAreIntegersAndPythonsDigitLimitHolds) {
+  // nlohmann alone would call 400 digits a number overflow; Python reads
+  // up to 4300 digits (sys.get_int_max_str_digits()) and refuses more.
+  const auto with_cap = [](const std::string& literal) {
+    return cf::parse_scenario(R"({"send_caps":[)" + literal + "]}");
+  };
+  for (const std::size_t digits : {20U, 400U, 4300U}) {
+    const cf::parse_result r = with_cap(std::string(digits, '7'));
+    ASSERT_TRUE(r.value) << digits << ": " << r.error;
+    EXPECT_EQ(r.value->send_caps.at(0), static_cast<std::uint64_t>(kMost));
+  }
+  EXPECT_FALSE(with_cap(std::string(4301, '7')).value);
+  EXPECT_FALSE(with_cap("0" + std::string(30, '7')).value);   // a leading zero: invalid JSON
+  EXPECT_FALSE(with_cap("1." + std::string(30, '7')).value);  // a float, however long
+  EXPECT_TRUE(parsed(R"({"recv":[")" + std::string(30, '7') + R"("]})").recv.size() == 1);
+}
+
 TEST(ScenarioParsing, AFloatOrABooleanIsNotAnInteger) {
   for (const char* count : {"5.0", "1e3", "1E400", "true", "-0.0"}) {
     const cf::parse_result r =
         cf::parse_scenario(std::string(R"({"terminator":{"count":)") + count + "}}");
     EXPECT_FALSE(r.value) << count;
   }
+}
+
+TEST(ScenarioParsing, AByteOrderMarkIsRefusedAsPythonsJsonRefusesIt) {
+  EXPECT_TRUE(cf::parse_scenario(R"({"recv":["61"]})").value);
+  EXPECT_FALSE(cf::parse_scenario("\xEF\xBB\xBF"
+                                  R"({"recv":["61"]})")
+                   .value);
 }
 
 TEST(ScenarioParsing, ARepeatedKeyKeepsItsLastValueAsPythonsJsonDoes) {
@@ -61,6 +85,37 @@ TEST(ScenarioParsing, ModerateNestingIsParsedAndThenRefusedByType) {
   const cf::parse_result r = cf::parse_scenario(R"({"in_buffer_size":[[[1]]]})");
   ASSERT_FALSE(r.value);
   EXPECT_EQ(r.error.rfind("in_buffer_size: expected an integer", 0), 0U) << r.error;
+}
+
+// True if s is well-formed UTF-8 (enough for these messages: lead bytes and
+// the number of continuation bytes each announces).
+bool whole_utf8(const std::string& s) {
+  for (std::size_t i = 0; i < s.size();) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    const std::size_t n = b < 0x80         ? 1
+                          : (b >> 5) == 6  ? 2
+                          : (b >> 4) == 14 ? 3
+                          : (b >> 3) == 30 ? 4
+                                           : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    for (std::size_t k = 1; k < n; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+    i += n;
+  }
+  return true;
+}
+
+TEST(ScenarioParsing, AnErrorQuotesAShortWholeUtf8StartOfTheInput) {
+  // "é" is two bytes: a cut at a fixed byte count would split one.
+  std::string key;
+  for (int i = 0; i < 100'000; ++i) key += "\xC3\xA9";
+  for (const std::string& text : {R"({")" + key + R"(":1})", R"({"start":[[")" + key + R"("]]})",
+                                  R"({"in_buffer_size":")" + key + R"("})"}) {
+    const cf::parse_result r = cf::parse_scenario(text);
+    ASSERT_FALSE(r.value);
+    EXPECT_LT(r.error.size(), 120U);
+    EXPECT_TRUE(whole_utf8(r.error)) << r.error;
+  }
 }
 
 TEST(TraceParsing, AnErrorShowsAtMostTheStartOfALongLine) {
