@@ -6,7 +6,7 @@
 // way an asynchat echo handler is written (the line's bytes are kept in a
 // per-channel arena and pushed as a borrowed view, not a std::string each). Default: CPython's
 // behaviour (each push() tries one send() at once). --coalesce: chat_channel::set_coalescing
-// (pushes made while framing one recv() leave in one sendmsg()). --nodelay:
+// (pushes made while framing one recv() leave in one send call). --nodelay:
 // TCP_NODELAY on every accepted socket. Listens on 127.0.0.1 only, prints
 // "listening on 127.0.0.1:PORT", pins itself to CPU 0 (2+ CPUs), runs until
 // SIGINT/SIGTERM.

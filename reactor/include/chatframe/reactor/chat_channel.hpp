@@ -27,7 +27,7 @@
 // most ac_out_buffer_size() bytes — and every push() tries a send at once,
 // as CPython does. set_coalescing(true) instead queues pushes made during a
 // read (set_send_on_push(false)) and, after the read has been framed, sends
-// the whole outbox with as few sendmsg() calls as possible (outbox::gather);
+// the whole outbox with as few send calls as possible (outbox::gather);
 // write events drain the same way. That avoids one small segment per push,
 // which with Nagle on and a delayed-ACK peer costs ~40 ms per response.
 //

@@ -125,7 +125,8 @@ class dispatcher {
   [[nodiscard]] accept_result accept();
   // At most data.size() bytes, with MSG_NOSIGNAL (a dead peer is EPIPE, not SIGPIPE).
   io_result send(std::string_view data);
-  // Gathered send (writev-like sendmsg, MSG_NOSIGNAL); same statuses as send().
+  // Gathered send (writev-like sendmsg, MSG_NOSIGNAL; send() for one piece); same statuses
+  // as send().
   io_result send_vectored(const std::string_view* parts, std::size_t count);
   // At most buf.size() bytes into the caller's buffer.
   io_result recv(char* buf, std::size_t size);
