@@ -1,14 +1,18 @@
 // fuzz/framer.cc — split invariance of chatframe::framer under a terminator program.
 //
 // Input: a terminator program (the first entry is set up front, entry k+1 is
-// set inside the k-th on_found), two chunkings and a stream. Oracles:
+// set inside the k-th on_found), a second one set inside on_collect() calls,
+// two chunkings and a stream. Oracles:
 //   * the frames (bytes joined between found events), the unterminated tail
 //     and held() are the same fed one-shot, with chunking A and with chunking B;
 //   * with a fixed program (one terminator, re-set after every found) they equal
 //     a naive split: std::string::find for a delimiter, n-byte slices for a count;
 //   * after every feed, held() is shorter than the current delimiter;
 //   * every `fresh` view lies inside the chunk being fed; feed() from a callback
-//     is refused with errc::reentrant_feed.
+//     is refused with errc::reentrant_feed;
+//   * with the on_collect() program as well (which makes the events depend on
+//     the chunking, as in CPython), chunking A gives the same frames, held
+//     bytes and feed() errors through both kinds of handler below.
 // Chunking B is fed through a handler whose callbacks are noexcept, the
 // others through one whose callbacks may throw: the framer keeps less
 // bookkeeping for the first, and both must frame alike.
@@ -47,8 +51,9 @@ terminator decode_terminator(FuzzedDataProvider& in) {
 
 struct outcome {
   std::vector<std::string> frames;
-  std::string tail;  // collected after the last found
-  std::string held;  // held back at the end
+  std::string tail;    // collected after the last found
+  std::string held;    // held back at the end
+  std::string errors;  // feed() errors, one letter each, in order
   bool operator==(const outcome&) const = default;
 };
 
@@ -60,6 +65,9 @@ struct recorder {
   std::string_view chunk;  // the chunk being fed
   outcome out;
   std::size_t found = 0;
+  // Entry k is set inside the k-th on_collect() (none when empty).
+  const std::vector<terminator>* collect_program = nullptr;
+  std::size_t collects = 0;
 
   void on_collect(const chatframe::collected& d) noexcept(kNoexcept) {
     if (!d.fresh.empty() && (d.fresh.data() < chunk.data() ||
@@ -70,6 +78,10 @@ struct recorder {
     if (r.error != chatframe::errc::reentrant_feed || r.consumed != 0)
       fail("reentrant feed accepted");
     d.append_to(out.tail);
+    if (collect_program != nullptr && collects < collect_program->size() &&
+        f.set_terminator((*collect_program)[collects]) != chatframe::errc::ok)
+      fail("set_terminator refused");
+    ++collects;
   }
   void on_found() noexcept(kNoexcept) {
     out.frames.push_back(std::move(out.tail));
@@ -83,17 +95,26 @@ struct recorder {
 
 template <bool kNoexcept>
 outcome run(const std::vector<terminator>& program, bool fixed, std::string_view stream,
-            const std::string& sizes) {
+            const std::string& sizes, const std::vector<terminator>* collect_program = nullptr) {
   chatframe::framer f;
   if (f.set_terminator(program[0]) != chatframe::errc::ok) fail("set_terminator refused");
   recorder<kNoexcept> r{f, program, fixed, {}, {}, 0};
+  r.collect_program = collect_program;
   std::size_t pos = 0;
   for (std::size_t i = 0; pos < stream.size(); ++i) {
     const std::size_t n =
         sizes.empty() ? stream.size() : static_cast<unsigned char>(sizes[i % sizes.size()]) % 40;
     r.chunk = stream.substr(pos, n);
-    if (f.feed(r.chunk, r).consumed != r.chunk.size()) fail("feed consumed less than the chunk");
+    const chatframe::feed_result fed = f.feed(r.chunk, r);
+    if (fed.consumed != r.chunk.size()) fail("feed consumed less than the chunk");
+    if (fed.error != chatframe::errc::ok) {
+      if (collect_program == nullptr) fail("feed failed without terminators set in on_collect()");
+      r.out.errors += static_cast<char>('a' + static_cast<int>(fed.error));
+    }
     pos += r.chunk.size();
+    // A delimiter set inside on_collect() may be shorter than the held-back
+    // bytes, which stay held as CPython keeps them in ac_in_buffer.
+    if (collect_program != nullptr) continue;
     const terminator& t = f.get_terminator();
     const std::size_t limit = t.is_bytes() && !t.delimiter().empty() ? t.delimiter().size() - 1 : 0;
     if (f.held().size() > limit) fail("held() longer than the delimiter minus one");
@@ -126,6 +147,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::vector<terminator> program;
   const std::size_t length = fixed ? 1 : in.ConsumeIntegralInRange<std::size_t>(1, 8);
   while (program.size() < length) program.push_back(decode_terminator(in));
+  std::vector<terminator> collect_program;
+  if (!fixed) {
+    const std::size_t n = in.ConsumeIntegralInRange<std::size_t>(0, 6);
+    while (collect_program.size() < n) collect_program.push_back(decode_terminator(in));
+  }
   std::string sizes_a = in.ConsumeRandomLengthString(16);
   std::string sizes_b = in.ConsumeRandomLengthString(16);
   // A chunking of only zero sizes would never progress: make it one byte at a time.
@@ -142,6 +168,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     fail("chunking A frames differ from one-shot");
   if (run<true>(program, fixed, stream, sizes_b) != whole)
     fail("chunking B frames differ from one-shot");
+  if (!fixed && !collect_program.empty()) {
+    // Terminators set inside on_collect() too: what CPython then does depends
+    // on the chunking (asynchat.py:153 counts down by the bytes collected), so
+    // the oracle is only that both kinds of handler frame one chunking alike.
+    if (run<true>(program, false, stream, sizes_a, &collect_program) !=
+        run<false>(program, false, stream, sizes_a, &collect_program))
+      fail("with on_collect() changes, noexcept and throwing handlers frame differently");
+  }
   if (fixed) {
     outcome ref = naive(program[0], stream);
     outcome got = whole;
