@@ -26,22 +26,30 @@ import cpython_replay  # noqa: E402
 import random_scenario  # noqa: E402
 
 
-def run_chatframe(replay_bin, scenarios, options=()):
-    """Replays scenarios in one chatframe-replay --batch process."""
-    text = "".join(json.dumps(s, separators=(",", ":")) + "\n" for s in scenarios)
-    proc = subprocess.run([replay_bin, "--batch", *options], input=text.encode(), capture_output=True,
-                          timeout=600)
+def run_batch(replay_bin, lines, options=()):
+    """Replays scenario texts, one per line, in one chatframe-replay --batch
+    process; returns a trace (a list of events) per line. The output must be
+    UTF-8 JSON lines."""
+    text = "".join(line + "\n" for line in lines).encode("utf-8", "surrogatepass")
+    proc = subprocess.run([replay_bin, "--batch", *options], input=text, capture_output=True, timeout=600)
     if proc.returncode != 0:
         raise SystemExit("chatframe-replay --batch failed (%d): %s" % (proc.returncode, proc.stderr.decode()))
     traces, current = [], []
-    for line in proc.stdout.decode().splitlines():
-        obj = json.loads(line)
-        if "end" in obj:
+    for line in proc.stdout.decode("utf-8").splitlines():
+        event = json.loads(line)
+        if "end" in event:
             traces.append(current)
             current = []
         else:
-            current.append(obj)
+            current.append(event)
+    if len(traces) != len(lines):
+        raise SystemExit("chatframe-replay returned %d traces for %d scenarios" % (len(traces), len(lines)))
     return traces
+
+
+def run_chatframe(replay_bin, scenarios, options=()):
+    """run_batch() for scenario dicts."""
+    return run_batch(replay_bin, [json.dumps(s, separators=(",", ":")) for s in scenarios], options)
 
 
 def frame_level(events):
@@ -96,8 +104,6 @@ def main():
                  for _ in range(args.count)]
     started = time.time()
     ours = run_chatframe(args.replay, scenarios)
-    if len(ours) != len(scenarios):
-        raise SystemExit("chatframe-replay returned %d traces for %d scenarios" % (len(ours), len(scenarios)))
     # Gathered sends, at the frame level, for the scenarios without send caps
     # (caps apply per send() call, and gathering makes fewer calls).
     uncapped = [i for i, sc in enumerate(scenarios) if not sc.get("send_caps")]

@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import random
-import subprocess
 import sys
 import time
 
@@ -24,6 +23,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import cpython_replay  # noqa: E402
+import differential  # noqa: E402
 
 CORPUS = os.path.join(HERE, "corpus")
 
@@ -94,20 +94,7 @@ def main():
         if "\n" not in text and "\r" not in text:  # --batch reads one per line
             mutants.append(text)
 
-    batch = "".join(m + "\n" for m in mutants).encode("utf-8", "surrogatepass")
-    proc = subprocess.run([args.replay, "--batch"], input=batch, capture_output=True, timeout=600)
-    if proc.returncode != 0:
-        raise SystemExit("chatframe-replay --batch failed (%d)" % proc.returncode)
-    ours, current = [], []
-    for line in proc.stdout.decode("utf-8").splitlines():  # must be UTF-8 JSON lines
-        event = json.loads(line)
-        if "end" in event:
-            ours.append(current)
-            current = []
-        else:
-            current.append(event)
-    if len(ours) != len(mutants):
-        raise SystemExit("chatframe-replay returned %d traces for %d mutants" % (len(ours), len(mutants)))
+    ours = differential.run_batch(args.replay, mutants)
 
     accepted = differences = 0
     for text, got in zip(mutants, ours):
