@@ -271,6 +271,8 @@ class scenario_sax {
 // empty when nothing needed shortening.
 constexpr std::size_t kPythonDigits = 4300;
 
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
 bool shorten_long_integers(std::string_view text, std::string& out) {
   out.clear();
   std::size_t copied = 0;  // text[0, copied) is in out (when out is used)
@@ -289,27 +291,23 @@ bool shorten_long_integers(std::string_view text, std::string& out) {
       in_string = true;
       continue;
     }
-    if (c < '0' || c > '9') continue;
+    if (!is_digit(c)) continue;
     std::size_t end = i;
-    while (end < text.size() && text[end] >= '0' && text[end] <= '9') ++end;
-    const bool fraction_or_exponent =
-        end < text.size() && (text[end] == '.' || text[end] == 'e' || text[end] == 'E');
+    while (end < text.size() && is_digit(text[end])) ++end;
     const std::size_t digits = end - i;
-    if (!fraction_or_exponent && digits > kPythonDigits) return false;
-    // A leading zero makes the literal invalid JSON; it must stay so.
-    if (!fraction_or_exponent && digits >= 20 && text[i] != '0') {
+    if (end < text.size() && (text[end] == '.' || text[end] == 'e' || text[end] == 'E')) {
+      // A float: none of its digits is an integer literal, however many.
+      while (end < text.size() && (is_digit(text[end]) || text[end] == '.' || text[end] == 'e' ||
+                                   text[end] == 'E' || text[end] == '+' || text[end] == '-'))
+        ++end;
+    } else if (digits > kPythonDigits) {
+      return false;
+    } else if (digits >= 20 && c != '0') {  // a leading zero is invalid JSON and must stay so
       out.append(text.substr(copied, i - copied));
       out.append(20, '9');
       copied = end;
     }
-    i = end - 1;  // a float's digits after '.' or 'e' are not an integer literal either
-    if (fraction_or_exponent) {
-      while (end < text.size() &&
-             (text[end] == '.' || text[end] == 'e' || text[end] == 'E' || text[end] == '+' ||
-              text[end] == '-' || (text[end] >= '0' && text[end] <= '9')))
-        ++end;
-      i = end - 1;
-    }
+    i = end - 1;
   }
   if (copied != 0) out.append(text.substr(copied));
   return true;

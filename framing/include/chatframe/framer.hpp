@@ -407,9 +407,10 @@ template <framing_handler H>
   const auto size = static_cast<std::size_t>(end - k);
   std::size_t prefetched = 0;         // offset in the chunk up to which lines were prefetched
   std::size_t last = kWalkFrame + 1;  // the frame before this one (none yet)
-  // "A count is running and the chunk holds it" in one compare: a count is
-  // never negative, is zero unless the terminator is a count (terminator.hpp),
-  // and zero wraps to the largest value.
+  // "A count is running and the chunk holds it" in one compare: the count is
+  // zero unless the terminator is a count (terminator.hpp), and both zero and
+  // a negative count (which step() handles: asynchat.py:153's arithmetic can
+  // reach one) wrap to above any chunk's size.
   while (static_cast<std::uint64_t>(term_.count_) - 1 < static_cast<std::uint64_t>(end - frame)) {
     const auto n = static_cast<std::size_t>(term_.count_);
     if (n - kLine <= kWalkFrame - kLine && last <= kWalkFrame) {
