@@ -4,8 +4,9 @@
     python3 bench/ratio_table.py bench/results/framing.json
 
 Benchmark names are <impl>/<terminator>/<length>/chunk:<bytes>[/...], impl one
-of chatframe, memchr, careless, asio, memcpy, or paired_memchr, paired_asio,
-paired_memchr_cached (chatframe and the other in the same iterations). With
+of chatframe, memchr, careless, asio, memcpy, chatframe_cached, memchr_cached,
+or paired_memchr, paired_asio, paired_memchr_cached, paired_asio_cached
+(chatframe and the other in the same iterations). With
 repetitions, the median is used.
 For each chatframe row: frames/s, MB/s (10^6 bytes), the ratio to the ceiling
 (memchr loop for delimiters; memcpy of the same chunks for count and none,
@@ -104,15 +105,20 @@ def main():
     print("count/none: the framer hands out views without reading payload, so MB/s may exceed memcpy;")
     print("            count frames/s counts on_found() calls (header and body: 2 per record)")
     cached = sorted((k for k in rows if k[0] == "chatframe_cached"),
-                    key=lambda k: (order.get(k[1], 9), -k[3]))
+                    key=lambda k: (order.get(k[1], 9), int(k[2]) if k[2].isdigit() else 0, -k[3]))
     if cached:
-        print("4 KiB lines from a 1 MiB range that stays in cache (as after recv()):")
+        print("from a range of at most 1 MiB that stays in cache (as after recv()):")
         for k in cached:
             _, term, length, chunk = k
-            ceil = rows.get(("memchr_cached", term, length, chunk))
-            cb = ceil["bps"] if ceil else 0.0
-            print(f"  {term + '/' + length:<16}{chunk:>7}{rows[k]['bps'] / 1e6:>10.0f} MB/s"
-                  f"  memchr {cb / 1e6:.0f} MB/s  {ratio_to(rows, rows[k], 'memchr_cached', term, length, chunk)}")
+            # Lines against the memchr loop; records, which have no delimiter
+            # to search for, against Asio.
+            other = "asio_cached" if term == "count" else "memchr_cached"
+            ref = rows.get((other, term, length, chunk))
+            paired = rows.get(("paired_" + other, term, length, chunk))
+            ob = ref["bps"] if ref else paired["other_bps"] if paired else 0.0
+            print(f"  {term + '/' + length:<16}{chunk:>7}{rows[k]['fps'] / 1e6:>8.1f} M frames/s"
+                  f"{rows[k]['bps'] / 1e6:>8.0f} MB/s  {other.split('_')[0]} {ob / 1e6:.0f} MB/s"
+                  f"  {ratio_to(rows, rows[k], other, term, length, chunk)}")
     paired = sorted((k for k in rows if k[0].startswith("paired_") and rows[k]["ratio"]),
                     key=lambda k: (k[0], order.get(k[1], 9), int(k[2]) if k[2].isdigit() else 0, -k[3]))
     if paired:
