@@ -13,13 +13,22 @@ errc outbox::set_out_buffer_size(std::size_t n) noexcept {
   return errc::ok;
 }
 
-errc outbox::queue_bytes(std::string owned, const char* borrowed, std::size_t size,
-                         std::size_t split) {
+// A new slot is a default entry (ring.hpp): a byte string, nothing owned or
+// borrowed, so only what differs is written.
+errc outbox::queue_owned(std::string&& data, std::size_t split) {
   if (closed_) return errc::closed;
   entry& e = entries_.emplace_back();
-  e.type = entry::kind::bytes;
-  e.owned = std::move(owned);
-  e.borrowed = borrowed;
+  e.end = data.size();
+  e.split = split;
+  queued_bytes_ += data.size();
+  e.owned = std::move(data);
+  return errc::ok;
+}
+
+errc outbox::queue_borrowed(const char* data, std::size_t size, std::size_t split) {
+  if (closed_) return errc::closed;
+  entry& e = entries_.emplace_back();
+  e.borrowed = data;
   e.end = size;
   e.split = split;
   queued_bytes_ += size;
@@ -29,21 +38,17 @@ errc outbox::queue_bytes(std::string owned, const char* borrowed, std::size_t si
 errc outbox::push(std::string data) {
   // asynchat.py:204-208: cut into out_buffer_size pieces only when longer.
   const std::size_t split = data.size() > out_buffer_size_ ? out_buffer_size_ : 0;
-  const std::size_t size = data.size();
-  return queue_bytes(std::move(data), nullptr, size, split);
+  return queue_owned(std::move(data), split);
 }
 
 errc outbox::push_view(std::string_view data) {
-  const std::size_t split = data.size() > out_buffer_size_ ? out_buffer_size_ : 0;
   // A borrowed empty view has no pointer to keep; queue it as owned.
-  if (data.empty()) return queue_bytes({}, nullptr, 0, 0);
-  return queue_bytes({}, data.data(), data.size(), split);
+  if (data.empty()) return queue_owned(std::string(), 0);
+  const std::size_t split = data.size() > out_buffer_size_ ? out_buffer_size_ : 0;
+  return queue_borrowed(data.data(), data.size(), split);
 }
 
-errc outbox::push_with_producer(std::string data) {
-  const std::size_t size = data.size();
-  return queue_bytes(std::move(data), nullptr, size, 0);
-}
+errc outbox::push_with_producer(std::string data) { return queue_owned(std::move(data), 0); }
 
 errc outbox::push_with_producer(std::unique_ptr<producer> p) {
   if (!p) return errc::null_producer;
@@ -124,7 +129,9 @@ std::size_t outbox::gather(std::span<std::string_view> out, std::size_t max_byte
   offered_ = 0;
   if (closed_) return 0;
   std::size_t filled = 0;
-  for (std::size_t i = 0; i < entries_.size() && filled < out.size() && offered_ < max_bytes; ++i) {
+  std::size_t gathered = 0;  // kept in a local: refill() writes members
+  const std::size_t queued = entries_.size();
+  for (std::size_t i = 0; i < queued && filled < out.size() && gathered < max_bytes; ++i) {
     entry& e = entries_[i];
     if (e.type == entry::kind::close) break;
     // Nothing gathered yet: every entry before this one is empty, so it is
@@ -135,7 +142,7 @@ std::size_t outbox::gather(std::span<std::string_view> out, std::size_t max_byte
     if (e.pending() == 0 && (e.type == entry::kind::bytes || !refill(e))) continue;
     // Successive single sends would send this item's bytes, slice by slice,
     // in order; as one contiguous range they are one view.
-    const std::size_t n = std::min(e.pending(), max_bytes - offered_);
+    const std::size_t n = std::min(e.pending(), max_bytes - gathered);
     const char* const first = e.data() + e.begin;
     if (filled != 0 && out[filled - 1].data() + out[filled - 1].size() == first) {
       // Back to back with the previous view: the same bytes, one iovec fewer.
@@ -143,9 +150,10 @@ std::size_t outbox::gather(std::span<std::string_view> out, std::size_t max_byte
     } else {
       out[filled++] = std::string_view(first, n);
     }
-    offered_ += n;
+    gathered += n;
     if (e.type == entry::kind::producer) break;
   }
+  offered_ = gathered;
   return filled;
 }
 

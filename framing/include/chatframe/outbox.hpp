@@ -145,7 +145,8 @@ class outbox {
     }
   };
 
-  errc queue_bytes(std::string owned, const char* borrowed, std::size_t size, std::size_t split);
+  errc queue_owned(std::string&& data, std::size_t split);
+  errc queue_borrowed(const char* data, std::size_t size, std::size_t split);
   // Asks a producer entry for its next piece; false when it has none.
   bool refill(entry& e);
   [[nodiscard]] bool producer_waits(const entry& e, bool at_head) const noexcept;
