@@ -10,6 +10,45 @@ template void framer::flush_held<framer_handler>(framer_handler&);
 
 framer::framer(framer_options options) : options_(options) {}
 
+framer::framer(framer&& other) noexcept
+    : options_(other.options_), term_(std::move(other.term_)), search_(std::move(other.search_)),
+      carry_(std::move(other.carry_)), carry_pos_(other.carry_pos_), term_set_(other.term_set_),
+      in_feed_(other.in_feed_), discarded_(other.discarded_),
+      count_replaced_(other.count_replaced_), short_frames_(other.short_frames_) {
+  other.become_new();
+}
+
+framer& framer::operator=(framer&& other) noexcept {
+  if (this != &other) {
+    options_ = other.options_;
+    term_ = std::move(other.term_);
+    search_ = std::move(other.search_);
+    carry_ = std::move(other.carry_);
+    carry_pos_ = other.carry_pos_;
+    term_set_ = other.term_set_;
+    in_feed_ = other.in_feed_;
+    discarded_ = other.discarded_;
+    count_replaced_ = other.count_replaced_;
+    short_frames_ = other.short_frames_;
+    other.become_new();
+  }
+  return *this;
+}
+
+// A moved-from string or search may be left with anything; the positions
+// kept beside them (carry_pos_, the terminator's kind) must agree with them.
+void framer::become_new() noexcept {
+  term_ = terminator();
+  search_ = detail::delimiter_search();
+  carry_.clear();
+  carry_pos_ = 0;
+  term_set_ = false;
+  in_feed_ = false;
+  discarded_ = false;
+  count_replaced_ = false;
+  short_frames_ = true;
+}
+
 // Delimiters and none; counts take set_count().
 errc framer::set_terminator_slow(terminator t) {
   if (t.is_bytes()) {

@@ -1,6 +1,7 @@
 #include "chatframe/outbox.hpp"
 
 #include <algorithm>
+#include <utility>
 
 namespace chatframe {
 
@@ -11,6 +12,24 @@ errc outbox::set_out_buffer_size(std::size_t n) noexcept {
   if (n == 0) return errc::zero_buffer_size;
   out_buffer_size_ = n;
   return errc::ok;
+}
+
+outbox::outbox(outbox&& other) noexcept
+    : entries_(std::move(other.entries_)), out_buffer_size_(other.out_buffer_size_),
+      offered_(std::exchange(other.offered_, 0)),
+      queued_bytes_(std::exchange(other.queued_bytes_, 0)),
+      closed_(std::exchange(other.closed_, false)), producers_paused_(other.producers_paused_) {}
+
+outbox& outbox::operator=(outbox&& other) noexcept {
+  if (this != &other) {
+    entries_ = std::move(other.entries_);
+    out_buffer_size_ = other.out_buffer_size_;
+    offered_ = std::exchange(other.offered_, 0);
+    queued_bytes_ = std::exchange(other.queued_bytes_, 0);
+    closed_ = std::exchange(other.closed_, false);
+    producers_paused_ = other.producers_paused_;
+  }
+  return *this;
 }
 
 // A new slot is a default entry (ring.hpp): a byte string, nothing owned or

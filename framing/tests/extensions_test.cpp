@@ -210,6 +210,33 @@ TEST(MultiFramer, AThrowingCallbackLosesNoByte) {
   EXPECT_EQ(r.frames[2].bytes, "cd");
 }
 
+TEST(MultiFramer, TheDelimitersAndHeldBytesGoWithAMoveAndTheSourceIsANewOne) {
+  chatframe::multi_framer a = with({"\r\n", ";"});
+  recorder r;
+  (void)a.feed("ab\r", r);
+  chatframe::multi_framer b(std::move(a));
+  (void)b.feed("\nc;", r);
+  EXPECT_EQ(r.log, "C(ab)F0C(c)F1");
+  // NOLINTBEGIN(bugprone-use-after-move): what a moved-from multi_framer does is the point
+  EXPECT_EQ(a.held(), "");
+  recorder fresh;
+  const chatframe::feed_result refused = a.feed("x;y\r\n", fresh);  // no delimiters, as new
+  EXPECT_EQ(refused.error, errc::invalid_delimiters);
+  EXPECT_EQ(refused.consumed, 0u);
+  EXPECT_EQ(fresh.log, "");
+  const std::vector<std::string_view> one{";"};
+  ASSERT_EQ(a.set_delimiters(one), errc::ok);
+  recorder again;
+  (void)a.feed("p;q", again);
+  EXPECT_EQ(again.log, "C(p)F0C(q)");
+  chatframe::multi_framer c;
+  c = std::move(b);
+  recorder moved;
+  (void)c.feed("d\r\n", moved);
+  EXPECT_EQ(moved.log, "C(d)F0");
+  // NOLINTEND(bugprone-use-after-move)
+}
+
 TEST(MultiFramer, AdversarialInputCompletesCorrectly) {
   const std::string d(64, 'a');
   std::string s(1 << 18, 'a');

@@ -605,6 +605,44 @@ TEST(Queue, KeepsOrderWhenItGrowsWhileWrappedAround) {
 }
 
 // ---------------------------------------------------------------------------
+// Moving: the queue goes with the move; the outbox moved from is empty, open
+// and usable, not a copy of stale counts over an emptied queue.
+
+TEST(Move, TheQueueAnOfferAndTheCloseMarkerGoWithTheMove) {
+  outbox from(3);
+  ASSERT_EQ(from.push("abcd"), errc::ok);
+  ASSERT_EQ(from.close_when_done(), errc::ok);
+  EXPECT_EQ(from.offer().data, "abc");
+  outbox to(std::move(from));
+  EXPECT_EQ(to.queued_bytes(), 4u);
+  EXPECT_EQ(to.out_buffer_size(), 3u);
+  ASSERT_EQ(to.consume(3), errc::ok);  // the offer made before the move
+  EXPECT_EQ(drain(to), (sends{"d"}));
+  EXPECT_TRUE(to.closed());
+}
+
+TEST(Move, TheOutboxMovedFromIsEmptyOpenAndUsable) {
+  outbox from;
+  for (int i = 0; i < 20; ++i) ASSERT_EQ(from.push("item"), errc::ok);
+  ASSERT_EQ(from.close_when_done(), errc::ok);
+  (void)from.offer();
+  outbox to;
+  to = std::move(from);
+  // NOLINTBEGIN(bugprone-use-after-move): what a moved-from outbox does is the point
+  EXPECT_TRUE(from.empty());
+  EXPECT_EQ(from.queued_bytes(), 0u);
+  EXPECT_FALSE(from.closed());
+  EXPECT_EQ(from.consume(1), errc::consume_exceeds_offer);  // no offer survives the move
+  for (int i = 0; i < 20; ++i) ASSERT_EQ(from.push(std::to_string(i)), errc::ok);
+  std::string sent;
+  for (const std::string& s : drain(from)) sent += s;
+  EXPECT_EQ(sent, "012345678910111213141516171819");
+  // NOLINTEND(bugprone-use-after-move)
+  EXPECT_EQ(drain(to).size(), 20u);
+  EXPECT_TRUE(to.closed());
+}
+
+// ---------------------------------------------------------------------------
 // queued_bytes(): bytes queued or produced and not yet sent.
 
 TEST(QueuedBytes, CountsPushesAndProducedPiecesUntilSent) {

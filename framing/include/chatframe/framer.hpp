@@ -103,6 +103,14 @@ struct feed_result {
 class framer {
  public:
   explicit framer(framer_options options = {});
+  // Copies hold the same terminator and held-back bytes. The framer moved
+  // from is left as a new one with the same options: no terminator, nothing
+  // held.
+  framer(const framer&) = default;
+  framer& operator=(const framer&) = default;
+  framer(framer&& other) noexcept;
+  framer& operator=(framer&& other) noexcept;
+  ~framer() = default;
 
   // Sets what ends a frame; takes effect at the next byte examined (also
   // from inside a callback). Rejects a negative count (errc::negative_count,
@@ -162,6 +170,7 @@ class framer {
   step_outcome count_run(const char*& k, const char* end, H& handler);
   void set_count_done() noexcept;
   void become_count() noexcept;
+  void become_new() noexcept;  // the state framer(options_) starts in
   template <framing_handler H>
   step_outcome no_delimiter_in_buffer(const char*& k, const char* end, H& handler);
   static constexpr std::size_t kShortDelimiter = 4;

@@ -36,6 +36,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "chatframe/collected.hpp"
 #include "chatframe/error.hpp"
@@ -59,6 +60,16 @@ class multi_framer {
   static constexpr std::size_t max_delimiter_length = 64;
 
   multi_framer() = default;
+  // Copies hold the same delimiters and held-back bytes. The multi_framer
+  // moved from is left as a new one: no delimiters, nothing held.
+  multi_framer(const multi_framer&) = default;
+  multi_framer& operator=(const multi_framer&) = default;
+  multi_framer(multi_framer&& other) noexcept { take(other); }
+  multi_framer& operator=(multi_framer&& other) noexcept {
+    if (this != &other) take(other);
+    return *this;
+  }
+  ~multi_framer() = default;
 
   // 1..16 non-empty delimiters of at most 64 bytes (copied); on_found()
   // reports a delimiter by its index here. errc::invalid_delimiters otherwise,
@@ -278,6 +289,29 @@ class multi_framer {
     if (from >= c) return {{}, std::string_view(w.chunk + (from - c), to - from)};
     if (to <= c) return {w.carry.substr(from, to - from), {}};
     return {w.carry.substr(from), std::string_view(w.chunk, to - c)};
+  }
+
+  // Moves other's state here and leaves other as a new multi_framer: a
+  // moved-from string may be left with anything, and count_ and the tables
+  // beside the delimiters must agree with them.
+  void take(multi_framer& other) noexcept {
+    for (std::size_t i = 0; i < max_delimiters; ++i) {
+      delims_[i] = std::move(other.delims_[i]);
+      other.delims_[i].clear();
+    }
+    by_length_ = std::exchange(other.by_length_, {});
+    last_bytes_ = std::exchange(other.last_bytes_, {});
+    count_ = std::exchange(other.count_, 0);
+    longest_ = std::exchange(other.longest_, 0);
+    last_bytes_count_ = std::exchange(other.last_bytes_count_, 0);
+    short_pairs_ = std::exchange(other.short_pairs_, false);
+    by_byte_before_ = std::exchange(other.by_byte_before_, {});
+    alone_ = std::exchange(other.alone_, no_delimiter);
+    carry_ = std::move(other.carry_);
+    other.carry_.clear();
+    in_feed_ = std::exchange(other.in_feed_, false);
+    discarded_ = std::exchange(other.discarded_, false);
+    short_frames_ = std::exchange(other.short_frames_, true);
   }
 
   std::array<std::string, max_delimiters> delims_;

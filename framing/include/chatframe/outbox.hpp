@@ -57,6 +57,14 @@ class outbox {
   static constexpr std::size_t default_buffer_size = 65536;  // asynchat.py:66
 
   explicit outbox(std::size_t out_buffer_size = default_buffer_size);
+  // The queue, an outstanding offer and a reached close marker go with the
+  // move; the outbox moved from is empty and open, with no offer outstanding,
+  // and keeps its out_buffer_size() and producers_paused().
+  outbox(outbox&& other) noexcept;
+  outbox& operator=(outbox&& other) noexcept;
+  outbox(const outbox&) = delete;
+  outbox& operator=(const outbox&) = delete;
+  ~outbox() = default;
 
   // CPython's push(): bytes longer than the output buffer size are queued as
   // pieces of that size, cut now — a later set_out_buffer_size() does not

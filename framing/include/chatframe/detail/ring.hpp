@@ -21,6 +21,24 @@ namespace chatframe::detail {
 template <class T>
 class ring {
  public:
+  ring() = default;
+  // The ring moved from is left empty, as a new one.
+  ring(ring&& other) noexcept
+      : slots_(std::exchange(other.slots_, {})), capacity_(std::exchange(other.capacity_, 0)),
+        head_(std::exchange(other.head_, 0)), size_(std::exchange(other.size_, 0)) {}
+  ring& operator=(ring&& other) noexcept {
+    if (this != &other) {
+      slots_ = std::exchange(other.slots_, {});
+      capacity_ = std::exchange(other.capacity_, 0);
+      head_ = std::exchange(other.head_, 0);
+      size_ = std::exchange(other.size_, 0);
+    }
+    return *this;
+  }
+  ring(const ring&) = delete;
+  ring& operator=(const ring&) = delete;
+  ~ring() = default;
+
   [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
 
@@ -31,7 +49,7 @@ class ring {
 
   // Appends a default-constructed element and returns it.
   T& emplace_back() {
-    if (size_ == slots_.size()) grow();
+    if (size_ == capacity_) grow();
     T& slot = slots_[(head_ + size_) & mask()];
     ++size_;
     return slot;
@@ -52,7 +70,8 @@ class ring {
   }
 
  private:
-  [[nodiscard]] std::size_t mask() const noexcept { return slots_.size() - 1; }
+  // From a member, not slots_.size(): that divides by sizeof(T) at every access.
+  [[nodiscard]] std::size_t mask() const noexcept { return capacity_ - 1; }
 
   // Doubles the capacity (a power of two, at least 8), moving the elements
   // to the front of the new storage in order.
@@ -60,10 +79,12 @@ class ring {
     std::vector<T> bigger(slots_.empty() ? 8 : 2 * slots_.size());
     for (std::size_t i = 0; i < size_; ++i) bigger[i] = std::move((*this)[i]);
     slots_ = std::move(bigger);
+    capacity_ = slots_.size();
     head_ = 0;
   }
 
-  std::vector<T> slots_;  // every slot not in [head_, head_ + size_) holds T{}
+  std::vector<T> slots_;      // every slot not in [head_, head_ + size_) holds T{}
+  std::size_t capacity_ = 0;  // slots_.size()
   std::size_t head_ = 0;
   std::size_t size_ = 0;
 };
