@@ -10,13 +10,8 @@ template void framer::flush_held<framer_handler>(framer_handler&);
 
 framer::framer(framer_options options) : options_(options) {}
 
-framer::framer(framer&& other) noexcept
-    : options_(other.options_), term_(std::move(other.term_)), search_(std::move(other.search_)),
-      carry_(std::move(other.carry_)), carry_pos_(other.carry_pos_), term_set_(other.term_set_),
-      in_feed_(other.in_feed_), discarded_(other.discarded_),
-      count_replaced_(other.count_replaced_), short_frames_(other.short_frames_) {
-  other.become_new();
-}
+// One list of members, in the assignment: a new framer, then other's state.
+framer::framer(framer&& other) noexcept : options_(other.options_) { *this = std::move(other); }
 
 framer& framer::operator=(framer&& other) noexcept {
   if (this != &other) {

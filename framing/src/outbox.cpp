@@ -14,11 +14,10 @@ errc outbox::set_out_buffer_size(std::size_t n) noexcept {
   return errc::ok;
 }
 
-outbox::outbox(outbox&& other) noexcept
-    : entries_(std::move(other.entries_)), out_buffer_size_(other.out_buffer_size_),
-      offered_(std::exchange(other.offered_, 0)),
-      queued_bytes_(std::exchange(other.queued_bytes_, 0)),
-      closed_(std::exchange(other.closed_, false)), producers_paused_(other.producers_paused_) {}
+// One list of members, in the assignment: an empty outbox, then other's state.
+outbox::outbox(outbox&& other) noexcept : out_buffer_size_(other.out_buffer_size_) {
+  *this = std::move(other);
+}
 
 outbox& outbox::operator=(outbox&& other) noexcept {
   if (this != &other) {
