@@ -15,7 +15,10 @@
 //     bytes and feed() errors through both kinds of handler below.
 // Chunking B is fed through a handler whose callbacks are noexcept, the
 // others through one whose callbacks may throw: the framer keeps less
-// bookkeeping for the first, and both must frame alike.
+// bookkeeping for the first, and both must frame alike. Between chunks of B
+// the framer is moved out and back, or copied and assigned back: a move or
+// copy that lost any state would change the frames, and the object moved
+// from must be a new framer.
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <cstdio>
@@ -112,6 +115,19 @@ outcome run(const std::vector<terminator>& program, bool fixed, std::string_view
       r.out.errors += static_cast<char>('a' + static_cast<int>(fed.error));
     }
     pos += r.chunk.size();
+    if constexpr (kNoexcept) {
+      if (i % 2 == 0) {
+        chatframe::framer moved(std::move(f));
+        // NOLINTNEXTLINE(bugprone-use-after-move): the moved-from state is checked
+        if (!f.held().empty() || f.get_terminator() != terminator())
+          fail("a framer moved from is not a new one");
+        f = std::move(moved);
+      } else {
+        const chatframe::framer copy = f;
+        f = chatframe::framer();
+        f = copy;
+      }
+    }
     // A delimiter set inside on_collect() may be shorter than the held-back
     // bytes, which stay held as CPython keeps them in ac_in_buffer.
     if (collect_program != nullptr) continue;
