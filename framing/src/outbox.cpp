@@ -1,6 +1,7 @@
 #include "chatframe/outbox.hpp"
 
 #include <algorithm>
+#include <cassert>
 #include <utility>
 
 namespace chatframe {
@@ -60,10 +61,10 @@ errc outbox::push(std::string data) {
 }
 
 errc outbox::push_view(std::string_view data) {
-  // A borrowed empty view has no pointer to keep; queue it as owned.
-  if (data.empty()) return queue_owned(std::string(), 0);
   const std::size_t split = data.size() > out_buffer_size_ ? out_buffer_size_ : 0;
-  return queue_borrowed(data.data(), data.size(), split);
+  // An empty view keeps no pointer: its entry is then the one push("")
+  // queues, and no std::string is made here for that rare case.
+  return queue_borrowed(data.empty() ? nullptr : data.data(), data.size(), split);
 }
 
 errc outbox::push_with_producer(std::string data) { return queue_owned(std::move(data), 0); }
@@ -145,32 +146,39 @@ send_offer outbox::offer() {
 
 std::size_t outbox::gather(std::span<std::string_view> out, std::size_t max_bytes) {
   offered_ = 0;
-  if (closed_) return 0;
-  std::size_t filled = 0;
-  std::size_t gathered = 0;  // kept in a local: refill() writes members
-  const std::size_t queued = entries_.size();
-  for (std::size_t i = 0; i < queued && filled < out.size() && gathered < max_bytes; ++i) {
-    entry& e = entries_[i];
-    if (e.type == entry::kind::close) break;
-    // Nothing gathered yet: every entry before this one is empty, so it is
-    // the head.
-    if (e.type == entry::kind::producer && e.pending() == 0 &&
-        producer_waits(e, /*at_head=*/filled == 0))
-      break;
-    if (e.pending() == 0 && (e.type == entry::kind::bytes || !refill(e))) continue;
+  if (closed_ || out.empty()) return 0;
+  std::size_t filled = 0;      // views stored in `out`
+  const char* view = nullptr;  // the view being built, stored when the next one starts
+  std::size_t view_size = 0;   // 0 while none is
+  std::size_t gathered = 0;    // kept in a local: refill() writes members
+  entries_.visit_while([&](entry& e) {
+    if (gathered == max_bytes || e.type == entry::kind::close) return false;
+    if (e.pending() == 0) {
+      if (e.type == entry::kind::bytes) return true;
+      // Nothing gathered yet: every entry before this one is empty, so it is
+      // the head. With every view taken, its next piece is not asked for.
+      const bool views_taken = view_size != 0 && filled + 1 == out.size();
+      if (views_taken || producer_waits(e, /*at_head=*/gathered == 0)) return false;
+      if (!refill(e)) return true;
+    }
     // Successive single sends would send this item's bytes, slice by slice,
     // in order; as one contiguous range they are one view.
     const std::size_t n = std::min(e.pending(), max_bytes - gathered);
     const char* const first = e.data() + e.begin;
-    if (filled != 0 && out[filled - 1].data() + out[filled - 1].size() == first) {
-      // Back to back with the previous view: the same bytes, one iovec fewer.
-      out[filled - 1] = std::string_view(out[filled - 1].data(), out[filled - 1].size() + n);
+    if (view_size != 0 && view + view_size == first) {
+      view_size += n;  // back to back with the view being built: one iovec fewer
     } else {
-      out[filled++] = std::string_view(first, n);
+      if (view_size != 0) {
+        if (filled + 1 == out.size()) return false;  // no view left for this item
+        out[filled++] = std::string_view(view, view_size);
+      }
+      view = first;
+      view_size = n;
     }
     gathered += n;
-    if (e.type == entry::kind::producer) break;
-  }
+    return e.type != entry::kind::producer;  // its next more() waits until this piece is sent
+  });
+  if (view_size != 0) out[filled++] = std::string_view(view, view_size);
   offered_ = gathered;
   return filled;
 }
@@ -192,9 +200,28 @@ errc outbox::consume(std::size_t n) {
     n -= take;
     // asynchat.py:263-267 — a fully sent byte string leaves the queue; a
     // producer stays until its more() comes back empty.
-    if (e.pending() == 0 && e.type == entry::kind::bytes) entries_.pop_front();
+    if (e.pending() == 0 && e.type == entry::kind::bytes) pop_sent_bytes();
   }
   return errc::ok;
+}
+
+// A borrowed byte string owns nothing: queue_borrowed() writes only the
+// scalars of a new slot, never `owned` or `source`. Clearing them gives the
+// slot back as a new entry without the string's and the producer's
+// destructors, once per item sent (push_view()'s echo of one line each).
+void outbox::pop_sent_bytes() noexcept {
+  entry& e = entries_.front();
+  if (e.borrowed == nullptr) {
+    entries_.pop_front();
+    return;
+  }
+  assert(e.owned.capacity() == std::string().capacity() && e.owned.empty() && !e.source &&
+         !e.exhausted);
+  e.borrowed = nullptr;
+  e.begin = 0;
+  e.end = 0;
+  e.split = 0;
+  entries_.pop_front_reset();
 }
 
 }  // namespace chatframe

@@ -581,6 +581,50 @@ TEST(Gather, ItemsBackToBackInMemoryShareOneView) {
   EXPECT_EQ(drain(out), (sends{"wo\n", "owne", "d\n", "thre", "e\n"}));
 }
 
+TEST(Gather, ABackToBackItemJoinsTheLastViewEvenWhenEveryViewIsTaken) {
+  const std::string buffer = "abcdef";
+  const std::string_view all(buffer);
+  outbox out;
+  ASSERT_EQ(out.push("x"), errc::ok);
+  ASSERT_EQ(out.push_view(all.substr(0, 3)), errc::ok);
+  ASSERT_EQ(out.push_view(all.substr(3)), errc::ok);
+  ASSERT_EQ(out.push("y"), errc::ok);  // needs a third view: left for the next gather
+  std::array<std::string_view, 2> two{};
+  ASSERT_EQ(out.gather(two), 2u);
+  EXPECT_EQ(two[0], "x");
+  EXPECT_EQ(two[1], "abcdef");
+  EXPECT_EQ(out.consume(8), errc::consume_exceeds_offer);
+  ASSERT_EQ(out.consume(7), errc::ok);
+  EXPECT_EQ(drain(out), (sends{"y"}));
+}
+
+TEST(Gather, OneViewIsEnoughForAProducerAtTheHead) {
+  outbox out;
+  ASSERT_EQ(out.push_with_producer(std::make_unique<simple_producer>("abcd", 2)), errc::ok);
+  std::array<std::string_view, 1> one{};
+  ASSERT_EQ(out.gather(one), 1u);
+  EXPECT_EQ(one[0], "ab");
+  ASSERT_EQ(out.consume(2), errc::ok);
+  ASSERT_EQ(out.gather(one), 1u);
+  EXPECT_EQ(one[0], "cd");
+}
+
+TEST(Gather, AProducerIsNotAskedForMoreWhenEveryViewIsTaken) {
+  int asked = 0;
+  outbox out;
+  ASSERT_EQ(out.push("head"), errc::ok);
+  ASSERT_EQ(out.push_with_producer(std::make_unique<scripted_producer>(sends{"piece"}, &asked)),
+            errc::ok);
+  std::array<std::string_view, 1> one{};
+  ASSERT_EQ(out.gather(one), 1u);
+  EXPECT_EQ(one[0], "head");
+  EXPECT_EQ(asked, 0);
+  ASSERT_EQ(out.consume(4), errc::ok);
+  ASSERT_EQ(out.gather(one), 1u);
+  EXPECT_EQ(one[0], "piece");
+  EXPECT_EQ(asked, 1);
+}
+
 TEST(Queue, KeepsOrderWhenItGrowsWhileWrappedAround) {
   // The queue reuses its slots in a ring of 8: sending 5 items moves its head
   // to the middle, and 20 more make it grow while the items wrap around.

@@ -103,8 +103,9 @@ class outbox {
   // the close marker and after a producer's current piece (its next more()
   // may only be asked once that piece is sent). Items that lie back to back
   // in memory (e.g. push_view()s of consecutive slices of one buffer) share
-  // one view. Returns the number of views filled; 0 when idle or closed
-  // (check closed()).
+  // one view, the last one included: with every view taken, an item that
+  // continues the last view still joins it. Returns the number of views
+  // filled; 0 when idle or closed (check closed()).
   [[nodiscard]] std::size_t gather(std::span<std::string_view> out,
                                    std::size_t max_bytes = static_cast<std::size_t>(-1));
   // The transport accepted the first n bytes of the last offer()/gather().
@@ -155,6 +156,8 @@ class outbox {
 
   errc queue_owned(std::string&& data, std::size_t split);
   errc queue_borrowed(const char* data, std::size_t size, std::size_t split);
+  // Removes the head entry, a byte string sent to its end.
+  void pop_sent_bytes() noexcept;
   // Asks a producer entry for its next piece; false when it has none.
   bool refill(entry& e);
   [[nodiscard]] bool producer_waits(const entry& e, bool at_head) const noexcept;

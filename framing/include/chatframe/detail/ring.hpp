@@ -64,6 +64,26 @@ class ring {
     --size_;
   }
 
+  // Calls f on the elements from the front, in order, until it returns
+  // false. f must not add or remove elements: where the slots are is read once.
+  template <class F>
+  void visit_while(F&& f) {
+    T* const slots = slots_.data();
+    const std::size_t m = mask();
+    std::size_t i = head_;
+    for (std::size_t left = size_; left != 0; --left, i = (i + 1) & m) {
+      if (!f(slots[i])) return;
+    }
+  }
+
+  // Removes the front element, which the caller has already brought back to
+  // what T{} holds (for an element that owns nothing, a few stores instead of
+  // a destructor and a constructor).
+  void pop_front_reset() noexcept {
+    head_ = (head_ + 1) & mask();
+    --size_;
+  }
+
   void clear() noexcept {
     while (!empty()) pop_front();
     head_ = 0;
@@ -74,8 +94,10 @@ class ring {
   [[nodiscard]] std::size_t mask() const noexcept { return capacity_ - 1; }
 
   // Doubles the capacity (a power of two, at least 8), moving the elements
-  // to the front of the new storage in order.
-  void grow() {
+  // to the front of the new storage in order. Out of line: it runs only when
+  // the ring is full, and inlined it made every push save and restore six
+  // registers for it.
+  [[gnu::noinline]] void grow() {
     std::vector<T> bigger(slots_.empty() ? 8 : 2 * slots_.size());
     for (std::size_t i = 0; i < size_; ++i) bigger[i] = std::move((*this)[i]);
     slots_ = std::move(bigger);
