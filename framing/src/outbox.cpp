@@ -88,6 +88,7 @@ void outbox::discard() noexcept {
   entries_.clear();
   queued_bytes_ = 0;
   offered_ = 0;
+  if (in_more_) discarded_in_more_ = true;
 }
 
 bool outbox::producer_waits(const entry& e, bool at_head) const noexcept {
@@ -98,12 +99,44 @@ bool outbox::producer_waits(const entry& e, bool at_head) const noexcept {
   return producers_paused_ && !e.exhausted && !(at_head && queued_bytes_ != 0);
 }
 
-bool outbox::refill(entry& e) {
-  if (e.exhausted) return false;
-  const std::string_view piece = e.source->more();
+// more() is user code and may use this outbox. Its pushes are appended
+// behind the producer, as in CPython's deque; they may move the queue, so the
+// entry is found again by its place. While it runs, the producer is held
+// here, not in its entry: a discard() from more() then empties the queue
+// without destroying the object whose more() is running. offer() and
+// gather() from more() offer nothing (no second more() inside the first).
+outbox::refilled outbox::refill(std::size_t index) {
+  if (entries_[index].exhausted) return refilled::none;
+  std::unique_ptr<producer> running = std::move(entries_[index].source);
+  std::string_view piece;
+  in_more_ = true;
+  try {
+    piece = running->more();
+  } catch (...) {
+    in_more_ = false;
+    if (!std::exchange(discarded_in_more_, false)) entries_[index].source = std::move(running);
+    throw;
+  }
+  in_more_ = false;
+  if (std::exchange(discarded_in_more_, false)) {
+    // CPython's discard_buffers() emptied the deque, and initiate_send then
+    // puts the piece back at its head (asynchat.py:246-248), ahead of what
+    // more() pushed after the discard. The producer is gone with the queue,
+    // so the piece is copied. (An empty piece there makes CPython's
+    // `del self.producer_fifo[0]` raise IndexError; here nothing is queued.)
+    if (!piece.empty() && !closed_) {
+      entry& e = entries_.emplace_front();
+      e.owned.assign(piece);
+      e.end = piece.size();
+      queued_bytes_ += piece.size();
+    }
+    return refilled::discarded;
+  }
+  entry& e = entries_[index];
+  e.source = std::move(running);
   if (piece.empty()) {
     e.exhausted = true;
-    return false;
+    return refilled::none;
   }
   // asynchat.py:246-248 — the piece goes back to the head of the queue, whole.
   e.borrowed = piece.data();
@@ -111,31 +144,32 @@ bool outbox::refill(entry& e) {
   e.end = piece.size();
   e.split = 0;
   queued_bytes_ += piece.size();
-  return true;
+  return refilled::piece;
 }
 
 send_offer outbox::offer() {
   offered_ = 0;
   if (closed_) return {send_status::closed, {}};
+  if (in_more_) return {send_status::idle, {}};  // called from a producer's more()
   while (!entries_.empty()) {
-    entry& e = entries_.front();
-    if (e.type == entry::kind::close) {
+    if (entries_.front().type == entry::kind::close) {
       // asynchat.py:235-239 — the marker ends the channel.
       entries_.pop_front();
       closed_ = true;
       return {send_status::closed, {}};
     }
-    if (e.pending() == 0) {
+    if (entries_.front().pending() == 0) {
       // asynchat.py:235-236 — an empty item is dropped (CPython then sends
       // b'', which no transport observes); asynchat.py:249-250 — so is a
       // producer with nothing more to give.
-      if (e.type == entry::kind::producer && producer_waits(e, /*at_head=*/true))
+      const entry& head = entries_.front();
+      if (head.type == entry::kind::producer && producer_waits(head, /*at_head=*/true))
         return {send_status::idle, {}};
-      if (e.type == entry::kind::bytes || !refill(e)) {
-        entries_.pop_front();
-        continue;
-      }
+      const refilled r = head.type == entry::kind::bytes ? refilled::none : refill(0);
+      if (r == refilled::none) entries_.pop_front();
+      if (r != refilled::piece) continue;  // after a discard in more(): the new head
     }
+    const entry& e = entries_.front();
     // asynchat.py:242-244 — at most out_buffer_size bytes of the first item.
     const std::size_t n = std::min(e.item_end() - e.begin, out_buffer_size_);
     offered_ = n;
@@ -146,38 +180,53 @@ send_offer outbox::offer() {
 
 std::size_t outbox::gather(std::span<std::string_view> out, std::size_t max_bytes) {
   offered_ = 0;
-  if (closed_ || out.empty()) return 0;
+  if (closed_ || in_more_ || out.empty()) return 0;
   std::size_t filled = 0;      // views stored in `out`
   const char* view = nullptr;  // the view being built, stored when the next one starts
   std::size_t view_size = 0;   // 0 while none is
   std::size_t gathered = 0;    // kept in a local: refill() writes members
-  entries_.visit_while([&](entry& e) {
-    if (gathered == max_bytes || e.type == entry::kind::close) return false;
-    if (e.pending() == 0) {
-      if (e.type == entry::kind::bytes) return true;
+  // Pushes made by a producer's more() wait for the next gather().
+  std::size_t queued = entries_.size();
+  auto slots = entries_.snap();  // taken again after more(), which may push
+  for (std::size_t i = 0; i < queued && gathered < max_bytes; ++i) {
+    const entry* e = &slots[i];
+    if (e->type == entry::kind::close) break;
+    if (e->pending() == 0) {
+      if (e->type == entry::kind::bytes) continue;
       // Nothing gathered yet: every entry before this one is empty, so it is
       // the head. With every view taken, its next piece is not asked for.
       const bool views_taken = view_size != 0 && filled + 1 == out.size();
-      if (views_taken || producer_waits(e, /*at_head=*/gathered == 0)) return false;
-      if (!refill(e)) return true;
+      if (views_taken || producer_waits(*e, /*at_head=*/gathered == 0)) break;
+      const refilled r = refill(i);
+      slots = entries_.snap();
+      if (r == refilled::none) continue;
+      if (r == refilled::discarded) {
+        // more() discarded the queue, with the items gathered so far: start
+        // again from its new head.
+        filled = view_size = gathered = 0;
+        queued = entries_.size();
+        i = static_cast<std::size_t>(-1);
+        continue;
+      }
+      e = &slots[i];
     }
     // Successive single sends would send this item's bytes, slice by slice,
     // in order; as one contiguous range they are one view.
-    const std::size_t n = std::min(e.pending(), max_bytes - gathered);
-    const char* const first = e.data() + e.begin;
+    const std::size_t n = std::min(e->pending(), max_bytes - gathered);
+    const char* const first = e->data() + e->begin;
     if (view_size != 0 && view + view_size == first) {
       view_size += n;  // back to back with the view being built: one iovec fewer
     } else {
       if (view_size != 0) {
-        if (filled + 1 == out.size()) return false;  // no view left for this item
+        if (filled + 1 == out.size()) break;  // no view left for this item
         out[filled++] = std::string_view(view, view_size);
       }
       view = first;
       view_size = n;
     }
     gathered += n;
-    return e.type != entry::kind::producer;  // its next more() waits until this piece is sent
-  });
+    if (e->type == entry::kind::producer) break;  // its next more() waits until this piece is sent
+  }
   if (view_size != 0) out[filled++] = std::string_view(view, view_size);
   offered_ = gathered;
   return filled;

@@ -6,8 +6,10 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <functional>
 #include <memory>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -719,3 +721,129 @@ TEST(QueuedBytes, AProducersPieceIsCountedOnceProduced) {
 }
 
 }  // namespace
+
+// ---------------------------------------------------------------------------
+// A producer's more() is user code: it may push to, discard or read the very
+// outbox that is asking it. CPython's deque allows all of it
+// (asynchat.py:241-251); here it must at least be defined.
+
+// A producer that runs `action` on its outbox before handing out its piece.
+class reentrant_producer final : public chatframe::producer {
+ public:
+  reentrant_producer(outbox& out, std::function<void(outbox&)> action, std::string piece)
+      : out_(out), action_(std::move(action)), piece_(std::move(piece)) {}
+  std::string_view more() override {
+    if (done_) return {};
+    done_ = true;
+    action_(out_);
+    return piece_;
+  }
+
+ private:
+  outbox& out_;
+  std::function<void(outbox&)> action_;
+  std::string piece_;
+  bool done_ = false;
+};
+
+TEST(Reentrancy, PushesFromMoreAreSentAfterThePieceEvenWhenTheQueueGrows) {
+  // Seven items fill the first ring of 8 with the producer; the pushes from
+  // more() make it grow while offer() and gather() hold their place in it.
+  for (const bool gathered : {false, true}) {
+    outbox out;
+    ASSERT_EQ(out.push_with_producer(std::make_unique<reentrant_producer>(
+                  out,
+                  [](outbox& o) {
+                    for (int i = 0; i < 20; ++i)
+                      ASSERT_EQ(o.push(std::to_string(i % 10)), errc::ok);
+                  },
+                  "piece,")),
+              errc::ok);
+    for (int i = 0; i < 7; ++i) ASSERT_EQ(out.push("-"), errc::ok);
+    const std::string wire = gathered ? gather_all(out) : [&] {
+      std::string w;
+      for (const std::string& s : drain(out)) w += s;
+      return w;
+    }();
+    EXPECT_EQ(wire, "piece,-------01234567890123456789") << (gathered ? "gather" : "offer");
+    EXPECT_TRUE(out.empty());
+    EXPECT_EQ(out.queued_bytes(), 0u);
+  }
+}
+
+TEST(Reentrancy, DiscardFromMoreDropsTheQueueOnceMoreHasReturned) {
+  for (const bool gathered : {false, true}) {
+    outbox out;
+    ASSERT_EQ(out.push("before,"), errc::ok);
+    ASSERT_EQ(out.push_with_producer(std::make_unique<reentrant_producer>(
+                  out, [](outbox& o) { o.discard(); }, "piece,")),
+              errc::ok);
+    ASSERT_EQ(out.push("after,"), errc::ok);
+    // The first item goes alone, so the producer is asked with it sent.
+    const send_offer first = out.offer();
+    ASSERT_EQ(first.data, "before,");
+    ASSERT_EQ(out.consume(first.data.size()), errc::ok);
+    const std::string wire = gathered ? gather_all(out) : [&] {
+      std::string w;
+      for (const std::string& s : drain(out)) w += s;
+      return w;
+    }();
+    // CPython: discard_buffers() empties the deque, then initiate_send puts
+    // the piece more() returned back at its head (asynchat.py:246-248).
+    EXPECT_EQ(wire, "piece,") << (gathered ? "gather" : "offer");
+    EXPECT_TRUE(out.empty());
+    EXPECT_EQ(out.queued_bytes(), 0u);
+  }
+}
+
+TEST(Reentrancy, PushesAfterADiscardInMoreFollowThePiece) {
+  outbox out;
+  ASSERT_EQ(out.push_with_producer(std::make_unique<reentrant_producer>(
+                out,
+                [](outbox& o) {
+                  o.discard();
+                  ASSERT_EQ(o.push("pushed"), errc::ok);
+                },
+                "piece,")),
+            errc::ok);
+  ASSERT_EQ(out.push("dropped"), errc::ok);
+  EXPECT_EQ(drain(out), (sends{"piece,", "pushed"}));
+}
+
+TEST(Reentrancy, AMoreThatThrowsLeavesItsProducerQueued) {
+  struct throws_once final : chatframe::producer {
+    int calls = 0;
+    std::string_view more() override {
+      if (++calls == 1) throw std::runtime_error("more");
+      return calls == 2 ? "piece" : "";
+    }
+  };
+  outbox out;
+  ASSERT_EQ(out.push_with_producer(std::make_unique<throws_once>()), errc::ok);
+  EXPECT_THROW((void)out.offer(), std::runtime_error);
+  EXPECT_FALSE(out.empty());
+  EXPECT_EQ(drain(out), (sends{"piece"}));
+  EXPECT_TRUE(out.empty());
+}
+
+TEST(Reentrancy, OfferAndGatherFromMoreOfferNothing) {
+  std::size_t views = 99;
+  send_status status = send_status::data;
+  outbox out;
+  ASSERT_EQ(out.push_with_producer(std::make_unique<reentrant_producer>(
+                out,
+                [&](outbox& o) {
+                  status = o.offer().status;
+                  std::array<std::string_view, 4> v{};
+                  views = o.gather(v);
+                  EXPECT_EQ(o.consume(1), errc::consume_exceeds_offer);
+                },
+                "piece")),
+            errc::ok);
+  const send_offer o = out.offer();
+  EXPECT_EQ(o.data, "piece");
+  EXPECT_EQ(status, send_status::idle);
+  EXPECT_EQ(views, 0u);
+  ASSERT_EQ(out.consume(5), errc::ok);
+  EXPECT_EQ(out.offer().status, send_status::idle);
+}

@@ -25,6 +25,11 @@
 // called; producers are owned (see producer.hpp for their views). The views
 // returned by offer() and gather() stay valid until the next non-const call.
 //
+// A producer's more() may use the outbox that asks it, as CPython's may:
+// what it pushes is queued behind it; a discard() empties the queue, and the
+// piece more() then returns is queued at its head (asynchat.py:246-248);
+// offer() and gather() called from more() offer nothing.
+//
 // Not thread-safe; no I/O; allocation only when a push grows the queue.
 #pragma once
 
@@ -158,8 +163,13 @@ class outbox {
   errc queue_borrowed(const char* data, std::size_t size, std::size_t split);
   // Removes the head entry, a byte string sent to its end.
   void pop_sent_bytes() noexcept;
-  // Asks a producer entry for its next piece; false when it has none.
-  bool refill(entry& e);
+  // Asks the producer `index` entries from the front for its next piece.
+  enum class refilled : std::uint8_t {
+    piece,      // queued in its entry
+    none,       // it has no more
+    discarded,  // more() called discard(): the queue was emptied (refill())
+  };
+  refilled refill(std::size_t index);
   [[nodiscard]] bool producer_waits(const entry& e, bool at_head) const noexcept;
 
   detail::ring<entry> entries_;
@@ -168,6 +178,8 @@ class outbox {
   std::size_t queued_bytes_ = 0;
   bool closed_ = false;
   bool producers_paused_ = false;
+  bool in_more_ = false;            // a producer's more() is running
+  bool discarded_in_more_ = false;  // and it called discard()
 };
 
 }  // namespace chatframe

@@ -64,16 +64,22 @@ class ring {
     --size_;
   }
 
-  // Calls f on the elements from the front, in order, until it returns
-  // false. f must not add or remove elements: where the slots are is read once.
-  template <class F>
-  void visit_while(F&& f) {
-    T* const slots = slots_.data();
-    const std::size_t m = mask();
-    std::size_t i = head_;
-    for (std::size_t left = size_; left != 0; --left, i = (i + 1) & m) {
-      if (!f(slots[i])) return;
-    }
+  // The elements as they lie now, for a loop that should not reload the
+  // ring's members at every step; any push, pop or growth outdates it.
+  struct snapshot {
+    T* slots;
+    std::size_t head;
+    std::size_t mask;
+    T& operator[](std::size_t i) const noexcept { return slots[(head + i) & mask]; }
+  };
+  [[nodiscard]] snapshot snap() noexcept { return {slots_.data(), head_, mask()}; }
+
+  // Prepends a default-constructed element and returns it.
+  T& emplace_front() {
+    if (size_ == capacity_) grow();
+    head_ = (head_ + capacity_ - 1) & mask();
+    ++size_;
+    return slots_[head_];
   }
 
   // Removes the front element, which the caller has already brought back to
