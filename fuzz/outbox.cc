@@ -5,9 +5,11 @@
 // through push_with_producer), simple_producers with any buffer size (0
 // included), set_out_buffer_size (0 included), close_when_done, discard, and
 // drains through offer()/consume() or gather()/consume() with partial sends
-// (0 included) and over-consumes. Operation bytes 240-255 add the budget:
+// (0 included) and over-consumes. Operation bytes 240-254 add the budget:
 // pause_producers() on or off, the input held and the frame being assembled
 // (any sizes), and new water marks (any, 0 and low above high included).
+// Byte 255 pushes a producer whose first more() pushes to the outbox asking
+// it (and checks that offer() from there offers nothing).
 // After every operation a memory_budget is recounted from those sizes and
 // queued_bytes(), and its decision is handed to pause_producers() as
 // memory_budget.hpp's loop does. Until the input chooses marks the budget
@@ -61,13 +63,20 @@ struct producer_record {
   bool reachable = true;   // queued before any close marker
 };
 
+struct model;
+// Pushes `bytes` to the outbox and to the model (defined after the model).
+void push_reentrant(chatframe::outbox& out, model& m, const std::string& bytes);
+
 // A simple_producer that checks when it is asked and records what it hands out.
+// With `reenter` set, its first more() also pushes those bytes to the outbox
+// that is asking it, as user code may: they are queued behind everything.
 class watched_producer final : public chatframe::producer {
  public:
   watched_producer(std::string data, std::size_t buffer_size, producer_record& record,
-                   const bool& producers_paused, const chatframe::outbox& out)
-      : inner_(std::move(data), buffer_size), record_(record), paused_(producers_paused),
-        out_(out) {}
+                   const bool& producers_paused, chatframe::outbox& out, model& m,
+                   std::string reenter = {})
+      : inner_(std::move(data), buffer_size), record_(record), paused_(producers_paused), out_(out),
+        model_(m), reenter_(std::move(reenter)) {}
 
   std::string_view more() override {
     // Its own piece is sent by now (checked below), so the outbox's queued
@@ -77,6 +86,10 @@ class watched_producer final : public chatframe::producer {
     if (!record_.reachable) fail("a producer behind the close marker was asked for more");
     if (record_.finished) fail("a producer was asked again after it said it was done");
     if (record_.sent != record_.handed) fail("more() asked before the previous piece was sent");
+    if (!reenter_.empty()) {
+      push_reentrant(out_, model_, reenter_);
+      reenter_.clear();
+    }
     const std::string_view piece = inner_.more();
     record_.handed += piece.size();
     record_.finished = piece.empty();
@@ -87,7 +100,9 @@ class watched_producer final : public chatframe::producer {
   chatframe::simple_producer inner_;
   producer_record& record_;
   const bool& paused_;
-  const chatframe::outbox& out_;
+  chatframe::outbox& out_;
+  model& model_;
+  std::string reenter_;
 };
 
 struct model {
@@ -182,6 +197,12 @@ struct model {
     if (out.closed() != closed) fail("closed() disagrees");
   }
 };
+
+void push_reentrant(chatframe::outbox& out, model& m, const std::string& bytes) {
+  // From inside more(), offer() and gather() offer nothing.
+  if (out.offer().status != send_status::idle) fail("offer() from more() offered something");
+  m.queue(bytes, out.push(bytes));
+}
 
 // The hysteresis rule memory_budget.hpp states, kept apart from its code.
 struct budget_model {
@@ -288,6 +309,9 @@ void send_gather(chatframe::outbox& out, model& m, const loop_state& loop, std::
 // Operation bytes below this keep the meaning they had before the budget
 // operations existed (the byte modulo 10).
 constexpr std::uint8_t first_budget_op = 240;
+// The last budget byte (a second "pause producers" byte before) pushes a
+// producer whose first more() pushes to the outbox asking it.
+constexpr std::uint8_t reentrant_producer_op = 255;
 
 }  // namespace
 
@@ -300,7 +324,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   model m;
   for (int ops = 0; ops < 256 && in.remaining_bytes() > 0; ++ops) {
     const auto op = in.ConsumeIntegral<std::uint8_t>();
-    if (op >= first_budget_op) {
+    if (op == reentrant_producer_op) {
+      std::string s = in.ConsumeRandomLengthString(64);
+      const auto buffer = in.ConsumeIntegralInRange<std::size_t>(1, 16);
+      std::string extra = in.ConsumeRandomLengthString(32);
+      if (extra.empty()) extra = "+";
+      producer_record& record = records.emplace_back();
+      const std::string produced = s;
+      m.queue(produced,
+              out.push_with_producer(std::make_unique<watched_producer>(
+                  std::move(s), buffer, record, loop.producers_paused, out, m, std::move(extra))),
+              &record);
+    } else if (op >= first_budget_op) {
       switch ((op - first_budget_op) % 4) {
         case 0:
         case 3: loop.pause_producers(out, in.ConsumeBool()); break;
@@ -335,7 +370,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
           const std::string produced = buffer == 0 ? std::string() : s;
           m.queue(produced,
                   out.push_with_producer(std::make_unique<watched_producer>(
-                      std::move(s), buffer, record, loop.producers_paused, out)),
+                      std::move(s), buffer, record, loop.producers_paused, out, m)),
                   &record);
           break;
         }

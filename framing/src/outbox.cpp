@@ -181,14 +181,12 @@ send_offer outbox::offer() {
 std::size_t outbox::gather(std::span<std::string_view> out, std::size_t max_bytes) {
   offered_ = 0;
   if (closed_ || in_more_ || out.empty()) return 0;
-  std::size_t filled = 0;      // views stored in `out`
-  const char* view = nullptr;  // the view being built, stored when the next one starts
-  std::size_t view_size = 0;   // 0 while none is
-  std::size_t gathered = 0;    // kept in a local: refill() writes members
-  // Pushes made by a producer's more() wait for the next gather().
-  std::size_t queued = entries_.size();
-  auto slots = entries_.snap();  // taken again after more(), which may push
-  for (std::size_t i = 0; i < queued && gathered < max_bytes; ++i) {
+  std::size_t filled = 0;        // views stored in `out`
+  const char* view = nullptr;    // the view being built, stored when the next one starts
+  std::size_t view_size = 0;     // 0 while none is
+  std::size_t gathered = 0;      // kept in a local: refill() writes members
+  auto slots = entries_.snap();  // checked again after more(), which may push
+  for (std::size_t i = 0; i < entries_.size() && gathered < max_bytes; ++i) {
     const entry* e = &slots[i];
     if (e->type == entry::kind::close) break;
     if (e->pending() == 0) {
@@ -198,16 +196,18 @@ std::size_t outbox::gather(std::span<std::string_view> out, std::size_t max_byte
       const bool views_taken = view_size != 0 && filled + 1 == out.size();
       if (views_taken || producer_waits(*e, /*at_head=*/gathered == 0)) break;
       const refilled r = refill(i);
-      slots = entries_.snap();
-      if (r == refilled::none) continue;
-      if (r == refilled::discarded) {
-        // more() discarded the queue, with the items gathered so far: start
-        // again from its new head.
+      const auto now = entries_.snap();
+      if (r == refilled::discarded || now.slots != slots.slots) {
+        // more() discarded the queue, or pushed until it moved to new
+        // storage, and with it the bytes of short owned items (a std::string
+        // keeps them inside the entry): the views so far may point into freed
+        // memory. Gather again from the head; the producer has its piece now.
         filled = view_size = gathered = 0;
-        queued = entries_.size();
+        slots = now;
         i = static_cast<std::size_t>(-1);
         continue;
       }
+      if (r == refilled::none) continue;
       e = &slots[i];
     }
     // Successive single sends would send this item's bytes, slice by slice,

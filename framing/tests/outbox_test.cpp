@@ -754,10 +754,13 @@ std::string offer_all(outbox& out) {
 }
 
 TEST(Reentrancy, PushesFromMoreAreSentAfterThePieceEvenWhenTheQueueGrows) {
-  // Seven items fill the first ring of 8 with the producer; the pushes from
-  // more() make it grow while offer() and gather() hold their place in it.
+  // Eight items fill the first ring of 8; the pushes from more() make it grow
+  // while offer() and gather() hold their place in it, and gather() has
+  // already taken views of the short items before the producer, whose bytes
+  // a std::string keeps inside the entry that moves.
   for (const bool gathered : {false, true}) {
     outbox out;
+    for (const char* item : {"a", "b", "c"}) ASSERT_EQ(out.push(item), errc::ok);
     ASSERT_EQ(out.push_with_producer(std::make_unique<reentrant_producer>(
                   out,
                   [](outbox& o) {
@@ -766,9 +769,9 @@ TEST(Reentrancy, PushesFromMoreAreSentAfterThePieceEvenWhenTheQueueGrows) {
                   },
                   "piece,")),
               errc::ok);
-    for (int i = 0; i < 7; ++i) ASSERT_EQ(out.push("-"), errc::ok);
+    for (int i = 0; i < 4; ++i) ASSERT_EQ(out.push("-"), errc::ok);
     const std::string wire = gathered ? gather_all(out) : offer_all(out);
-    EXPECT_EQ(wire, "piece,-------01234567890123456789") << (gathered ? "gather" : "offer");
+    EXPECT_EQ(wire, "abcpiece,----01234567890123456789") << (gathered ? "gather" : "offer");
     EXPECT_TRUE(out.empty());
     EXPECT_EQ(out.queued_bytes(), 0u);
   }
@@ -807,6 +810,18 @@ TEST(Reentrancy, PushesAfterADiscardInMoreFollowThePiece) {
             errc::ok);
   ASSERT_EQ(out.push("dropped"), errc::ok);
   EXPECT_EQ(drain(out), (sends{"piece,", "pushed"}));
+}
+
+TEST(Reentrancy, WhatAnEndingProducerPushesIsGatheredAtOnce) {
+  // more() pushes and says it is done: gather() must not come back empty
+  // with those bytes queued (a loop would take the channel for idle).
+  outbox out;
+  ASSERT_EQ(out.push_with_producer(std::make_unique<reentrant_producer>(
+                out, [](outbox& o) { ASSERT_EQ(o.push("late"), errc::ok); }, "")),
+            errc::ok);
+  std::array<std::string_view, 4> views{};
+  ASSERT_EQ(out.gather(views), 1u);
+  EXPECT_EQ(views[0], "late");
 }
 
 TEST(Reentrancy, AMoreThatThrowsLeavesItsProducerQueued) {
