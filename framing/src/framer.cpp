@@ -32,17 +32,10 @@ framer& framer::operator=(framer&& other) noexcept {
 
 // A moved-from string or search may be left with anything; the positions
 // kept beside them (carry_pos_, the terminator's kind) must agree with them.
-void framer::become_new() noexcept {
-  term_ = terminator();
-  search_ = detail::delimiter_search();
-  carry_.clear();
-  carry_pos_ = 0;
-  term_set_ = false;
-  in_feed_ = false;
-  discarded_ = false;
-  count_replaced_ = false;
-  short_frames_ = true;
-}
+// Copied from a new framer, so the member initializers stay the one list of
+// starting values (a new framer's strings and tables are empty: nothing is
+// allocated).
+void framer::become_new() noexcept { *this = static_cast<const framer&>(framer(options_)); }
 
 // Delimiters and none; counts take set_count().
 errc framer::set_terminator_slow(terminator t) {

@@ -34,13 +34,16 @@ outbox& outbox::operator=(outbox&& other) noexcept {
 
 // A new slot is a default entry (ring.hpp): a byte string, nothing owned or
 // borrowed, so only what differs is written.
-errc outbox::queue_owned(std::string&& data, std::size_t split) {
-  if (closed_) return errc::closed;
-  entry& e = entries_.emplace_back();
+void outbox::hold_owned(entry& e, std::string&& data, std::size_t split) noexcept {
   e.end = data.size();
   e.split = split;
   queued_bytes_ += data.size();
   e.owned = std::move(data);
+}
+
+errc outbox::queue_owned(std::string&& data, std::size_t split) {
+  if (closed_) return errc::closed;
+  hold_owned(entries_.emplace_back(), std::move(data), split);
   return errc::ok;
 }
 
@@ -124,12 +127,7 @@ outbox::refilled outbox::refill(std::size_t index) {
     // more() pushed after the discard. The producer is gone with the queue,
     // so the piece is copied. (An empty piece there makes CPython's
     // `del self.producer_fifo[0]` raise IndexError; here nothing is queued.)
-    if (!piece.empty() && !closed_) {
-      entry& e = entries_.emplace_front();
-      e.owned.assign(piece);
-      e.end = piece.size();
-      queued_bytes_ += piece.size();
-    }
+    if (!piece.empty() && !closed_) hold_owned(entries_.emplace_front(), std::string(piece), 0);
     return refilled::discarded;
   }
   entry& e = entries_[index];

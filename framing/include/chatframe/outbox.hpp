@@ -159,6 +159,8 @@ class outbox {
     }
   };
 
+  // Makes a new slot the byte string `data`, counted as queued.
+  void hold_owned(entry& e, std::string&& data, std::size_t split) noexcept;
   errc queue_owned(std::string&& data, std::size_t split);
   errc queue_borrowed(const char* data, std::size_t size, std::size_t split);
   // Removes the head entry, a byte string sent to its end.
