@@ -5,11 +5,13 @@
 // through push_with_producer), simple_producers with any buffer size (0
 // included), set_out_buffer_size (0 included), close_when_done, discard, and
 // drains through offer()/consume() or gather()/consume() with partial sends
-// (0 included) and over-consumes. Operation bytes 240-254 add the budget:
+// (0 included) and over-consumes. Operation bytes 240-253 add the budget:
 // pause_producers() on or off, the input held and the frame being assembled
 // (any sizes), and new water marks (any, 0 and low above high included).
 // Byte 255 pushes a producer whose first more() pushes to the outbox asking
-// it (and checks that offer() from there offers nothing).
+// it (and checks that offer() from there offers nothing); byte 254 one whose
+// first more() discards the outbox asking it, then pushes: the piece it
+// returns must come out first, then what it pushed (asynchat.py:246-248).
 // After every operation a memory_budget is recounted from those sizes and
 // queued_bytes(), and its decision is handed to pause_producers() as
 // memory_budget.hpp's loop does. Until the input chooses marks the budget
@@ -40,6 +42,7 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "chatframe/memory_budget.hpp"
 #include "chatframe/outbox.hpp"
@@ -66,17 +69,25 @@ struct producer_record {
 struct model;
 // Pushes `bytes` to the outbox and to the model (defined after the model).
 void push_reentrant(chatframe::outbox& out, model& m, const std::string& bytes);
+// Discards the outbox and the model from inside more(), pushes `bytes`, and
+// records that `piece` then goes to the head.
+void discard_reentrant(chatframe::outbox& out, model& m, const std::string& bytes,
+                       std::string_view piece);
+
+// What a producer's first more() does to the outbox asking it.
+enum class reentry : std::uint8_t { none, push, discard_then_push };
 
 // A simple_producer that checks when it is asked and records what it hands out.
-// With `reenter` set, its first more() also pushes those bytes to the outbox
-// that is asking it, as user code may: they are queued behind everything.
+// Its first more() may also use the outbox that is asking it, as user code
+// may: push `extra` (queued behind everything), or discard the queue, this
+// producer included, and then push `extra`.
 class watched_producer final : public chatframe::producer {
  public:
   watched_producer(std::string data, std::size_t buffer_size, producer_record& record,
                    const bool& producers_paused, chatframe::outbox& out, model& m,
-                   std::string reenter = {})
+                   reentry reenter = reentry::none, std::string extra = {})
       : inner_(std::move(data), buffer_size), record_(record), paused_(producers_paused), out_(out),
-        model_(m), reenter_(std::move(reenter)) {}
+        model_(m), reenter_(reenter), extra_(std::move(extra)) {}
 
   std::string_view more() override {
     // Its own piece is sent by now (checked below), so the outbox's queued
@@ -86,13 +97,13 @@ class watched_producer final : public chatframe::producer {
     if (!record_.reachable) fail("a producer behind the close marker was asked for more");
     if (record_.finished) fail("a producer was asked again after it said it was done");
     if (record_.sent != record_.handed) fail("more() asked before the previous piece was sent");
-    if (!reenter_.empty()) {
-      push_reentrant(out_, model_, reenter_);
-      reenter_.clear();
-    }
+    const reentry reenter = std::exchange(reenter_, reentry::none);
+    if (reenter == reentry::push) push_reentrant(out_, model_, extra_);
     const std::string_view piece = inner_.more();
     record_.handed += piece.size();
     record_.finished = piece.empty();
+    // The last use of this object: the discard destroys it once more() returns.
+    if (reenter == reentry::discard_then_push) discard_reentrant(out_, model_, extra_, piece);
     return piece;
   }
 
@@ -102,7 +113,8 @@ class watched_producer final : public chatframe::producer {
   const bool& paused_;
   chatframe::outbox& out_;
   model& model_;
-  std::string reenter_;
+  reentry reenter_;
+  std::string extra_;
 };
 
 struct model {
@@ -201,7 +213,23 @@ struct model {
 void push_reentrant(chatframe::outbox& out, model& m, const std::string& bytes) {
   // From inside more(), offer() and gather() offer nothing.
   if (out.offer().status != send_status::idle) fail("offer() from more() offered something");
+  std::array<std::string_view, 2> views{};
+  if (out.gather(views) != 0) fail("gather() from more() gathered something");
   m.queue(bytes, out.push(bytes));
+}
+
+void discard_reentrant(chatframe::outbox& out, model& m, const std::string& bytes,
+                       std::string_view piece) {
+  out.discard();
+  m.discard();
+  if (!out.empty() || out.queued_bytes() != 0) fail("discard from more() left something queued");
+  push_reentrant(out, m, bytes);
+  // The piece more() returns is put back at the head of the emptied queue,
+  // ahead of the push (asynchat.py:246-248), as a byte string: its producer
+  // went with the queue. An empty piece queues nothing.
+  if (piece.empty() || m.closed) return;
+  m.pending.insert(0, piece);
+  m.segments.push_front({piece.size(), nullptr});
 }
 
 // The hysteresis rule memory_budget.hpp states, kept apart from its code.
@@ -309,8 +337,9 @@ void send_gather(chatframe::outbox& out, model& m, const loop_state& loop, std::
 // Operation bytes below this keep the meaning they had before the budget
 // operations existed (the byte modulo 10).
 constexpr std::uint8_t first_budget_op = 240;
-// The last budget byte (a second "pause producers" byte before) pushes a
-// producer whose first more() pushes to the outbox asking it.
+// The last two budget bytes (before: new marks, and a second "pause
+// producers") push producers whose first more() uses the outbox asking it.
+constexpr std::uint8_t discarding_producer_op = 254;
 constexpr std::uint8_t reentrant_producer_op = 255;
 
 }  // namespace
@@ -324,17 +353,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   model m;
   for (int ops = 0; ops < 256 && in.remaining_bytes() > 0; ++ops) {
     const auto op = in.ConsumeIntegral<std::uint8_t>();
-    if (op == reentrant_producer_op) {
+    if (op == reentrant_producer_op || op == discarding_producer_op) {
       std::string s = in.ConsumeRandomLengthString(64);
       const auto buffer = in.ConsumeIntegralInRange<std::size_t>(1, 16);
       std::string extra = in.ConsumeRandomLengthString(32);
-      if (extra.empty()) extra = "+";
+      if (extra.empty() && op == reentrant_producer_op) extra = "+";
       producer_record& record = records.emplace_back();
       const std::string produced = s;
-      m.queue(produced,
-              out.push_with_producer(std::make_unique<watched_producer>(
-                  std::move(s), buffer, record, loop.producers_paused, out, m, std::move(extra))),
-              &record);
+      const reentry how = op == reentrant_producer_op ? reentry::push : reentry::discard_then_push;
+      m.queue(
+          produced,
+          out.push_with_producer(std::make_unique<watched_producer>(
+              std::move(s), buffer, record, loop.producers_paused, out, m, how, std::move(extra))),
+          &record);
     } else if (op >= first_budget_op) {
       switch ((op - first_budget_op) % 4) {
         case 0:

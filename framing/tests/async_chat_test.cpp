@@ -263,6 +263,62 @@ TEST(Input, InBufferSizeIsKeptButNeverZero) {
 }
 
 // ---------------------------------------------------------------------------
+// A producer whose first more() pushes to its own channel (async_chat.hpp:
+// the push is queued behind it and never asks it again from inside more()).
+
+class pushing_producer final : public chatframe::producer {
+ public:
+  pushing_producer(chatframe::async_chat& chat, std::vector<std::string> pieces)
+      : chat_(chat), pieces_(std::move(pieces)) {}
+  std::string_view more() override {
+    ++calls;
+    if (calls == 1) {
+      const int depth_before = depth_++;
+      EXPECT_EQ(chat_.push("X"), errc::ok);
+      depth_ = depth_before;
+    }
+    EXPECT_EQ(depth_, 0) << "more() was called from inside more()";
+    if (next_ == pieces_.size()) return {};
+    return pieces_[next_++];
+  }
+  int calls = 0;
+
+ private:
+  chatframe::async_chat& chat_;
+  std::vector<std::string> pieces_;
+  std::size_t next_ = 0;
+  int depth_ = 0;
+};
+
+TEST(PushFromAProducer, IsSentAfterTheProducerAsCPythonSendsItWhenEverySendIsTaken) {
+  // CPython 3.11 sends [a, b, X] here, having asked more() again from inside
+  // the push; the same bytes in the same send() calls, one initiate_send() later.
+  fake_chat c;
+  auto p = std::make_unique<pushing_producer>(c, std::vector<std::string>{"a", "b"});
+  EXPECT_EQ(c.push_with_producer(std::move(p)), errc::ok);
+  EXPECT_EQ(c.offered, std::vector<std::string>{"a"});
+  while (c.writable()) c.initiate_send();
+  EXPECT_EQ(c.offered, (std::vector<std::string>{"a", "b", "X"}));
+  EXPECT_EQ(c.wire, "abX");
+}
+
+TEST(PushFromAProducer, KeepsThePiecesInOrderWhenASendWouldBlock) {
+  // Where CPython queues b ahead of a (its inner initiate_send() could not
+  // send a), the pieces still leave in the order more() returned them.
+  fake_chat c;
+  c.cap = 0;
+  auto p = std::make_unique<pushing_producer>(c, std::vector<std::string>{"a", "b"});
+  pushing_producer& producer = *p;
+  EXPECT_EQ(c.push_with_producer(std::move(p)), errc::ok);
+  c.initiate_send();
+  EXPECT_EQ(c.wire, "");
+  EXPECT_EQ(producer.calls, 1);
+  c.cap = static_cast<std::size_t>(-1);
+  while (c.writable()) c.initiate_send();
+  EXPECT_EQ(c.wire, "abX");
+}
+
+// ---------------------------------------------------------------------------
 // send_on_push.
 
 TEST(SendOnPush, OnByDefaultEveryPushTriesToSend) {
