@@ -9,6 +9,8 @@
 //                      built from a pre-made buffer; the allocation is the caller's
 //                      and counted)
 //            view      push_view(): borrowed bytes, nothing copied at push time
+//            joined    push_view_joined(): the same borrowed slices, which lie
+//                      back to back and so join one item (cut at 64 KiB)
 //            producer  push_with_producer(simple_producer(<size> bytes, 512)),
 //                      CPython's default producer buffer size
 //     size:  16, 128, 4096 bytes per item
@@ -46,7 +48,7 @@ constexpr std::size_t kPerIteration = std::size_t{4} << 20;
 constexpr std::size_t kRing = std::size_t{1} << 20;
 constexpr std::size_t kMiB = std::size_t{1} << 20;
 
-enum class item : std::uint8_t { push, view, producer };
+enum class item : std::uint8_t { push, view, joined, producer };
 enum class drain : std::uint8_t { offer, gather };
 
 // Accepts everything: copies into a ring, as a kernel send buffer would.
@@ -80,6 +82,7 @@ void bm_outbox(benchmark::State& state, item it, drain dr) {
       switch (it) {
         case item::push: (void)out.push(std::string(piece)); break;
         case item::view: (void)out.push_view(piece); break;
+        case item::joined: (void)out.push_view_joined(piece); break;
         case item::producer:
           (void)out.push_with_producer(
               std::make_unique<chatframe::simple_producer>(std::string(piece), 512));
@@ -136,8 +139,10 @@ void bm_outbox(benchmark::State& state, item it, drain dr) {
 }
 
 void register_all() {
-  const std::pair<item, const char*> items[] = {
-      {item::push, "push"}, {item::view, "view"}, {item::producer, "producer"}};
+  const std::pair<item, const char*> items[] = {{item::push, "push"},
+                                                {item::view, "view"},
+                                                {item::joined, "joined"},
+                                                {item::producer, "producer"}};
   const std::pair<drain, const char*> drains[] = {{drain::offer, "offer"},
                                                   {drain::gather, "gather"}};
   for (const auto& [it, iname] : items) {

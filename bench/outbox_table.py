@@ -28,7 +28,7 @@ def main():
     print(f"{'item':<10}{'size':>6}{'offer MB/s':>12}{'calls/MiB':>11}{'gather MB/s':>13}{'calls/MiB':>11}"
           f"{'gather/offer':>14}{'allocs/item':>13}")
     print("-" * 90)
-    for item in ("push", "view", "producer"):
+    for item in ("push", "view", "joined", "producer"):
         for size in (16, 128, 4096):
             o, g = rows.get((item, size, "offer")), rows.get((item, size, "gather"))
             if not o or not g:
@@ -37,7 +37,8 @@ def main():
                   f"{g['bytes_per_second'] / 1e6:>13.0f}{g['sink_calls_per_MiB']:>11.0f}"
                   f"{g['bytes_per_second'] / o['bytes_per_second']:>13.2f}x{o['allocs_per_item']:>13.2f}")
     print("timed: the pushes and the drain into a memcpy ring; calls/MiB = offers or gathers that gave data per MiB")
-    print("push = push(std::string), view = push_view(), producer = push_with_producer(simple_producer(size, 512))")
+    print("push = push(std::string), view = push_view(), joined = push_view_joined() of back-to-back slices,")
+    print("producer = push_with_producer(simple_producer(size, 512))")
 
 
 if __name__ == "__main__":

@@ -5,13 +5,15 @@
 // through push_with_producer), simple_producers with any buffer size (0
 // included), set_out_buffer_size (0 included), close_when_done, discard, and
 // drains through offer()/consume() or gather()/consume() with partial sends
-// (0 included) and over-consumes. Operation bytes 240-253 add the budget:
+// (0 included) and over-consumes. Operation bytes 240-252 add the budget:
 // pause_producers() on or off, the input held and the frame being assembled
 // (any sizes), and new water marks (any, 0 and low above high included).
 // Byte 255 pushes a producer whose first more() pushes to the outbox asking
 // it (and checks that offer() from there offers nothing); byte 254 one whose
 // first more() discards the outbox asking it, then pushes: the piece it
 // returns must come out first, then what it pushed (asynchat.py:246-248).
+// Byte 253 appends bytes to an arena and queues them with push_view_joined(),
+// so that successive ones join one item.
 // After every operation a memory_budget is recounted from those sizes and
 // queued_bytes(), and its decision is handed to pause_producers() as
 // memory_budget.hpp's loop does. Until the input chooses marks the budget
@@ -339,6 +341,7 @@ void send_gather(chatframe::outbox& out, model& m, const loop_state& loop, std::
 constexpr std::uint8_t first_budget_op = 240;
 // The last two budget bytes (before: new marks, and a second "pause
 // producers") push producers whose first more() uses the outbox asking it.
+constexpr std::uint8_t joined_view_op = 253;
 constexpr std::uint8_t discarding_producer_op = 254;
 constexpr std::uint8_t reentrant_producer_op = 255;
 
@@ -347,6 +350,7 @@ constexpr std::uint8_t reentrant_producer_op = 255;
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   FuzzedDataProvider in(data, size);
   std::deque<std::string> borrowed;     // outlives the outbox: push_view's bytes
+  std::deque<std::string> arenas;       // outlives the outbox: push_view_joined's bytes
   std::deque<producer_record> records;  // outlives the outbox: its producers write here
   loop_state loop;                      // outlives the outbox: producers read its pause flag
   chatframe::outbox out(in.ConsumeIntegralInRange<std::size_t>(1, 64));
@@ -366,6 +370,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
           out.push_with_producer(std::make_unique<watched_producer>(
               std::move(s), buffer, record, loop.producers_paused, out, m, how, std::move(extra))),
           &record);
+    } else if (op == joined_view_op) {
+      const std::string s = in.ConsumeRandomLengthString(64);
+      constexpr std::size_t arena_size = 1024;  // never reallocated: its bytes are borrowed
+      if (arenas.empty() || arenas.back().size() + s.size() > arena_size)
+        arenas.emplace_back().reserve(arena_size);
+      arenas.back() += s;
+      const std::string_view view =
+          std::string_view(arenas.back()).substr(arenas.back().size() - s.size());
+      m.queue(s, out.push_view_joined(view));
     } else if (op >= first_budget_op) {
       switch ((op - first_budget_op) % 4) {
         case 0:

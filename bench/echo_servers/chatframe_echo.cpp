@@ -6,7 +6,8 @@
 // way an asynchat echo handler is written (the line's bytes are kept in a
 // per-channel arena and pushed as a borrowed view, not a std::string each). Default: CPython's
 // behaviour (each push() tries one send() at once). --coalesce: chat_channel::set_coalescing
-// (pushes made while framing one recv() leave in one send call). --nodelay:
+// (pushes made while framing one recv() leave in one send call), and lines
+// back to back in the arena join one outbox item (outbox::push_view_joined). --nodelay:
 // TCP_NODELAY on every accepted socket. Listens on 127.0.0.1 only, prints
 // "listening on 127.0.0.1:PORT", pins itself to CPU 0 (2+ CPUs), runs until
 // SIGINT/SIGTERM.
@@ -96,8 +97,15 @@ class echo_channel final : public cr::chat_channel {
     const std::string_view line(p, len_ + 1);
     used_ += len_ + 1;
     len_ = 0;
-    (void)output().push_view(line);
-    if (!coalescing()) initiate_send();  // async_chat::push's send_on_push
+    if (!coalescing()) {
+      (void)output().push_view(line);
+      initiate_send();  // async_chat::push's send_on_push
+      return;
+    }
+    // Coalescing sends the outbox gathered, where a line that continues the
+    // one before in the arena joins its item: the same bytes, in the same
+    // send calls, with one queue entry per read instead of one per line.
+    (void)output().push_view_joined(line);
   }
 
  private:

@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "chatframe/error.hpp"
@@ -451,6 +452,98 @@ TEST(PushView, EmptyViewIsSkipped) {
   ASSERT_EQ(out.push_view(std::string_view{}), errc::ok);
   ASSERT_EQ(out.push("x"), errc::ok);
   EXPECT_EQ(drain(out), (sends{"x"}));
+}
+
+// ---------------------------------------------------------------------------
+// push_view_joined(): bytes that continue the last borrowed item join it.
+
+TEST(PushViewJoined, BytesThatContinueTheLastItemJoinIt) {
+  const std::string buffer = "line1\nline2\n";
+  const std::string_view all(buffer);
+  outbox out;
+  ASSERT_EQ(out.push_view_joined(all.substr(0, 6)), errc::ok);
+  ASSERT_EQ(out.push_view_joined(all.substr(6)), errc::ok);
+  EXPECT_EQ(out.queued_bytes(), 12u);
+  const send_offer o = out.offer();
+  EXPECT_EQ(o.data, all);
+  EXPECT_EQ(o.data.data(), buffer.data());
+  EXPECT_EQ(drain(out), (sends{"line1\nline2\n"}));
+}
+
+TEST(PushViewJoined, BytesElsewhereAreAnItemOfTheirOwn) {
+  const std::string a = "one", b = "two";
+  outbox out;
+  ASSERT_EQ(out.push_view_joined(a), errc::ok);
+  ASSERT_EQ(out.push_view_joined(b), errc::ok);
+  EXPECT_EQ(drain(out), (sends{"one", "two"}));
+}
+
+TEST(PushViewJoined, AJoinedItemIsCutAsOnePushOfBothWouldBe) {
+  const std::string buffer = "abcdefgh";
+  const std::string_view all(buffer);
+  outbox joined(4), whole(4);
+  ASSERT_EQ(joined.push_view_joined(all.substr(0, 3)), errc::ok);
+  ASSERT_EQ(joined.push_view_joined(all.substr(3)), errc::ok);
+  ASSERT_EQ(whole.push(all), errc::ok);
+  // A partial send shows where the items were cut: the rest of the first
+  // item is offered alone.
+  for (outbox* out : {&joined, &whole}) {
+    ASSERT_EQ(out->offer().data, "abcd");
+    ASSERT_EQ(out->consume(2), errc::ok);
+  }
+  EXPECT_EQ(drain(joined), (sends{"cd", "efgh"}));
+  EXPECT_EQ(drain(whole), (sends{"cd", "efgh"}));
+}
+
+TEST(PushViewJoined, JoiningKeepsAnOutstandingOfferValid) {
+  const std::string buffer = "abcdef";
+  const std::string_view all(buffer);
+  outbox out;
+  ASSERT_EQ(out.push_view_joined(all.substr(0, 3)), errc::ok);
+  const send_offer o = out.offer();
+  ASSERT_EQ(o.data, "abc");
+  ASSERT_EQ(out.push_view_joined(all.substr(3)), errc::ok);
+  EXPECT_EQ(out.consume(4), errc::consume_exceeds_offer);
+  ASSERT_EQ(out.consume(2), errc::ok);
+  EXPECT_EQ(drain(out), (sends{"cdef"}));
+}
+
+TEST(PushViewJoined, NeverJoinsAProducersPieceNorBytesBehindTheCloseMarker) {
+  struct fixed final : chatframe::producer {
+    explicit fixed(std::string_view piece) : piece_(piece) {}
+    std::string_view more() override { return std::exchange(piece_, {}); }
+    std::string_view piece_;
+  };
+  const std::string buffer = "PPPPbbbbXXXX";
+  const std::string_view all(buffer);
+  outbox out;
+  ASSERT_EQ(out.push_with_producer(std::make_unique<fixed>(all.substr(0, 4))), errc::ok);
+  ASSERT_EQ(out.offer().data, "PPPP");  // the piece is queued, borrowed from `buffer`
+  ASSERT_EQ(out.push_view_joined(all.substr(4, 4)), errc::ok);
+  ASSERT_EQ(out.close_when_done(), errc::ok);
+  ASSERT_EQ(out.push_view_joined(all.substr(8)), errc::ok);  // behind the marker: never sent
+  EXPECT_EQ(drain(out), (sends{"PPPP", "bbbb"}));
+  EXPECT_TRUE(out.closed());
+  EXPECT_EQ(out.push_view_joined(all.substr(8)), errc::closed);
+}
+
+TEST(PushViewJoined, GatherSendsWhatPushViewWouldHaveSent) {
+  std::string buffer;
+  buffer.reserve(4096);
+  outbox joined(8), separate(8);
+  for (int i = 0; i < 100; ++i) {
+    const std::size_t at = buffer.size();
+    buffer += "line " + std::to_string(i) + "\n";
+    const std::string_view line = std::string_view(buffer).substr(at);
+    ASSERT_EQ(joined.push_view_joined(line), errc::ok);
+    ASSERT_EQ(separate.push_view(line), errc::ok);
+  }
+  EXPECT_EQ(joined.queued_bytes(), separate.queued_bytes());
+  std::vector<std::string_view> a(4), b(4);
+  ASSERT_EQ(joined.gather(a), 1u);
+  ASSERT_EQ(separate.gather(b), 1u);  // back to back: one view either way
+  EXPECT_EQ(a[0], buffer);
+  EXPECT_EQ(b[0], buffer);
 }
 
 // ---------------------------------------------------------------------------

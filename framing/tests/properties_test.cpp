@@ -364,15 +364,23 @@ RC_GTEST_PROP(ReferenceFraming, LengthPrefixedRecordsOfAnySizeGiveTheirBodies, (
 // (c)
 
 struct outbox_op {
-  enum class kind : std::uint8_t { push, push_view, producer, bytes_producer, set_size, send };
+  enum class kind : std::uint8_t {
+    push,
+    push_view,
+    producer,
+    bytes_producer,
+    set_size,
+    send,
+    push_view_joined,
+  };
   kind type = kind::push;
   std::string data;
   std::size_t n = 0;  // producer buffer size, new out_buffer_size, or send size
 };
 
 void showValue(const outbox_op& op, std::ostream& os) {
-  static const char* const names[] = {"push",           "push_view", "producer",
-                                      "bytes_producer", "set_size",  "send"};
+  static const char* const names[] = {"push",     "push_view", "producer",        "bytes_producer",
+                                      "set_size", "send",      "push_view_joined"};
   os << names[static_cast<int>(op.type)] << "(\"" << op.data << "\", " << op.n << ")";
 }
 
@@ -392,6 +400,7 @@ rc::Gen<outbox_op> outbox_op_gen() {
       {1, with(K::bytes_producer, rc::gen::just<std::size_t>(0))},
       {1, with(K::set_size, rc::gen::inRange<std::size_t>(0, 11))},
       {2, with(K::send, rc::gen::inRange<std::size_t>(0, 8))},
+      {3, with(K::push_view_joined, rc::gen::just<std::size_t>(0))},
   });
 }
 
@@ -429,6 +438,9 @@ class outbox_driver {
                     (op.n == 0 ? errc::zero_buffer_size : errc::ok));
           break;
         case outbox_op::kind::send: (void)send_once(out, op.n); break;
+        case outbox_op::kind::push_view_joined:
+          RC_ASSERT(out.push_view_joined(append_to_arena(op.data)) == errc::ok);
+          break;
       }
     }
     RC_ASSERT(out.close_when_done() == errc::ok);
@@ -474,10 +486,23 @@ class outbox_driver {
     return true;
   }
 
+  // Successive push_view_joined() bytes lie back to back, as an echo
+  // server's replies do, so that they join; an arena never moves its bytes.
+  std::string_view append_to_arena(const std::string& data) {
+    constexpr std::size_t arena_size = 4096;
+    if (arenas_.empty() || arenas_.back().size() + data.size() > arena_size) {
+      arenas_.emplace_back().reserve(std::max(arena_size, data.size()));
+    }
+    std::string& arena = arenas_.back();
+    arena += data;
+    return std::string_view(arena).substr(arena.size() - data.size());
+  }
+
   bool gather_;
   std::vector<std::size_t> sends_;
   std::size_t next_ = 0;
-  std::deque<std::string> views_;  // keeps push_view()'s bytes alive
+  std::deque<std::string> views_;   // keeps push_view()'s bytes alive
+  std::deque<std::string> arenas_;  // keeps push_view_joined()'s bytes alive
   std::string wire_;
 };
 
@@ -487,7 +512,8 @@ std::string expected_wire(const std::vector<outbox_op>& ops) {
     switch (op.type) {
       case outbox_op::kind::push:
       case outbox_op::kind::push_view:
-      case outbox_op::kind::bytes_producer: out += op.data; break;
+      case outbox_op::kind::bytes_producer:
+      case outbox_op::kind::push_view_joined: out += op.data; break;
       // A simple_producer with buffer size 0 yields b'' at once (asynchat.py:285-288).
       case outbox_op::kind::producer:
         if (op.n != 0) out += op.data;

@@ -43,6 +43,8 @@ class ring {
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
 
   T& front() noexcept { return slots_[head_]; }
+  // The last element, !empty().
+  T& back() noexcept { return slots_[(head_ + size_ - 1) & mask()]; }
   // The i-th element from the front, i < size().
   T& operator[](std::size_t i) noexcept { return slots_[(head_ + i) & mask()]; }
   const T& operator[](std::size_t i) const noexcept { return slots_[(head_ + i) & mask()]; }
