@@ -20,10 +20,11 @@
 // sent, and their order, are those of repeated offer() calls; only the
 // number of system calls differs.
 //
-// Ownership: push(std::string) moves the bytes in; push_view() borrows them
-// and the caller must keep them alive until they are sent or discard() is
-// called; producers are owned (see producer.hpp for their views). The views
-// returned by offer() and gather() stay valid until the next non-const call.
+// Ownership: push(std::string) moves the bytes in; push_view() and
+// push_view_joined() borrow them and the caller must keep them alive until
+// they are sent or discard() is called; producers are owned (see
+// producer.hpp for their views). The views returned by offer() and gather()
+// stay valid until the next non-const call.
 //
 // A producer's more() may use the outbox that asks it, as CPython's may:
 // what it pushes is queued behind it; a discard() empties the queue, and the
