@@ -8,7 +8,9 @@
 // echoes back. One thread, epoll, TCP_NODELAY on the client side. A line's
 // round trip is from the moment it is queued for write() to the moment its
 // '\n' comes back (echo preserves order per connection). The first --warmup
-// seconds are not counted; then it runs --duration seconds, bounded.
+// seconds are not counted; then it runs --duration seconds, bounded. Every
+// byte echoed back is compared with the byte sent at that place: a server
+// that loses, reorders or alters a byte fails the run.
 //
 // Prints one JSON object on stdout: conns, window, line, seconds, lines,
 // lines_per_s, mb_per_s (10^6 bytes/s echoed back), p50_us, p99_us, max_us,
@@ -49,6 +51,7 @@ struct conn {
   std::vector<std::uint64_t> sent_at;  // ring of --window timestamps
   std::size_t head = 0, inflight = 0;
   std::size_t out_off = 0;  // offset inside a line of the next byte to write
+  std::size_t in_off = 0;   // offset inside a line of the next byte to read back
   std::size_t pending = 0;  // bytes queued but not yet written
   bool want_out = false;
   bool dead = false;
@@ -216,6 +219,19 @@ int main(int argc, char** argv) {
         const ssize_t n = recv(c.fd, in.data(), in.size(), 0);
         if (n > 0) {
           bytes += static_cast<std::uint64_t>(n);
+          // Every line sent is the filler line out[0, line): compare what came back.
+          bool same = true;
+          for (std::size_t done = 0; same && done < static_cast<std::size_t>(n);) {
+            const std::size_t piece = std::min(static_cast<std::size_t>(n) - done, line - c.in_off);
+            same = std::memcmp(in.data() + done, out.data() + c.in_off, piece) == 0;
+            c.in_off = (c.in_off + piece) % line;
+            done += piece;
+          }
+          if (!same) {
+            std::fprintf(stderr, "connection %zu: echoed bytes differ from the bytes sent\n", idx);
+            kill(c);
+            continue;
+          }
           const char* p = in.data();
           const char* const end = p + n;
           while (const void* hit = std::memchr(p, '\n', static_cast<std::size_t>(end - p))) {
