@@ -339,8 +339,9 @@ void send_gather(chatframe::outbox& out, model& m, const loop_state& loop, std::
 // Operation bytes below this keep the meaning they had before the budget
 // operations existed (the byte modulo 10).
 constexpr std::uint8_t first_budget_op = 240;
-// The last two budget bytes (before: new marks, and a second "pause
-// producers") push producers whose first more() uses the outbox asking it.
+// The last three budget bytes (before: the input's sizes, new marks, and a
+// second "pause producers") queue joined views and push producers whose
+// first more() uses the outbox asking it.
 constexpr std::uint8_t joined_view_op = 253;
 constexpr std::uint8_t discarding_producer_op = 254;
 constexpr std::uint8_t reentrant_producer_op = 255;

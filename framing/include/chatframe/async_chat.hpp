@@ -18,7 +18,7 @@
 // One deliberate difference: a push() from inside a producer's more(). In
 // CPython that push() calls initiate_send(), which finds the same producer at
 // the head and calls its more() again before the first call has returned
-// (asynchat.py:213, 241-248). Here the push is queued behind the producer
+// (asynchat.py:209, 241-248). Here the push is queued behind the producer
 // and its send attempt sends nothing (outbox.hpp), because a second more()
 // would end the life of the piece the first is about to return
 // (producer.hpp). The bytes on the wire are CPython's whenever the transport
