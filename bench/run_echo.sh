@@ -17,20 +17,23 @@
 # Then the ratio the target is about, measured in rounds: chatframe epoll
 # with --coalesce --nodelay and raw epoll both stay up, and each round loads
 # one then the other (the order alternating) at 16 and at 64 connections,
-# --rounds times (default 15; --quick: 1) for --round-duration seconds each
-# (default 3; --quick: 1). The sweep above runs each server once, a minute
+# --rounds times (default 45; --quick: 1) for --round-duration seconds each
+# (default 1; --quick: 1). The sweep above runs each server once, a minute
 # apart; on a shared machine the raw server's own rate moves by up to 30% in
 # that time, so the sweep's ratio carries that drift and the rounds' median
-# does not. Single rounds still range from 0.6x to 1.5x on this host: the
-# median of 15 moves less from run to run than that of 7 (2026-11-27: 0.86x
-# in a run of 7, 0.91x-0.94x in three runs of 15), for about 100 s more.
+# does not. Single rounds still range from 0.6x to 1.5x on this host, and the
+# rate of either server jumps between about 1.0 M and 1.5 M lines/s within
+# seconds: the median of 15 rounds of 3 s moved from 0.83x to 0.97x between
+# three runs of one build (2026-11-27), while 45 rounds of 1 s take the same
+# time and give three times the samples (0.86x-0.96x for the medians of its
+# three thirds in one such run).
 # Writes bench/results/echo.json (echo-quick.json).
 # Exit status 1 if any run failed.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"
 build="${CHATFRAME_BENCH_BUILD:-$root/build-bench}"
-quick=0 duration=5 rounds=15 round_duration=3
+quick=0 duration=5 rounds=45 round_duration=1
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --quick) quick=1; duration=1; rounds=1; round_duration=1 ;;
