@@ -205,8 +205,9 @@ std::size_t outbox::gather(std::span<std::string_view> out, std::size_t max_byte
         i = static_cast<std::size_t>(-1);
         continue;
       }
+      // The storage stayed where it was and pushes only append: `e` is still
+      // the producer's entry, now holding its piece.
       if (r == refilled::none) continue;
-      e = &slots[i];
     }
     // Successive single sends would send this item's bytes, slice by slice,
     // in order; as one contiguous range they are one view.
