@@ -218,33 +218,36 @@ struct counting_handler {
   void on_found() noexcept { ++frames; }
 };
 
-// Length-prefixed records: count(4) for the header, then count(len).
+// Length-prefixed records: count(4) for the header, then count(len). The
+// length is read straight from the stream when the header arrives whole, as
+// it nearly always does; a header split across chunks is gathered byte by
+// byte.
 struct record_handler {
   chatframe::framer* f = nullptr;
   std::uint64_t frames = 0;
   std::uint64_t bytes = 0;
-  unsigned char header[kHeaderSize] = {};
-  std::size_t header_have = 0;
+  std::uint32_t length = 0;       // little-endian, from the header bytes seen so far
+  std::uint32_t header_have = 0;  // of kHeaderSize
   bool in_header = true;
 
   void on_collect(const chatframe::collected& d) noexcept {
     bytes += d.size();
     if (!in_header) return;
-    if (header_have == 0 && d.carried.empty() && d.fresh.size() == kHeaderSize) {
-      std::memcpy(header, d.fresh.data(), kHeaderSize);  // the usual case: one piece
+    if (header_have == 0 && d.carried.empty() && d.fresh.size() == kHeaderSize) [[likely]] {
+      const auto* b = reinterpret_cast<const unsigned char*>(d.fresh.data());
+      length = b[0] | (std::uint32_t{b[1]} << 8) | (std::uint32_t{b[2]} << 16) |
+               (std::uint32_t{b[3]} << 24);
       header_have = kHeaderSize;
       return;
     }
-    // The header may also arrive split across chunks.
-    for (std::size_t i = 0; i < d.size() && header_have < kHeaderSize; ++i)
-      header[header_have++] = static_cast<unsigned char>(d[i]);
+    for (std::size_t i = 0; i < d.size() && header_have < kHeaderSize; ++i, ++header_have)
+      length |= std::uint32_t{static_cast<unsigned char>(d[i])} << (8 * header_have);
   }
   void on_found() noexcept {
     ++frames;
     if (in_header) {
-      const std::uint32_t n = header[0] | (std::uint32_t{header[1]} << 8) |
-                              (std::uint32_t{header[2]} << 16) | (std::uint32_t{header[3]} << 24);
-      header_have = 0;
+      const std::uint32_t n = length;
+      length = header_have = 0;
       in_header = false;
       (void)f->set_count(n);
     } else {

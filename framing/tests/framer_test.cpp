@@ -364,7 +364,9 @@ TEST(TerminatorChangeInCollect, ANegativeCountIsFollowedByWhatFoundSets) {
   set_in_first_collect(h, f, terminator::count(1));  // 1 - 4 = -3
   bool set = false;
   h.found_hook = [&] {
-    if (!std::exchange(set, true)) EXPECT_EQ(f.set_terminator(terminator::bytes("z")), errc::ok);
+    if (!std::exchange(set, true)) {
+      EXPECT_EQ(f.set_terminator(terminator::bytes("z")), errc::ok);
+    }
   };
   (void)f.feed("abcd", h);
   (void)f.feed("uvwxzy", h);
@@ -404,7 +406,9 @@ TEST(TerminatorChangeInCollect, ACompletedCountIgnoresWhatCollectSet) {
   scripted h;
   int calls = 0;
   h.collect_hook = [&](const collected&) {
-    if (++calls == 2) EXPECT_EQ(f.set_count(1), errc::ok);
+    if (++calls == 2) {
+      EXPECT_EQ(f.set_count(1), errc::ok);
+    }
   };
   (void)f.feed("ab", h);
   (void)f.feed("cdefg", h);

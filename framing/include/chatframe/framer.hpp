@@ -397,10 +397,13 @@ template <bool one_byte, framing_handler H>
 // is depends on the one before. From a chunk that is not in cache (a large
 // buffer, a mapped file) each record would then wait for memory, and the
 // hardware prefetcher, which stops at every 4 KiB page, does not hide it. So
-// while consecutive frames are at most kWalkFrame bytes and some skip whole
-// cache lines, the run prefetches the next kWalkAhead bytes of the chunk
-// (never past it): 128-byte records from memory framed 1.5-1.9x faster.
-// Prefetching has no effect on what is read or delivered. (Topping up the
+// before a frame of a line to kWalkFrame bytes, the run prefetches the
+// kWalkAhead bytes of the chunk that follow it (never past the chunk): 128-byte
+// records from memory framed 1.5-1.9x faster. Prefetching has no effect on
+// what is read or delivered. The cursor is an address and the test one
+// compare, so that frames shorter than a line (16-byte records) pay almost
+// nothing for it: 3-4% more of them per second than with a cursor relative to
+// the chunk that also remembered the previous frame's size. (Topping up the
 // prefetched bytes on a schedule of bytes walked instead takes 5 fewer
 // instructions per 128 B record frame, but made 4 KiB chunks that each hold
 // one 4-byte header of a 4 KiB record slower to frame from memory: 41-76
@@ -412,23 +415,23 @@ template <framing_handler H>
   constexpr bool may_throw = !noexcept(handler.on_collect(std::declval<const collected&>())) ||
                              !noexcept(handler.on_found());
   const char* frame = k;
-  const char* const chunk = k;
-  const auto size = static_cast<std::size_t>(end - k);
-  std::size_t prefetched = 0;         // offset in the chunk up to which lines were prefetched
-  std::size_t last = kWalkFrame + 1;  // the frame before this one (none yet)
+  // Addresses, not pointers: the prefetch cursor may step past the chunk's end.
+  std::uintptr_t prefetched = 0;  // lines below this address were prefetched
+  const auto end_address = reinterpret_cast<std::uintptr_t>(end);
   // "A count is running and the chunk holds it" in one compare: the count is
   // zero unless the terminator is a count (terminator.hpp), and both zero and
   // a negative count (which step() handles: asynchat.py:153's arithmetic can
   // reach one) wrap to above any chunk's size.
   while (static_cast<std::uint64_t>(term_.count_) - 1 < static_cast<std::uint64_t>(end - frame)) {
     const auto n = static_cast<std::size_t>(term_.count_);
-    if (n - kLine <= kWalkFrame - kLine && last <= kWalkFrame) {
-      const std::size_t next = static_cast<std::size_t>(frame - chunk) + n;
-      const std::size_t until = size - next > kWalkAhead ? next + kWalkAhead : size;
+    if (n - kLine <= kWalkFrame - kLine) {
+      const auto next = reinterpret_cast<std::uintptr_t>(frame) + n;
+      const std::uintptr_t until =
+          end_address - next > kWalkAhead ? next + kWalkAhead : end_address;
       if (prefetched < next) prefetched = next;
-      for (; prefetched < until; prefetched += kLine) __builtin_prefetch(chunk + prefetched);
+      for (; prefetched < until; prefetched += kLine)
+        __builtin_prefetch(reinterpret_cast<const void*>(prefetched));
     }
-    last = n;
     handler.on_collect(collected{{}, std::string_view(frame, n)});
     frame += n;  // asynchat.py:156; after a discard() the loop ends below
     if constexpr (may_throw) k = frame;
