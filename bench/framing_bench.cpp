@@ -218,42 +218,37 @@ struct counting_handler {
   void on_found() noexcept { ++frames; }
 };
 
-// Length-prefixed records: count(4) for the header, then count(len). The
-// length is read straight from the stream when the header arrives whole, as
-// it nearly always does; a header split across chunks is gathered byte by
-// byte.
+// Length-prefixed records: count(4) for the header, then count(len). A
+// header that arrives whole, as nearly all do, is the one 4-byte piece the
+// framer hands over for it (a header split across chunks comes in shorter
+// pieces): its length is read straight from the stream, with nothing else to
+// keep. A split header is gathered byte by byte.
 struct record_handler {
   chatframe::framer* f = nullptr;
   std::uint64_t frames = 0;
   std::uint64_t bytes = 0;
-  std::uint32_t length = 0;       // little-endian, from the header bytes seen so far
-  std::uint32_t header_have = 0;  // of kHeaderSize
+  std::uint32_t length = 0;       // little-endian, from the header's bytes
+  std::uint32_t header_have = 0;  // bytes of a split header gathered so far
   bool in_header = true;
 
   void on_collect(const chatframe::collected& d) noexcept {
     bytes += d.size();
     if (!in_header) return;
-    if (header_have == 0 && d.carried.empty() && d.fresh.size() == kHeaderSize) [[likely]] {
+    if (d.carried.empty() && d.fresh.size() == kHeaderSize) [[likely]] {
       const auto* b = reinterpret_cast<const unsigned char*>(d.fresh.data());
       length = b[0] | (std::uint32_t{b[1]} << 8) | (std::uint32_t{b[2]} << 16) |
                (std::uint32_t{b[3]} << 24);
-      header_have = kHeaderSize;
       return;
     }
-    for (std::size_t i = 0; i < d.size() && header_have < kHeaderSize; ++i, ++header_have)
+    if (header_have == 0) length = 0;
+    for (std::size_t i = 0; i < d.size(); ++i, ++header_have)
       length |= std::uint32_t{static_cast<unsigned char>(d[i])} << (8 * header_have);
+    if (header_have == kHeaderSize) header_have = 0;
   }
   void on_found() noexcept {
     ++frames;
-    if (in_header) {
-      const std::uint32_t n = length;
-      length = header_have = 0;
-      in_header = false;
-      (void)f->set_count(n);
-    } else {
-      in_header = true;
-      (void)f->set_count(kHeaderSize);
-    }
+    in_header = !in_header;
+    (void)f->set_count(in_header ? kHeaderSize : length);
   }
 };
 
