@@ -11,10 +11,23 @@
 //   3. begin_write() == write_step::close: close the connection
 //   4. end of stream: session.end_of_stream()     (feed({}), close_when_done())
 //
+// Ownership: the session owns an arena of blocks (64 KiB each; a line longer
+// than that gets a block of its own). Each line is copied once, with its
+// "\n", into the arena, and the outbox borrows it with push_view_joined(), so
+// the lines of one read, back to back in a block, become one outbox item
+// instead of one std::string each. The outbox holds nothing but arena bytes,
+// in arena order, so the bytes consume() reports sent are the arena's oldest:
+// a block is reused or freed only once every byte written into it was sent,
+// and its bytes never move while it lives (the session, which frees them,
+// must outlive any write of its views). Steady echoing recycles a few spare
+// blocks and allocates nothing per line.
+//
 // Asynchronous writes (Asio, libuv, io_uring) keep the gathered views in use
 // until the write completes. outbox.hpp only promises that those views live
 // until the next non-const call, so while a write is in flight the echoed
-// lines are staged here and pushed into the outbox after consume().
+// lines are written to the arena but staged: pushed into the outbox after
+// consume(). The views point into arena bytes that were not sent yet, which
+// no block reuse touches, so they stay valid for the whole write.
 //
 // Backpressure: reading_wanted() says whether the loop should read. It turns
 // false when more than high_water bytes wait to be sent (outbox + staged) and
@@ -24,12 +37,16 @@
 #include <chatframe/framer.hpp>
 #include <chatframe/outbox.hpp>
 
+#include <algorithm>
+#include <bit>
+#include <cassert>
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -126,7 +143,7 @@ class line_session {
   line_session() { (void)in_.set_terminator(chatframe::terminator::bytes("\n")); }
 
   // Call 1: every byte of `chunk` is framed now; the chunk may be reused as
-  // soon as this returns (complete lines are copied into the outbox).
+  // soon as this returns (complete lines are copied into the arena).
   void feed(std::string_view chunk) {
     stats().bytes_in += chunk.size();
     lines h{this};
@@ -140,8 +157,7 @@ class line_session {
     eof_ = true;
     lines h{this};
     (void)in_.feed({}, h);
-    if (!line_.empty()) echo(std::move(line_));
-    line_.clear();
+    if (len_ != 0) finish_line(false);
     if (in_flight_) {
       close_staged_ = true;
     } else {
@@ -177,9 +193,17 @@ class line_session {
     }
     stats().bytes_out += n;
     in_flight_ = false;
-    for (std::string& s : staged_) (void)out_.push(std::move(s));
-    staged_.clear();
-    staged_bytes_ = 0;
+    release(n);
+    if (staged_bytes_ != 0) {
+      // Oldest first, so the outbox keeps the arena's order (release() relies
+      // on it); lines back to back in a block join one item.
+      for (block& b : blocks_) {
+        if (b.pushed == b.end) continue;
+        (void)out_.push_view_joined(std::string_view(b.bytes.get() + b.pushed, b.end - b.pushed));
+        b.pushed = b.end;
+      }
+      staged_bytes_ = 0;
+    }
     if (close_staged_) {
       close_staged_ = false;
       (void)out_.close_when_done();
@@ -205,30 +229,129 @@ class line_session {
   }
 
  private:
+  // One piece of the arena. Its bytes never move while it lives; [0, done)
+  // was sent, [done, pushed) is queued in the outbox (and maybe in a write in
+  // flight), [pushed, end) is staged, and in the last block the line being
+  // collected follows end (len_ bytes).
+  struct block {
+    std::unique_ptr<char[]> bytes;
+    std::size_t size = 0;
+    std::size_t done = 0;
+    std::size_t pushed = 0;
+    std::size_t end = 0;
+  };
+  static constexpr std::size_t block_size = std::size_t{64} << 10;
+  // Spare blocks kept for reuse: enough that steady echoing allocates nothing,
+  // few enough that a drained backlog gives its memory back.
+  static constexpr std::size_t max_spares = 2;
+
   struct lines {
     line_session* s;
-    void on_collect(const chatframe::collected& d) { d.append_to(s->line_); }
-    void on_found() {
-      s->line_.push_back('\n');
-      s->echo(std::move(s->line_));
-      s->line_.clear();
+    void on_collect(const chatframe::collected& d) {
+      // Room for the '\n' too, so on_found() never has to move the line.
+      char* p = s->room(d.size() + 1);
+      if (!d.carried.empty()) std::memcpy(p, d.carried.data(), d.carried.size());
+      if (!d.fresh.empty()) std::memcpy(p + d.carried.size(), d.fresh.data(), d.fresh.size());
+      s->len_ += d.size();
     }
+    void on_found() { s->finish_line(true); }
   };
 
-  void echo(std::string line) {
+  // Where the next `extra` bytes of the line being collected go: right after
+  // its len_ bytes, in the last block, moved to a fresh block if it is full.
+  char* room(std::size_t extra) {
+    const std::size_t need = len_ + extra;
+    if (!blocks_.empty()) {
+      block& b = blocks_.back();
+      if (b.end + need <= b.size) return b.bytes.get() + b.end + len_;
+      if (b.done == b.end && need <= b.size) {
+        // Nothing in it is queued or being written: start it over.
+        std::memmove(b.bytes.get(), b.bytes.get() + b.end, len_);
+        b.done = b.pushed = b.end = 0;
+        return b.bytes.get() + len_;
+      }
+    }
+    block fresh = take_block(need);
+    if (!blocks_.empty()) {
+      block& last = blocks_.back();
+      if (len_ != 0) std::memcpy(fresh.bytes.get(), last.bytes.get() + last.end, len_);
+      if (last.done == last.end) {  // nothing borrowed from it
+        recycle(std::move(last));
+        blocks_.pop_back();
+      }
+    }
+    blocks_.push_back(std::move(fresh));
+    return blocks_.back().bytes.get() + len_;
+  }
+
+  block take_block(std::size_t need) {
+    if (need <= block_size && !spares_.empty()) {
+      block b = std::move(spares_.back());
+      spares_.pop_back();
+      return b;
+    }
+    // A line longer than a block gets one to itself, grown geometrically so a
+    // long line arriving over many reads is copied O(1) times per byte.
+    const std::size_t size = need <= block_size ? block_size : std::bit_ceil(need);
+    block b;
+    b.bytes = std::make_unique_for_overwrite<char[]>(size);
+    b.size = size;
+    return b;
+  }
+
+  void recycle(block&& b) {
+    if (b.size != block_size || spares_.size() >= max_spares) return;  // freed
+    b.done = b.pushed = b.end = 0;
+    spares_.push_back(std::move(b));
+  }
+
+  // The outbox holds only arena bytes, queued in arena order, so the n bytes
+  // it consumed are the oldest [done, pushed) ranges.
+  void release(std::size_t n) {
+    for (block& b : blocks_) {
+      if (n == 0) break;
+      const std::size_t k = std::min(n, b.pushed - b.done);
+      b.done += k;
+      n -= k;
+    }
+    assert(n == 0);  // consume() took more than the arena has queued
+    // A block before the last one is complete; once sent, nothing borrows it.
+    std::size_t sent = 0;
+    while (sent + 1 < blocks_.size() && blocks_[sent].done == blocks_[sent].end) ++sent;
+    if (sent != 0) {
+      for (std::size_t i = 0; i < sent; ++i) recycle(std::move(blocks_[i]));
+      blocks_.erase(blocks_.begin(), blocks_.begin() + static_cast<std::ptrdiff_t>(sent));
+    }
+  }
+
+  // The line being collected (plus '\n' unless the stream ended without one)
+  // is complete: queue it, or stage it while a write borrows the outbox.
+  void finish_line(bool newline) {
+    char* tail = room(1);  // an empty line may not have a block yet
+    if (newline) {
+      *tail = '\n';
+      ++len_;
+    }
+    block& b = blocks_.back();
+    const std::string_view line(b.bytes.get() + b.end, len_);
+    b.end += len_;
+    len_ = 0;
     if (in_flight_) {
       staged_bytes_ += line.size();
-      staged_.push_back(std::move(line));
     } else {
-      (void)out_.push(std::move(line));
+      (void)out_.push_view_joined(line);
+      b.pushed = b.end;
     }
     if (backlog() > stats().peak_backlog) stats().peak_backlog = backlog();
   }
 
   chatframe::framer in_;
   chatframe::outbox out_;
-  std::string line_;
-  std::vector<std::string> staged_;
+  // Oldest first; only the last block takes new lines. A block is moved (as
+  // the vector grows or shrinks), its bytes never are.
+  std::vector<block> blocks_;
+  std::vector<block> spares_;
+  std::size_t len_ = 0;  // bytes of the line being collected
   std::size_t staged_bytes_ = 0;
   bool in_flight_ = false;
   bool close_staged_ = false;
