@@ -5,15 +5,19 @@
 // through push_with_producer), simple_producers with any buffer size (0
 // included), set_out_buffer_size (0 included), close_when_done, discard, and
 // drains through offer()/consume() or gather()/consume() with partial sends
-// (0 included) and over-consumes. Operation bytes 240-252 add the budget:
+// (0 included) and over-consumes. Operation bytes 240-251 add the budget:
 // pause_producers() on or off, the input held and the frame being assembled
 // (any sizes), and new water marks (any, 0 and low above high included).
 // Byte 255 pushes a producer whose first more() pushes to the outbox asking
 // it (and checks that offer() from there offers nothing); byte 254 one whose
 // first more() discards the outbox asking it, then pushes: the piece it
 // returns must come out first, then what it pushed (asynchat.py:246-248).
-// Byte 253 appends bytes to an arena and queues them with push_view_joined(),
-// so that successive ones join one item.
+// Byte 253 appends bytes to an arena and queues them with push_view_joined():
+// right after the arena's last bytes, so that they continue what was queued
+// last, or one byte apart, so that they do not. push_view() borrows from the
+// same arena, and byte 252 (before: one more "pause producers") pushes a
+// producer that writes each piece into it when asked: bytes joined after
+// such a piece continue it in memory, and must still not join it.
 // After every operation a memory_budget is recounted from those sizes and
 // queued_bytes(), and its decision is handed to pause_producers() as
 // memory_budget.hpp's loop does. Until the input chooses marks the budget
@@ -21,10 +25,17 @@
 // so most programs pause and resume without having to find those bytes.
 // Operation bytes below 240 mean what they meant before the budget existed.
 //
-// A model keeps the bytes still to be sent and, for each producer, what it
-// handed out and what of that was sent. Oracles: the bytes drained are the
-// bytes queued before the close marker, in order; an offer never exceeds
-// out_buffer_size(); consume() beyond the offer is refused; once closed,
+// A model keeps the bytes still to be sent, item by item, and, for each
+// producer, what it handed out and what of that was sent. Of a byte string it
+// keeps the pieces CPython's push() cuts it into (asynchat.py:203-208) and,
+// when borrowed, where its bytes lie; it decides itself whether a joined push
+// continues the last item. Oracles: the bytes drained are the bytes queued
+// before the close marker, in order; each offer() is the rest of the first
+// piece (a cut of a byte string, or the producer's current piece), capped at
+// out_buffer_size(), so a joined item must be cut where one push of its bytes
+// is, and a piece never grows by bytes pushed after it; each gather() gives
+// the views the model predicts from where the bytes lie, stopping after a
+// producer's piece; consume() beyond the offer is refused; once closed,
 // nothing is offered again and pushes are refused; queued_bytes() is what was
 // queued or produced and not sent; while producers are paused none is asked
 // for more() unless bytes are queued behind it (it is then the head, and they
@@ -45,6 +56,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "chatframe/memory_budget.hpp"
 #include "chatframe/outbox.hpp"
@@ -60,12 +72,58 @@ void fail(const char* what) {
   std::abort();
 }
 
+// Borrowed bytes live here, appended back to back so that a slice may begin
+// where the one before it ends in memory. A block is reserved once and never
+// reallocated, so every slice stays valid for the whole input.
+class arena {
+ public:
+  // `apart` leaves one unused byte first, so that `bytes` do not continue
+  // what was appended before them.
+  std::string_view append(std::string_view bytes, bool apart) {
+    constexpr std::size_t block_size = 1024;
+    const std::size_t needed = bytes.size() + (apart ? 1 : 0);
+    if (blocks_.empty() || blocks_.back().size() + needed > block_size)
+      blocks_.emplace_back().reserve(block_size);
+    std::string& block = blocks_.back();
+    if (apart) block += '#';
+    block += bytes;
+    return std::string_view(block).substr(block.size() - bytes.size());
+  }
+
+ private:
+  std::deque<std::string> blocks_;
+};
+
+// CPython's simple_producer (asynchat.py:280-292), writing each piece into
+// the arena when asked, as a server writes a reply into its output buffer:
+// the piece continues whatever the arena held last, and bytes appended
+// after it continue the piece.
+class arena_producer final : public chatframe::producer {
+ public:
+  arena_producer(std::string data, std::size_t buffer_size, arena& into)
+      : data_(std::move(data)), buffer_size_(buffer_size), arena_(into) {}
+  std::string_view more() override {
+    const std::string_view rest = std::string_view(data_).substr(pos_);
+    const std::string_view piece = rest.substr(0, std::min(rest.size(), buffer_size_));
+    pos_ += piece.size();
+    if (piece.empty()) return {};
+    return arena_.append(piece, false);
+  }
+
+ private:
+  std::string data_;
+  std::size_t buffer_size_;
+  std::size_t pos_ = 0;
+  arena& arena_;
+};
+
 // What the harness knows of a producer it pushed; the outbox owns the producer.
 struct producer_record {
-  std::size_t handed = 0;  // bytes more() returned so far
-  std::size_t sent = 0;    // of those, bytes the transport accepted
-  bool finished = false;   // more() returned nothing
-  bool reachable = true;   // queued before any close marker
+  std::size_t handed = 0;           // bytes more() returned so far
+  std::size_t sent = 0;             // of those, bytes the transport accepted
+  bool finished = false;            // more() returned nothing
+  bool reachable = true;            // queued before any close marker
+  const char* piece_end = nullptr;  // just past the last piece more() returned
 };
 
 struct model;
@@ -85,11 +143,11 @@ enum class reentry : std::uint8_t { none, push, discard_then_push };
 // producer included, and then push `extra`.
 class watched_producer final : public chatframe::producer {
  public:
-  watched_producer(std::string data, std::size_t buffer_size, producer_record& record,
+  watched_producer(std::unique_ptr<chatframe::producer> inner, producer_record& record,
                    const bool& producers_paused, chatframe::outbox& out, model& m,
                    reentry reenter = reentry::none, std::string extra = {})
-      : inner_(std::move(data), buffer_size), record_(record), paused_(producers_paused), out_(out),
-        model_(m), reenter_(reenter), extra_(std::move(extra)) {}
+      : inner_(std::move(inner)), record_(record), paused_(producers_paused), out_(out), model_(m),
+        reenter_(reenter), extra_(std::move(extra)) {}
 
   std::string_view more() override {
     // Its own piece is sent by now (checked below), so the outbox's queued
@@ -101,16 +159,17 @@ class watched_producer final : public chatframe::producer {
     if (record_.sent != record_.handed) fail("more() asked before the previous piece was sent");
     const reentry reenter = std::exchange(reenter_, reentry::none);
     if (reenter == reentry::push) push_reentrant(out_, model_, extra_);
-    const std::string_view piece = inner_.more();
+    const std::string_view piece = inner_->more();
     record_.handed += piece.size();
     record_.finished = piece.empty();
+    record_.piece_end = piece.data() + piece.size();
     // The last use of this object: the discard destroys it once more() returns.
     if (reenter == reentry::discard_then_push) discard_reentrant(out_, model_, extra_, piece);
     return piece;
   }
 
  private:
-  chatframe::simple_producer inner_;
+  std::unique_ptr<chatframe::producer> inner_;
   producer_record& record_;
   const bool& paused_;
   chatframe::outbox& out_;
@@ -119,31 +178,96 @@ class watched_producer final : public chatframe::producer {
   std::string extra_;
 };
 
+// The pieces bytes [from, to) of an item fall into when the item is cut every
+// `cut` bytes from its start (0: not cut, one piece).
+std::deque<std::size_t> pieces_between(std::size_t from, std::size_t to, std::size_t cut) {
+  std::deque<std::size_t> pieces;
+  while (from < to) {
+    const std::size_t next_cut = cut == 0 ? to : (from / cut + 1) * cut;
+    const std::size_t piece_end = std::min(next_cut, to);
+    pieces.push_back(piece_end - from);
+    from = piece_end;
+  }
+  return pieces;
+}
+
 struct model {
   // One queued item still to be sent (or, for a producer, still to be asked).
   struct segment {
     std::size_t unsent;       // its bytes in `pending` (a producer's: all it will produce)
     producer_record* source;  // nullptr for bytes
+    // A byte string: what is unsent of each piece push() cut it into, front first.
+    std::deque<std::size_t> pieces;
+    std::size_t length = 0;     // bytes pushed into it, joined ones included
+    std::size_t cut = 0;        // the size of its pieces; 0: one piece
+    const char* end = nullptr;  // just past its bytes when borrowed; nullptr when owned
   };
+  std::size_t out_buffer_size;   // as set by the input; the outbox's own value is checked
   std::string pending;           // bytes to be sent, in order, before any close marker
   std::deque<segment> segments;  // `pending`, item by item
   std::size_t unreachable = 0;   // bytes queued behind a close marker: counted, never sent
   bool close_queued = false;     // a close marker is queued: later pushes are never sent
   bool closed = false;           // the close marker was reached
 
-  void queue(std::string_view bytes, errc result, producer_record* source = nullptr) {
+  explicit model(std::size_t buffer_size) : out_buffer_size(buffer_size) {}
+
+  // asynchat.py:203-208: push() cuts only bytes longer than the buffer size.
+  [[nodiscard]] std::size_t push_cut(std::size_t size) const {
+    return size > out_buffer_size ? out_buffer_size : 0;
+  }
+  // Checks a push's result; true when its bytes will be sent.
+  bool admitted(std::size_t size, errc result, producer_record* source) {
     if (closed != (result == errc::closed)) fail("push result disagrees with the close state");
-    if (closed) return;
+    if (closed) return false;
     if (close_queued) {
       if (source != nullptr) {
         source->reachable = false;
       } else {
-        unreachable += bytes.size();
+        unreachable += size;
       }
+      return false;
+    }
+    return true;
+  }
+  void queue_producer(std::string_view produced, errc result, producer_record* source) {
+    if (!admitted(produced.size(), result, source)) return;
+    pending.append(produced);
+    segments.push_back({produced.size(), source, {}});
+  }
+  // A byte string of its own, cut every `cut` bytes; `borrowed` is where its
+  // bytes lie when the outbox borrows them.
+  void queue_bytes(std::string_view bytes, errc result, std::size_t cut,
+                   const char* borrowed = nullptr) {
+    if (!admitted(bytes.size(), result, nullptr)) return;
+    pending.append(bytes);
+    segment s{bytes.size(), nullptr, pieces_between(0, bytes.size(), cut), bytes.size(), cut};
+    // An empty view borrows nothing: no later bytes can continue it.
+    if (borrowed != nullptr && !bytes.empty()) s.end = borrowed + bytes.size();
+    segments.push_back(std::move(s));
+  }
+  // push_view_joined(): the view joins the last item when that is a borrowed
+  // byte string, still queued, whose bytes end where the view begins; the
+  // item is then cut as one push of all its bytes would be. Cuts already made
+  // stay (a push cuts once, at the size of the time); an item not cut yet is
+  // cut at today's size once it grows longer. Anything else, a producer's
+  // piece included, is followed by an item of its own.
+  void queue_joined(std::string_view view, errc result) {
+    const bool continues = !close_queued && !closed && !segments.empty() &&
+                           segments.back().source == nullptr && segments.back().unsent > 0 &&
+                           segments.back().end != nullptr && segments.back().end == view.data();
+    if (!continues) {
+      queue_bytes(view, result, push_cut(view.size()), view.data());
       return;
     }
-    pending.append(bytes);
-    segments.push_back({bytes.size(), source});
+    if (result != errc::ok) fail("push_view_joined() refused bytes it could join");
+    segment& last = segments.back();
+    const std::size_t sent = last.length - last.unsent;
+    pending.append(view);
+    last.length += view.size();
+    last.unsent += view.size();
+    last.end += view.size();
+    if (last.cut == 0 && last.length > out_buffer_size) last.cut = out_buffer_size;
+    last.pieces = pieces_between(sent, last.length, last.cut);
   }
   void discard() {
     pending.clear();
@@ -171,10 +295,85 @@ struct model {
           fail("sent bytes a producer never handed out");
         s.source->sent += take;
       }
+      for (std::size_t left = take; left > 0;) {
+        const std::size_t from_piece = std::min(left, s.pieces.front());
+        s.pieces.front() -= from_piece;
+        if (s.pieces.front() == 0) s.pieces.pop_front();
+        left -= from_piece;
+      }
       s.unsent -= take;
       n -= take;
     }
   }
+
+  // What offer() must offer, as the queue stands once it returned (more()
+  // may have been asked): the rest of the first piece with bytes left,
+  // capped at out_buffer_size(); `at` is where they lie, when known.
+  struct expected_offer {
+    std::size_t size = 0;  // 0: nothing (idle or closed, check_status() says which)
+    const char* at = nullptr;
+    bool from_producer = false;
+  };
+  [[nodiscard]] expected_offer next_offer() const {
+    for (const segment& s : segments) {
+      if (s.source == nullptr) {
+        if (s.pieces.empty()) continue;
+        const std::size_t rest_of_piece = s.pieces.front();
+        return {std::min(rest_of_piece, out_buffer_size),
+                s.end == nullptr ? nullptr : s.end - s.unsent, false};
+      }
+      const std::size_t rest_of_piece = s.source->handed - s.source->sent;
+      if (rest_of_piece > 0)
+        return {std::min(rest_of_piece, out_buffer_size), s.source->piece_end - rest_of_piece,
+                true};
+      if (!s.source->finished) return {};  // not asked: it waits
+    }
+    return {};
+  }
+
+  // The views gather(`views` of them, `max_bytes`) must give, as the queue
+  // stands once it returned: the bytes of successive items, one view while
+  // they lie back to back in memory (owned bytes lie where only the outbox
+  // knows, so they start a view of their own), up to the end of a producer's
+  // piece. A producer with its piece sent is asked for the next unless every
+  // view is taken, or it is paused and does not have to be asked.
+  [[nodiscard]] std::vector<std::size_t> expected_gather(std::size_t views, std::size_t max_bytes,
+                                                         bool producers_paused) const {
+    std::vector<std::size_t> sizes;
+    const char* view_end = nullptr;  // nullptr: the open view cannot be continued
+    std::size_t gathered = 0;
+    for (const segment& s : segments) {
+      if (gathered >= max_bytes) break;
+      const bool views_taken = !sizes.empty() && sizes.size() == views;
+      std::size_t n = s.unsent;
+      const char* at = s.end == nullptr ? nullptr : s.end - s.unsent;
+      if (s.source != nullptr) {
+        n = s.source->handed - s.source->sent;
+        at = s.source->piece_end - n;
+        if (n == 0) {
+          if (views_taken) break;
+          if (s.source->finished) continue;
+          const bool must_ask = !producers_paused || (gathered == 0 && queued_bytes() != 0);
+          if (must_ask) fail("gather() stopped at a producer it had to ask for more");
+          break;
+        }
+      } else if (n == 0) {
+        continue;
+      }
+      n = std::min(n, max_bytes - gathered);
+      if (view_end != nullptr && at == view_end) {
+        sizes.back() += n;
+      } else {
+        if (views_taken) break;
+        sizes.push_back(n);
+      }
+      view_end = at == nullptr ? nullptr : at + n;
+      gathered += n;
+      if (s.source != nullptr) break;  // its next piece is asked for once this one is sent
+    }
+    return sizes;
+  }
+
   // With producers paused, the outbox must wait when the first item with
   // anything left is a producer whose pieces so far are all sent, and nothing
   // is queued behind it (bytes behind it are drained through it).
@@ -217,7 +416,7 @@ void push_reentrant(chatframe::outbox& out, model& m, const std::string& bytes) 
   if (out.offer().status != send_status::idle) fail("offer() from more() offered something");
   std::array<std::string_view, 2> views{};
   if (out.gather(views) != 0) fail("gather() from more() gathered something");
-  m.queue(bytes, out.push(bytes));
+  m.queue_bytes(bytes, out.push(bytes), m.push_cut(bytes.size()));
 }
 
 void discard_reentrant(chatframe::outbox& out, model& m, const std::string& bytes,
@@ -228,10 +427,11 @@ void discard_reentrant(chatframe::outbox& out, model& m, const std::string& byte
   push_reentrant(out, m, bytes);
   // The piece more() returns is put back at the head of the emptied queue,
   // ahead of the push (asynchat.py:246-248), as a byte string: its producer
-  // went with the queue. An empty piece queues nothing.
+  // went with the queue, and it is not cut (only sliced when sent). An empty
+  // piece queues nothing.
   if (piece.empty() || m.closed) return;
   m.pending.insert(0, piece);
-  m.segments.push_front({piece.size(), nullptr});
+  m.segments.push_front({piece.size(), nullptr, {piece.size()}, piece.size()});
 }
 
 // The hysteresis rule memory_budget.hpp states, kept apart from its code.
@@ -297,6 +497,12 @@ void send_single(chatframe::outbox& out, model& m, const loop_state& loop, std::
   if (o.status != send_status::data) return;
   if (o.data.empty() || o.data.size() > out.out_buffer_size())
     fail("offer empty or above out_buffer_size");
+  const model::expected_offer expected = m.next_offer();
+  if (o.data.size() != expected.size)
+    fail(expected.from_producer ? "offer() does not end where the producer's piece ends"
+                                : "offer() does not end where push() cut the item");
+  if (expected.at != nullptr && o.data.data() != expected.at)
+    fail("offer() does not start at the first unsent byte of the first item");
   if (cap > o.data.size()) {
     if (out.consume(cap) != errc::consume_exceeds_offer) fail("consume beyond the offer accepted");
     return;
@@ -318,6 +524,11 @@ void send_gather(chatframe::outbox& out, model& m, const loop_state& loop, std::
     all.append(iov[i]);
   }
   if (all.size() > max_bytes) fail("gather exceeded max_bytes");
+  const std::vector<std::size_t> expected =
+      m.expected_gather(views, max_bytes, loop.producers_paused);
+  if (expected.size() != n) fail("gather() gave another number of views than predicted");
+  for (std::size_t i = 0; i < n; ++i)
+    if (iov[i].size() != expected[i]) fail("gather() view sizes differ from the predicted ones");
   const bool waits = m.producer_waits(loop.producers_paused);
   if (n == 0) {
     // gather() stops before a close marker without reaching it; offer() reaches it.
@@ -339,9 +550,10 @@ void send_gather(chatframe::outbox& out, model& m, const loop_state& loop, std::
 // Operation bytes below this keep the meaning they had before the budget
 // operations existed (the byte modulo 10).
 constexpr std::uint8_t first_budget_op = 240;
-// The last three budget bytes (before: the input's sizes, new marks, and a
-// second "pause producers") queue joined views and push producers whose
-// first more() uses the outbox asking it.
+// The last four budget bytes (before: operations other budget bytes give too)
+// push a producer writing into the arena, queue joined views, and push producers
+// whose first more() uses the outbox asking it.
+constexpr std::uint8_t arena_producer_op = 252;
 constexpr std::uint8_t joined_view_op = 253;
 constexpr std::uint8_t discarding_producer_op = 254;
 constexpr std::uint8_t reentrant_producer_op = 255;
@@ -350,12 +562,12 @@ constexpr std::uint8_t reentrant_producer_op = 255;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   FuzzedDataProvider in(data, size);
-  std::deque<std::string> borrowed;     // outlives the outbox: push_view's bytes
-  std::deque<std::string> arenas;       // outlives the outbox: push_view_joined's bytes
+  arena borrowed;                       // outlives the outbox: push_view's and its producers' bytes
   std::deque<producer_record> records;  // outlives the outbox: its producers write here
   loop_state loop;                      // outlives the outbox: producers read its pause flag
-  chatframe::outbox out(in.ConsumeIntegralInRange<std::size_t>(1, 64));
-  model m;
+  const auto buffer_size = in.ConsumeIntegralInRange<std::size_t>(1, 64);
+  chatframe::outbox out(buffer_size);
+  model m(buffer_size);
   for (int ops = 0; ops < 256 && in.remaining_bytes() > 0; ++ops) {
     const auto op = in.ConsumeIntegral<std::uint8_t>();
     if (op == reentrant_producer_op || op == discarding_producer_op) {
@@ -366,20 +578,25 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       producer_record& record = records.emplace_back();
       const std::string produced = s;
       const reentry how = op == reentrant_producer_op ? reentry::push : reentry::discard_then_push;
-      m.queue(
-          produced,
-          out.push_with_producer(std::make_unique<watched_producer>(
-              std::move(s), buffer, record, loop.producers_paused, out, m, how, std::move(extra))),
-          &record);
+      m.queue_producer(produced,
+                       out.push_with_producer(std::make_unique<watched_producer>(
+                           std::make_unique<chatframe::simple_producer>(std::move(s), buffer),
+                           record, loop.producers_paused, out, m, how, std::move(extra))),
+                       &record);
     } else if (op == joined_view_op) {
       const std::string s = in.ConsumeRandomLengthString(64);
-      constexpr std::size_t arena_size = 1024;  // never reallocated: its bytes are borrowed
-      if (arenas.empty() || arenas.back().size() + s.size() > arena_size)
-        arenas.emplace_back().reserve(arena_size);
-      arenas.back() += s;
-      const std::string_view view =
-          std::string_view(arenas.back()).substr(arenas.back().size() - s.size());
-      m.queue(s, out.push_view_joined(view));
+      const std::string_view view = borrowed.append(s, in.ConsumeBool());
+      m.queue_joined(view, out.push_view_joined(view));
+    } else if (op == arena_producer_op) {
+      std::string s = in.ConsumeRandomLengthString(64);
+      const auto buffer = in.ConsumeIntegralInRange<std::size_t>(1, 16);
+      producer_record& record = records.emplace_back();
+      const std::string produced = s;
+      m.queue_producer(produced,
+                       out.push_with_producer(std::make_unique<watched_producer>(
+                           std::make_unique<arena_producer>(std::move(s), buffer, borrowed), record,
+                           loop.producers_paused, out, m)),
+                       &record);
     } else if (op >= first_budget_op) {
       switch ((op - first_budget_op) % 4) {
         case 0:
@@ -400,34 +617,38 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         case 0: {
           std::string s = in.ConsumeRandomLengthString(64);
           const std::string copy = s;
-          m.queue(copy, out.push(std::move(s)));
+          m.queue_bytes(copy, out.push(std::move(s)), m.push_cut(copy.size()));
           break;
         }
-        case 1:
-          borrowed.push_back(in.ConsumeRandomLengthString(64));
-          m.queue(borrowed.back(), out.push_view(borrowed.back()));
+        case 1: {
+          const std::string_view view = borrowed.append(in.ConsumeRandomLengthString(64), false);
+          m.queue_bytes(view, out.push_view(view), m.push_cut(view.size()), view.data());
           break;
+        }
         case 2: {
           std::string s = in.ConsumeRandomLengthString(64);
           const auto buffer = in.ConsumeIntegralInRange<std::size_t>(0, 16);
           producer_record& record = records.emplace_back();
           // CPython's simple_producer with buffer size 0 yields b'' at once: nothing is sent.
           const std::string produced = buffer == 0 ? std::string() : s;
-          m.queue(produced,
-                  out.push_with_producer(std::make_unique<watched_producer>(
-                      std::move(s), buffer, record, loop.producers_paused, out, m)),
-                  &record);
+          m.queue_producer(produced,
+                           out.push_with_producer(std::make_unique<watched_producer>(
+                               std::make_unique<chatframe::simple_producer>(std::move(s), buffer),
+                               record, loop.producers_paused, out, m)),
+                           &record);
           break;
         }
         case 3: {
           std::string s = in.ConsumeRandomLengthString(64);
-          m.queue(s, out.push_with_producer(std::string(s)));
+          // Plain bytes given as a producer are one piece, only sliced when sent.
+          m.queue_bytes(s, out.push_with_producer(std::string(s)), 0);
           break;
         }
         case 4: {
           const auto n = in.ConsumeIntegralInRange<std::size_t>(0, 70);
           if (out.set_out_buffer_size(n) != (n == 0 ? errc::zero_buffer_size : errc::ok))
             fail("set_out_buffer_size");
+          if (n != 0) m.out_buffer_size = n;
           break;
         }
         case 5: {
@@ -456,6 +677,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     if (out.queued_bytes() != m.queued_bytes()) fail("queued_bytes() disagrees with the queue");
     if (out.producers_paused() != loop.producers_paused) fail("producers_paused() disagrees");
+    if (out.out_buffer_size() != m.out_buffer_size) fail("out_buffer_size() disagrees");
     loop.recount(out);
   }
   // Resume the producers and drain everything, whole sends only: all that was

@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <numeric>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -372,15 +373,19 @@ struct outbox_op {
     set_size,
     send,
     push_view_joined,
+    arena_producer,
   };
   kind type = kind::push;
   std::string data;
-  std::size_t n = 0;  // producer buffer size, new out_buffer_size, or send size
+  // producer buffer size, new out_buffer_size, send size, or for a joined
+  // view 1 when it lies one byte apart from the bytes borrowed before it
+  std::size_t n = 0;
 };
 
 void showValue(const outbox_op& op, std::ostream& os) {
-  static const char* const names[] = {"push",     "push_view", "producer",        "bytes_producer",
-                                      "set_size", "send",      "push_view_joined"};
+  static const char* const names[] = {
+      "push",     "push_view", "producer",         "bytes_producer",
+      "set_size", "send",      "push_view_joined", "arena_producer"};
   os << names[static_cast<int>(op.type)] << "(\"" << op.data << "\", " << op.n << ")";
 }
 
@@ -400,13 +405,161 @@ rc::Gen<outbox_op> outbox_op_gen() {
       {1, with(K::bytes_producer, rc::gen::just<std::size_t>(0))},
       {1, with(K::set_size, rc::gen::inRange<std::size_t>(0, 11))},
       {2, with(K::send, rc::gen::inRange<std::size_t>(0, 8))},
-      {3, with(K::push_view_joined, rc::gen::just<std::size_t>(0))},
+      {3, with(K::push_view_joined, rc::gen::inRange<std::size_t>(0, 2))},
+      {2, with(K::arena_producer, rc::gen::inRange<std::size_t>(1, 7))},
   });
 }
 
+// Borrowed bytes, appended back to back so that a slice may begin where the
+// bytes before it end, as an echo server's replies do; blocks never move.
+class arena {
+ public:
+  std::string_view append(std::string_view data, bool apart) {
+    constexpr std::size_t block_size = 4096;
+    const std::size_t needed = data.size() + (apart ? 1 : 0);
+    if (blocks_.empty() || blocks_.back().size() + needed > blocks_.back().capacity()) {
+      blocks_.emplace_back().reserve(std::max(block_size, needed));
+    }
+    std::string& block = blocks_.back();
+    if (apart) block += '#';
+    block += data;
+    return std::string_view(block).substr(block.size() - data.size());
+  }
+
+ private:
+  std::deque<std::string> blocks_;
+};
+
+// CPython's simple_producer writing each piece into an arena when asked:
+// bytes appended after that continue the piece in memory.
+class arena_producer final : public chatframe::producer {
+ public:
+  arena_producer(std::string data, std::size_t buffer_size, arena& into)
+      : data_(std::move(data)), buffer_size_(buffer_size), arena_(into) {}
+  std::string_view more() override {
+    const std::string_view piece =
+        std::string_view(data_).substr(pos_, std::min(data_.size() - pos_, buffer_size_));
+    pos_ += piece.size();
+    return piece.empty() ? std::string_view() : arena_.append(piece, false);
+  }
+
+ private:
+  std::string data_;
+  std::size_t buffer_size_;
+  std::size_t pos_ = 0;
+  arena& arena_;
+};
+
+// Where CPython's initiate_send() would end each send: a queue of items,
+// each a list of pieces. A byte string's pieces are those push() cut it into
+// (asynchat.py:203-208); a producer's are those its more() will return. A
+// send is at most out_buffer_size() bytes of the first piece left.
+class send_boundaries {
+ public:
+  void set_size(std::size_t n) {
+    if (n != 0) out_buffer_size_ = n;
+  }
+  // push(), push_view(): cut when longer than the buffer size; `borrowed`
+  // is where the bytes lie when the outbox borrows them.
+  void push(std::string_view data, const char* borrowed = nullptr) {
+    add_bytes(data.size(), data.size() > out_buffer_size_ ? out_buffer_size_ : 0,
+              borrowed == nullptr || data.empty() ? nullptr : borrowed + data.size());
+  }
+  // push_with_producer() of plain bytes: one piece, sliced only when sent.
+  void push_uncut(std::size_t size) { add_bytes(size, 0, nullptr); }
+  void push_producer(std::size_t size, std::size_t buffer_size) {
+    item it;
+    for (std::size_t left = size; left > 0 && buffer_size > 0;) {
+      const std::size_t piece = std::min(left, buffer_size);
+      it.pieces.push_back(piece);
+      left -= piece;
+    }
+    items_.push_back(std::move(it));
+  }
+  // Joins the last item when it is a borrowed byte string whose bytes end
+  // where `data` begins, never a producer's piece; the item is then cut as
+  // one push of all its bytes: at the buffer size once longer, unless push()
+  // already cut it.
+  void push_joined(std::string_view data) {
+    if (items_.empty() || items_.back().end == nullptr || items_.back().end != data.data()) {
+      push(data, data.data());
+      return;
+    }
+    item& last = items_.back();
+    const std::size_t unsent =
+        std::accumulate(last.pieces.begin(), last.pieces.end(), std::size_t{0});
+    const std::size_t sent = last.length - unsent;
+    last.length += data.size();
+    last.end += data.size();
+    if (last.cut == 0 && last.length > out_buffer_size_) last.cut = out_buffer_size_;
+    last.pieces.clear();
+    for (std::size_t at = sent; at < last.length;) {
+      const std::size_t next =
+          last.cut == 0 ? last.length : std::min(last.length, (at / last.cut + 1) * last.cut);
+      last.pieces.push_back(next - at);
+      at = next;
+    }
+  }
+  // The size offer() must offer now.
+  [[nodiscard]] std::size_t next_send() const {
+    for (const item& it : items_) {
+      if (!it.pieces.empty()) return std::min(it.pieces.front(), out_buffer_size_);
+    }
+    return 0;
+  }
+  // gather() never goes past the end of a producer's piece: its next more()
+  // is asked only once that piece is sent.
+  [[nodiscard]] std::size_t gather_limit() const {
+    std::size_t limit = 0;
+    for (const item& it : items_) {
+      if (it.pieces.empty()) continue;
+      if (it.producer) return limit + it.pieces.front();
+      limit += std::accumulate(it.pieces.begin(), it.pieces.end(), std::size_t{0});
+    }
+    return limit;
+  }
+  void sent(std::size_t n) {
+    while (n > 0) {
+      item& it = items_.front();
+      if (it.pieces.empty()) {
+        items_.pop_front();
+        continue;
+      }
+      const std::size_t take = std::min(n, it.pieces.front());
+      it.pieces.front() -= take;
+      if (it.pieces.front() == 0) it.pieces.pop_front();
+      n -= take;
+    }
+    // A byte string sent to its end leaves the queue: nothing joins it.
+    if (!items_.empty() && items_.back().pieces.empty()) items_.back().end = nullptr;
+  }
+
+ private:
+  struct item {
+    bool producer = true;
+    std::deque<std::size_t> pieces;  // what is left of each piece, front first
+    std::size_t length = 0;          // a byte string's bytes, joined ones included
+    std::size_t cut = 0;             // a byte string's piece size; 0: one piece
+    const char* end = nullptr;       // just past a borrowed byte string's bytes
+  };
+  void add_bytes(std::size_t size, std::size_t cut, const char* end) {
+    item it{false, {}, size, cut, end};
+    for (std::size_t at = 0; at < size;) {
+      const std::size_t next = cut == 0 ? size : std::min(size, at + cut);
+      it.pieces.push_back(next - at);
+      at = next;
+    }
+    items_.push_back(std::move(it));
+  }
+
+  std::deque<item> items_;
+  std::size_t out_buffer_size_ = 4;
+};
+
 // Drives an outbox through `ops`, then closes it and drains it with `sends`
 // (each a number of bytes the transport accepts; all of the offer once they
-// run out). Returns the bytes that reached the wire.
+// run out). Returns the bytes that reached the wire. Every offer() must end
+// where send_boundaries says CPython's send would end.
 struct drain_result {
   std::string wire;
   bool closed_last = false;
@@ -421,26 +574,42 @@ class outbox_driver {
     chatframe::outbox out(4);
     for (const outbox_op& op : ops) {
       switch (op.type) {
-        case outbox_op::kind::push: RC_ASSERT(out.push(op.data) == errc::ok); break;
-        case outbox_op::kind::push_view:
-          views_.push_back(op.data);
-          RC_ASSERT(out.push_view(views_.back()) == errc::ok);
+        case outbox_op::kind::push:
+          RC_ASSERT(out.push(op.data) == errc::ok);
+          boundaries_.push(op.data);
           break;
+        case outbox_op::kind::push_view: {
+          const std::string_view view = arena_.append(op.data, false);
+          RC_ASSERT(out.push_view(view) == errc::ok);
+          boundaries_.push(view, view.data());
+          break;
+        }
         case outbox_op::kind::producer:
           RC_ASSERT(out.push_with_producer(
                         std::make_unique<chatframe::simple_producer>(op.data, op.n)) == errc::ok);
+          boundaries_.push_producer(op.data.size(), op.n);
+          break;
+        case outbox_op::kind::arena_producer:
+          RC_ASSERT(out.push_with_producer(
+                        std::make_unique<arena_producer>(op.data, op.n, arena_)) == errc::ok);
+          boundaries_.push_producer(op.data.size(), op.n);
           break;
         case outbox_op::kind::bytes_producer:
           RC_ASSERT(out.push_with_producer(std::string(op.data)) == errc::ok);
+          boundaries_.push_uncut(op.data.size());
           break;
         case outbox_op::kind::set_size:
           RC_ASSERT(out.set_out_buffer_size(op.n) ==
                     (op.n == 0 ? errc::zero_buffer_size : errc::ok));
+          boundaries_.set_size(op.n);
           break;
         case outbox_op::kind::send: (void)send_once(out, op.n); break;
-        case outbox_op::kind::push_view_joined:
-          RC_ASSERT(out.push_view_joined(append_to_arena(op.data)) == errc::ok);
+        case outbox_op::kind::push_view_joined: {
+          const std::string_view view = arena_.append(op.data, op.n == 1);
+          RC_ASSERT(out.push_view_joined(view) == errc::ok);
+          boundaries_.push_joined(view);
           break;
+        }
       }
     }
     RC_ASSERT(out.close_when_done() == errc::ok);
@@ -465,9 +634,11 @@ class outbox_driver {
       if (o.status != chatframe::send_status::data) return false;
       RC_ASSERT(!o.data.empty());
       RC_ASSERT(o.data.size() <= out.out_buffer_size());
+      RC_ASSERT(o.data.size() == boundaries_.next_send());
       const std::size_t n = std::min(accept, o.data.size());
       wire_.append(o.data.substr(0, n));
       RC_ASSERT(out.consume(n) == errc::ok);
+      boundaries_.sent(n);
       return true;
     }
     std::vector<std::string_view> views(1 + (next_ % 3));
@@ -480,29 +651,19 @@ class outbox_driver {
       gathered.append(views[i]);
     }
     RC_ASSERT(gathered.size() <= max_bytes);
+    RC_ASSERT(gathered.size() <= boundaries_.gather_limit());
     const std::size_t n = std::min(accept, gathered.size());
     wire_.append(gathered, 0, n);
     RC_ASSERT(out.consume(n) == errc::ok);
+    boundaries_.sent(n);
     return true;
-  }
-
-  // Successive push_view_joined() bytes lie back to back, as an echo
-  // server's replies do, so that they join; an arena never moves its bytes.
-  std::string_view append_to_arena(const std::string& data) {
-    constexpr std::size_t arena_size = 4096;
-    if (arenas_.empty() || arenas_.back().size() + data.size() > arena_size) {
-      arenas_.emplace_back().reserve(std::max(arena_size, data.size()));
-    }
-    std::string& arena = arenas_.back();
-    arena += data;
-    return std::string_view(arena).substr(arena.size() - data.size());
   }
 
   bool gather_;
   std::vector<std::size_t> sends_;
   std::size_t next_ = 0;
-  std::deque<std::string> views_;   // keeps push_view()'s bytes alive
-  std::deque<std::string> arenas_;  // keeps push_view_joined()'s bytes alive
+  arena arena_;  // keeps push_view()'s, push_view_joined()'s and producers' bytes alive
+  send_boundaries boundaries_;
   std::string wire_;
 };
 
@@ -516,6 +677,7 @@ std::string expected_wire(const std::vector<outbox_op>& ops) {
       case outbox_op::kind::push_view_joined: out += op.data; break;
       // A simple_producer with buffer size 0 yields b'' at once (asynchat.py:285-288).
       case outbox_op::kind::producer:
+      case outbox_op::kind::arena_producer:
         if (op.n != 0) out += op.data;
         break;
       case outbox_op::kind::set_size:
