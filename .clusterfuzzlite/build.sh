@@ -63,7 +63,7 @@ fuzzer() {
 
 fuzzer framer
 fuzzer multi_framer
-fuzzer outbox
+fuzzer outbox -I"$root/framing/tests"  # borrowed_bytes_arena.hpp
 fuzzer scenario
 
 # The HTTP example was written separately from these targets: build its

@@ -58,6 +58,7 @@
 #include <utility>
 #include <vector>
 
+#include "borrowed_bytes_arena.hpp"
 #include "chatframe/memory_budget.hpp"
 #include "chatframe/outbox.hpp"
 
@@ -71,51 +72,6 @@ void fail(const char* what) {
   std::fprintf(stderr, "outbox oracle violated: %s\n", what);
   std::abort();
 }
-
-// Borrowed bytes live here, appended back to back so that a slice may begin
-// where the one before it ends in memory. A block is reserved once and never
-// reallocated, so every slice stays valid for the whole input.
-class arena {
- public:
-  // `apart` leaves one unused byte first, so that `bytes` do not continue
-  // what was appended before them.
-  std::string_view append(std::string_view bytes, bool apart) {
-    constexpr std::size_t block_size = 1024;
-    const std::size_t needed = bytes.size() + (apart ? 1 : 0);
-    if (blocks_.empty() || blocks_.back().size() + needed > block_size)
-      blocks_.emplace_back().reserve(block_size);
-    std::string& block = blocks_.back();
-    if (apart) block += '#';
-    block += bytes;
-    return std::string_view(block).substr(block.size() - bytes.size());
-  }
-
- private:
-  std::deque<std::string> blocks_;
-};
-
-// CPython's simple_producer (asynchat.py:280-292), writing each piece into
-// the arena when asked, as a server writes a reply into its output buffer:
-// the piece continues whatever the arena held last, and bytes appended
-// after it continue the piece.
-class arena_producer final : public chatframe::producer {
- public:
-  arena_producer(std::string data, std::size_t buffer_size, arena& into)
-      : data_(std::move(data)), buffer_size_(buffer_size), arena_(into) {}
-  std::string_view more() override {
-    const std::string_view rest = std::string_view(data_).substr(pos_);
-    const std::string_view piece = rest.substr(0, std::min(rest.size(), buffer_size_));
-    pos_ += piece.size();
-    if (piece.empty()) return {};
-    return arena_.append(piece, false);
-  }
-
- private:
-  std::string data_;
-  std::size_t buffer_size_;
-  std::size_t pos_ = 0;
-  arena& arena_;
-};
 
 // What the harness knows of a producer it pushed; the outbox owns the producer.
 struct producer_record {
@@ -562,7 +518,8 @@ constexpr std::uint8_t reentrant_producer_op = 255;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   FuzzedDataProvider in(data, size);
-  arena borrowed;                       // outlives the outbox: push_view's and its producers' bytes
+  chatframe::testing::borrowed_bytes_arena borrowed{
+      1024};                            // outlives the outbox: push_view's and its producers' bytes
   std::deque<producer_record> records;  // outlives the outbox: its producers write here
   loop_state loop;                      // outlives the outbox: producers read its pause flag
   const auto buffer_size = in.ConsumeIntegralInRange<std::size_t>(1, 64);
@@ -592,11 +549,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       const auto buffer = in.ConsumeIntegralInRange<std::size_t>(1, 16);
       producer_record& record = records.emplace_back();
       const std::string produced = s;
-      m.queue_producer(produced,
-                       out.push_with_producer(std::make_unique<watched_producer>(
-                           std::make_unique<arena_producer>(std::move(s), buffer, borrowed), record,
-                           loop.producers_paused, out, m)),
-                       &record);
+      m.queue_producer(
+          produced,
+          out.push_with_producer(std::make_unique<watched_producer>(
+              std::make_unique<chatframe::testing::arena_producer>(std::move(s), buffer, borrowed),
+              record, loop.producers_paused, out, m)),
+          &record);
     } else if (op >= first_budget_op) {
       switch ((op - first_budget_op) % 4) {
         case 0:

@@ -28,6 +28,7 @@
 #include <string_view>
 #include <vector>
 
+#include "borrowed_bytes_arena.hpp"
 #include "chatframe/error.hpp"
 #include "chatframe/framer.hpp"
 #include "chatframe/outbox.hpp"
@@ -44,6 +45,8 @@ namespace {
 
 using chatframe::errc;
 using chatframe::terminator;
+using chatframe::testing::arena_producer;
+using chatframe::testing::borrowed_bytes_arena;
 using chatframe::testing::frames;
 using chatframe::testing::terminator_program;
 
@@ -410,46 +413,6 @@ rc::Gen<outbox_op> outbox_op_gen() {
   });
 }
 
-// Borrowed bytes, appended back to back so that a slice may begin where the
-// bytes before it end, as an echo server's replies do; blocks never move.
-class arena {
- public:
-  std::string_view append(std::string_view data, bool apart) {
-    constexpr std::size_t block_size = 4096;
-    const std::size_t needed = data.size() + (apart ? 1 : 0);
-    if (blocks_.empty() || blocks_.back().size() + needed > blocks_.back().capacity()) {
-      blocks_.emplace_back().reserve(std::max(block_size, needed));
-    }
-    std::string& block = blocks_.back();
-    if (apart) block += '#';
-    block += data;
-    return std::string_view(block).substr(block.size() - data.size());
-  }
-
- private:
-  std::deque<std::string> blocks_;
-};
-
-// CPython's simple_producer writing each piece into an arena when asked:
-// bytes appended after that continue the piece in memory.
-class arena_producer final : public chatframe::producer {
- public:
-  arena_producer(std::string data, std::size_t buffer_size, arena& into)
-      : data_(std::move(data)), buffer_size_(buffer_size), arena_(into) {}
-  std::string_view more() override {
-    const std::string_view piece =
-        std::string_view(data_).substr(pos_, std::min(data_.size() - pos_, buffer_size_));
-    pos_ += piece.size();
-    return piece.empty() ? std::string_view() : arena_.append(piece, false);
-  }
-
- private:
-  std::string data_;
-  std::size_t buffer_size_;
-  std::size_t pos_ = 0;
-  arena& arena_;
-};
-
 // Where CPython's initiate_send() would end each send: a queue of items,
 // each a list of pieces. A byte string's pieces are those push() cut it into
 // (asynchat.py:203-208); a producer's are those its more() will return. A
@@ -662,7 +625,8 @@ class outbox_driver {
   bool gather_;
   std::vector<std::size_t> sends_;
   std::size_t next_ = 0;
-  arena arena_;  // keeps push_view()'s, push_view_joined()'s and producers' bytes alive
+  // keeps push_view()'s, push_view_joined()'s and producers' bytes alive
+  borrowed_bytes_arena arena_{4096};
   send_boundaries boundaries_;
   std::string wire_;
 };
