@@ -241,7 +241,7 @@ struct record_handler {
       return;
     }
     if (header_have == 0) length = 0;
-    for (std::size_t i = 0; i < d.size(); ++i, ++header_have)
+    for (std::size_t i = 0; i < d.size() && header_have < kHeaderSize; ++i, ++header_have)
       length |= std::uint32_t{static_cast<unsigned char>(d[i])} << (8 * header_have);
     if (header_have == kHeaderSize) header_have = 0;
   }
