@@ -518,8 +518,8 @@ constexpr std::uint8_t reentrant_producer_op = 255;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   FuzzedDataProvider in(data, size);
-  chatframe::testing::borrowed_bytes_arena borrowed{
-      1024};                            // outlives the outbox: push_view's and its producers' bytes
+  // Outlives the outbox: push_view's, push_view_joined's and arena producers' bytes.
+  chatframe::testing::borrowed_bytes_arena borrowed{1024};
   std::deque<producer_record> records;  // outlives the outbox: its producers write here
   loop_state loop;                      // outlives the outbox: producers read its pause flag
   const auto buffer_size = in.ConsumeIntegralInRange<std::size_t>(1, 64);
