@@ -22,6 +22,8 @@
 
 #include "chatframe/reactor/chat_channel.hpp"
 #include "chatframe/reactor/loop.hpp"
+#include "chatframe_tools/backend_option.hpp"
+#include "chatframe_tools/cli.hpp"
 #include "pin.hpp"
 
 namespace {
@@ -123,10 +125,11 @@ class echo_channel final : public cr::chat_channel {
 class echo_server final : public cr::dispatcher {
  public:
   echo_server(cr::loop& l, const options& o) : dispatcher(l), opts_(o) {
-    check(create_socket());
-    check(set_reuse_addr());
-    check(bind("127.0.0.1", o.port));
-    check(listen(128));
+    const std::string where = "cannot listen on 127.0.0.1:" + std::to_string(o.port);
+    check(create_socket(), "socket");
+    check(set_reuse_addr(), "SO_REUSEADDR");
+    check(bind("127.0.0.1", o.port), where);
+    check(listen(128), where);
   }
   void handle_accept() override {
     for (;;) {
@@ -135,8 +138,9 @@ class echo_server final : public cr::dispatcher {
       get_loop().adopt(std::make_unique<echo_channel>(get_loop(), a.fd, opts_));
     }
   }
-  static void check(std::error_code ec) {
-    if (ec) throw std::system_error(ec);
+  // Throws std::system_error "what: <the error in words>".
+  static void check(std::error_code ec, const std::string& what) {
+    if (ec) throw std::system_error(ec, what);
   }
 
  private:
@@ -146,27 +150,16 @@ class echo_server final : public cr::dispatcher {
 
 int main(int argc, char** argv) {
   options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--nodelay") {
-      o.nodelay = true;
-    } else if (a == "--coalesce") {
-      o.coalesce = true;
-    } else if (a == "--backend" && i + 1 < argc) {
-      auto b = cr::parse_backend(argv[++i]);
-      if (!b) {
-        std::cerr << "unknown backend " << argv[i] << "\n";
-        return 2;
-      }
-      o.backend = *b;
-    } else if (a == "--port" && i + 1 < argc) {
-      o.port = static_cast<std::uint16_t>(std::stoi(argv[++i]));
-    } else {
-      std::cerr << "usage: chatframe-echo-server [--backend select|poll|epoll] [--port N] "
-                   "[--nodelay] [--coalesce]\n";
-      return 2;
-    }
-  }
+  CLI::App app{"A line echo server on chatframe::reactor::chat_channel, for the echo benchmark.",
+               "chatframe-echo-server"};
+  chatframe_tools::add_backend_option(app, o.backend);
+  app.add_option("--port", o.port, "listen on 127.0.0.1:PORT")
+      ->transform(chatframe_tools::listen_port())
+      ->capture_default_str();
+  app.add_flag("--nodelay", o.nodelay, "TCP_NODELAY on every accepted socket");
+  app.add_flag("--coalesce", o.coalesce,
+               "send the pushes of one read together (chat_channel::set_coalescing)");
+  if (const auto status = chatframe_tools::parse(app, argc, argv)) return *status;
   chatframe_bench::pin_to_cpu(0);
   try {
     cr::loop l(o.backend);
@@ -177,8 +170,11 @@ int main(int argc, char** argv) {
     std::printf("listening on 127.0.0.1:%u\n", static_cast<unsigned>(server.local_port()));
     std::fflush(stdout);
     const std::error_code ec = l.run(std::chrono::milliseconds(200));
-    if (ec) std::cerr << "loop: " << ec.message() << "\n";
     l.close_all();
+    if (ec) {
+      std::cerr << "chatframe-echo-server: loop: " << ec.message() << "\n";
+      return 1;
+    }
   } catch (const std::exception& e) {
     std::cerr << "chatframe-echo-server: " << e.what() << "\n";
     return 1;

@@ -12,6 +12,7 @@
 // 127.0.0.1 only; prints "listening on 127.0.0.1:PORT"; runs until SIGINT or
 // SIGTERM, or until --requests responses were sent. Files up to 256 KiB are
 // kept in memory (64 MiB in all) and revalidated with one stat() per request.
+// Exit status: 0 stopped, 1 runtime error (said in words), 2 bad command line.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -31,6 +32,8 @@
 
 #include "chatframe/reactor/chat_channel.hpp"
 #include "chatframe/reactor/loop.hpp"
+#include "chatframe_tools/backend_option.hpp"
+#include "chatframe_tools/cli.hpp"
 #include "request_head.hpp"
 
 namespace {
@@ -264,10 +267,11 @@ class http_channel final : public cr::chat_channel {
 class http_server final : public cr::dispatcher {
  public:
   http_server(cr::loop& l, const config& cfg) : dispatcher(l), cfg_(cfg) {
-    check(create_socket());
-    check(set_reuse_addr());
-    check(bind("127.0.0.1", cfg.port));
-    check(listen(128));
+    const std::string where = "cannot listen on 127.0.0.1:" + std::to_string(cfg.port);
+    check(create_socket(), "socket");
+    check(set_reuse_addr(), "SO_REUSEADDR");
+    check(bind("127.0.0.1", cfg.port), where);
+    check(listen(128), where);
   }
   void handle_accept() override {
     for (int i = 0; i < 64; ++i) {  // take a burst of pending connections
@@ -292,8 +296,9 @@ class http_server final : public cr::dispatcher {
   [[nodiscard]] bool done() const { return cfg_.requests != 0 && served_ >= cfg_.requests; }
   const config& cfg() const { return cfg_; }
   file_cache& files() { return files_; }
-  static void check(std::error_code ec) {
-    if (ec) throw std::system_error(ec);
+  // Throws std::system_error "what: <the error in words>".
+  static void check(std::error_code ec, const std::string& what) {
+    if (ec) throw std::system_error(ec, what);
   }
 
  private:
@@ -433,66 +438,51 @@ void http_channel::finish() {
   }
 }
 
-int usage() {
-  std::cerr << "usage: chatframe-http --root DIR --port N [--max-head N] [--max-body N]\n"
-               "                      [--backend epoll|poll|select] [--requests N]\n";
-  return 2;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
+  namespace tools = chatframe_tools;
   config cfg;
-  bool have_root = false, have_port = false;
-  try {
-    for (int i = 1; i < argc; ++i) {
-      const std::string a = argv[i];
-      if (i + 1 >= argc) return usage();
-      const std::string v = argv[++i];
-      if (a == "--root") {
-        cfg.root = fs::canonical(v);
-        have_root = true;
-      } else if (a == "--port") {
-        cfg.port = static_cast<std::uint16_t>(std::stoul(v));
-        have_port = true;
-      } else if (a == "--max-head") {
-        cfg.max_head = std::stoull(v);
-      } else if (a == "--max-body") {
-        cfg.max_body = std::stoull(v);
-      } else if (a == "--requests") {
-        cfg.requests = std::stoull(v);
-      } else if (a == "--backend") {
-        auto b = cr::parse_backend(v);
-        if (!b) return usage();
-        cfg.backend = *b;
-      } else {
-        return usage();
-      }
-    }
-  } catch (const std::exception& e) {
-    std::cerr << "chatframe-http: " << e.what() << "\n";
-    return usage();
-  }
-  if (!have_root || !have_port) return usage();
+  std::string root;
+  CLI::App app{"An HTTP/1.1 file server on chatframe::reactor (the seed's http_request_handler).",
+               "chatframe-http"};
+  app.add_option("--root", root, "serve the files below DIR (GET, HEAD)")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  app.add_option("--port", cfg.port, "listen on 127.0.0.1:PORT")
+      ->required()
+      ->transform(tools::listen_port());
+  app.add_option("--max-head", cfg.max_head, "413 for a request head longer than N bytes")
+      ->transform(tools::decimal(1, std::size_t{1} << 30))
+      ->capture_default_str();
+  app.add_option("--max-body", cfg.max_body, "413 for a POST body longer than N bytes")
+      ->transform(tools::decimal(0, std::uint64_t{1} << 62))
+      ->capture_default_str();
+  tools::add_backend_option(app, cfg.backend);
+  app.add_option("--requests", cfg.requests, "exit after N responses (0: never)")
+      ->transform(tools::decimal(0, UINT64_MAX))
+      ->capture_default_str();
+  if (const auto status = tools::parse(app, argc, argv)) return *status;
 
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   std::signal(SIGPIPE, SIG_IGN);
   try {
+    cfg.root = fs::canonical(root);
     cr::loop l(cfg.backend);
     http_server server(l, cfg);
     std::printf("listening on 127.0.0.1:%u\n", static_cast<unsigned>(server.local_port()));
     std::fflush(stdout);
     while (g_stop == 0 && !l.empty()) {
       if (std::error_code ec = l.run(std::chrono::milliseconds(200), 1)) {
-        std::cerr << "loop: " << ec.message() << "\n";
-        return 1;
+        std::cerr << "chatframe-http: loop: " << ec.message() << "\n";
+        return tools::exit_failure;
       }
     }
     l.close_all();
   } catch (const std::exception& e) {
     std::cerr << "chatframe-http: " << e.what() << "\n";
-    return 1;
+    return tools::exit_failure;
   }
   return 0;
 }
