@@ -1,37 +1,41 @@
-// chatframe/frame_assembler.hpp — whole frames as one contiguous buffer, with a size limit.
-//
-// An opt-in layer over framer or multi_framer for users who want each frame
-// whole rather than streamed in collect events:
-//
-//   struct sink {
-//     void on_frame(std::string_view frame, std::size_t which) { ... }   // which: delimiter index
-//     (0 for framer) void on_limit(const chatframe::frame_error& e) { ... }             // a frame
-//     outgrew the limit
-//   };
-//   chatframe::frame_assembler<sink> a(my_sink, {.max_frame_size = 64 * 1024});
-//   a.feed(framer, chunk);          // instead of framer.feed(chunk, handler)
-//   ...
-//   a.finish(framer, chatframe::eof_policy::deliver);   // at end of stream
-//
-// Zero-copy when a frame lies inside one chunk: on_frame() then gets a view
-// into the caller's chunk. A frame spanning chunks is copied once into the
-// assembler's buffer (never more than max_frame_size bytes). The view given
-// to on_frame() is valid until on_frame() returns.
-//
-// The limit holds while the frame is still arriving: as soon as the bytes
-// collected for one frame exceed max_frame_size, on_limit() reports
-// errc::frame_too_large with the byte count, and the frame's bytes are
-// dropped. With limit_action::resync (default) the assembler then skips to
-// the end of that frame — the next delimiter — and goes on with the next one;
-// with limit_action::close it drops everything from then on and failed()
-// stays true (the owner should close the connection). set_count() refuses a
-// count terminator over the limit the same way, before any byte is read.
-//
-// End of stream (finish): eof_policy::drop is CPython's behaviour — an
-// unfinished frame and held-back partial delimiter vanish; deliver hands them
-// over as a frame (which = none_matched); deliver_flagged hands them over
-// through on_partial(frame) if the sink has it (else as deliver); error
-// reports errc::truncated_frame through on_limit() with the byte count.
+/// @file chatframe/frame_assembler.hpp
+/// Whole frames as one contiguous buffer, with a size limit.
+///
+/// An opt-in layer over framer or multi_framer for users who want each frame
+/// whole rather than streamed in collect events:
+///
+/// @code
+///   struct sink {
+///     // which: the delimiter's index (0 for framer)
+///     void on_frame(std::string_view frame, std::size_t which) { ... }
+///     // a frame outgrew the limit
+///     void on_limit(const chatframe::frame_error& e) { ... }
+///   };
+///   chatframe::frame_assembler<sink> a(my_sink, {.max_frame_size = 64 * 1024});
+///   a.feed(framer, chunk);          // instead of framer.feed(chunk, handler)
+///   ...
+///   a.finish(framer, chatframe::eof_policy::deliver);   // at end of stream
+/// @endcode
+///
+/// Zero-copy when a frame lies inside one chunk: on_frame() then gets a view
+/// into the caller's chunk. A frame spanning chunks is copied once into the
+/// assembler's buffer (never more than max_frame_size bytes). The view given
+/// to on_frame() is valid until on_frame() returns.
+///
+/// The limit holds while the frame is still arriving: as soon as the bytes
+/// collected for one frame exceed max_frame_size, on_limit() reports
+/// errc::frame_too_large with the byte count, and the frame's bytes are
+/// dropped. With limit_action::resync (default) the assembler then skips to
+/// the end of that frame — the next delimiter — and goes on with the next one;
+/// with limit_action::close it drops everything from then on and failed()
+/// stays true (the owner should close the connection). set_count() refuses a
+/// count terminator over the limit the same way, before any byte is read.
+///
+/// End of stream (finish): eof_policy::drop is CPython's behaviour — an
+/// unfinished frame and held-back partial delimiter vanish; deliver hands them
+/// over as a frame (which = none_matched); deliver_flagged hands them over
+/// through on_partial(frame) if the sink has it (else as deliver); error
+/// reports errc::truncated_frame through on_limit() with the byte count.
 #pragma once
 
 #include <concepts>
@@ -47,20 +51,35 @@
 
 namespace chatframe {
 
+/// What on_limit() reports.
 struct frame_error {
-  errc code = errc::ok;   // frame_too_large, count_too_large or truncated_frame
-  std::size_t bytes = 0;  // bytes in the frame when it was cut (or the refused count)
-  std::size_t limit = 0;  // the max_frame_size in force
+  errc code = errc::ok;   ///< frame_too_large, count_too_large or truncated_frame
+  std::size_t bytes = 0;  ///< bytes in the frame when it was cut (or the refused count)
+  std::size_t limit = 0;  ///< the max_frame_size in force
 };
 
-enum class limit_action : unsigned char { resync, close };
-enum class eof_policy : unsigned char { drop, deliver, deliver_flagged, error };
+/// What a frame over the limit does to the frames after it.
+enum class limit_action : unsigned char {
+  resync,  ///< skip to the end of the oversized frame and go on with the next
+  close    ///< drop everything from then on; failed() turns true
+};
+/// What finish() does with an unfinished frame and held-back bytes.
+enum class eof_policy : unsigned char {
+  drop,             ///< CPython's behaviour: they vanish
+  deliver,          ///< on_frame() with which = none_matched
+  deliver_flagged,  ///< on_partial() if the sink has it, else as deliver
+  error             ///< on_limit() with errc::truncated_frame
+};
 
+/// A frame_assembler's limit and what hitting it does.
 struct assembler_options {
-  std::size_t max_frame_size = std::size_t{1} << 20;
-  limit_action on_limit = limit_action::resync;
+  std::size_t max_frame_size = std::size_t{1} << 20;  ///< the most bytes one frame may have
+  limit_action on_limit = limit_action::resync;       ///< what a frame over it does
 };
 
+/// What a frame_assembler delivers to: on_frame(frame, which) for each whole
+/// frame, on_limit(error) when a limit is hit; on_partial(frame) is optional
+/// (eof_policy::deliver_flagged).
 template <class Sink>
 concept frame_sink = requires(Sink& s, std::string_view frame, std::size_t which,
                               const frame_error& e) {
@@ -68,15 +87,19 @@ concept frame_sink = requires(Sink& s, std::string_view frame, std::size_t which
   s.on_limit(e);
 };
 
+/// Whole frames from a framer or multi_framer, as one contiguous view each,
+/// with a size limit (see the file's description).
 template <frame_sink Sink>
 class frame_assembler {
  public:
+  /// The `which` of a frame no delimiter ended (finish() with eof_policy::deliver).
   static constexpr std::size_t none_matched = static_cast<std::size_t>(-1);
 
+  /// Delivers to `sink`, which must outlive the assembler.
   explicit frame_assembler(Sink& sink, assembler_options options = {})
       : sink_(sink), options_(options) {}
 
-  // Feeds one chunk through the framer; frames come out of the sink.
+  /// Feeds one chunk through the framer; frames come out of the sink.
   template <class Framer>
   feed_result feed(Framer& f, std::string_view chunk) {
     const feed_result r = f.feed(chunk, *this);
@@ -89,8 +112,8 @@ class frame_assembler {
     return r;
   }
 
-  // Sets a count terminator, refusing one over the limit (count_too_large,
-  // also reported through on_limit()).
+  /// Sets a count terminator, refusing one over the limit (count_too_large,
+  /// also reported through on_limit()).
   [[nodiscard]] errc set_count(framer& f, std::int64_t n) {
     if (n > 0 && static_cast<std::uint64_t>(n) > options_.max_frame_size) {
       sink_.on_limit(
@@ -100,7 +123,7 @@ class frame_assembler {
     return f.set_terminator(terminator::count(n));
   }
 
-  // End of stream: what happens to an unfinished frame and held-back bytes.
+  /// End of stream: what happens to an unfinished frame and held-back bytes.
   template <class Framer>
   void finish(Framer& f, eof_policy policy = eof_policy::drop) {
     std::string rest = current_frame();
@@ -124,14 +147,15 @@ class frame_assembler {
     }
   }
 
-  // True once a limit was hit with limit_action::close.
+  /// True once a limit was hit with limit_action::close.
   [[nodiscard]] bool failed() const noexcept { return failed_; }
-  // Bytes of the frame being assembled.
+  /// Bytes of the frame being assembled.
   [[nodiscard]] std::size_t frame_bytes() const noexcept {
     return copied_ ? buffer_.size() : pending_.size();
   }
 
   // --- framer callbacks (public so framers can call them) --------------------
+  /// framing_handler's callback: adds bytes to the frame being assembled.
   void on_collect(const collected& data) {
     if (failed_ || skipping_) return;
     const std::size_t total = frame_bytes() + data.size();
@@ -153,7 +177,9 @@ class frame_assembler {
     promote();
     data.append_to(buffer_);
   }
+  /// framing_handler's callback: the frame is whole (which = 0).
   void on_found() { on_found(0); }
+  /// multi_framing_handler's callback: the frame is whole, ended by delimiter `which`.
   void on_found(std::size_t which) {
     if (failed_) return;
     if (skipping_) {

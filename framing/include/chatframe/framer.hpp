@@ -1,54 +1,57 @@
-// chatframe/framer.hpp — the input side: splits a byte stream into frames.
-//
-// A framer is fed chunks of any size and reports, through two callbacks, what
-// CPython's async_chat.handle_read reports through collect_incoming_data() and
-// found_terminator() (asynchat.py:121-191): the same calls, in the same order,
-// with the same bytes, for every input and every chunking.
-//
-//   struct lines {
-//     void on_collect(const chatframe::collected& data) { data.append_to(line); }
-//     void on_found() { use(line); line.clear(); }
-//     std::string line;
-//   };
-//   chatframe::framer f;
-//   (void)f.set_terminator(chatframe::terminator::bytes("\r\n"));
-//   lines h;
-//   f.feed(chunk, h);   // any number of times, any chunk sizes
-//
-// Sans-IO: the framer reads nothing, writes nothing, keeps no clock and starts
-// no thread. It never owns or copies the caller's chunk; payload reaches the
-// callbacks as views (see collected.hpp for how long each view lives). The only
-// bytes it stores are a held-back partial delimiter — at most the delimiter's
-// length minus one — and a copy of the delimiter itself. Neither feed() nor the
-// callbacks allocate once those buffers have grown to the delimiter's size.
-//
-// Cost: O(bytes fed) however many frames a chunk holds, whatever the input
-// (see detail/byte_search.hpp for the worst case).
-//
-// Callbacks may call set_terminator(), get_terminator(), held() and
-// discard() on the same framer; the rules are those of CPython:
-//   * set_terminator() inside on_found() frames the rest of the current chunk
-//     with the new terminator (asynchat.py:176-178).
-//   * set_terminator() inside on_collect() does not change the step being
-//     taken: a delimiter found is consumed with its old length and a count
-//     that completes still leaves count 0 (asynchat.py:157, 175). While a
-//     count is running short of the buffer, CPython then counts down whatever
-//     was set (asynchat.py:153), and so does the framer: a new count is
-//     reduced by the bytes just collected, possibly below zero, and any other
-//     terminator makes feed() return errc::count_replaced_by_non_count where
-//     CPython raises TypeError.
-//   * discard() inside a callback drops the rest of the current chunk and
-//     anything held back (asynchat.py:271-273). Inside on_collect() the
-//     pending on_found() of that step still happens, as in CPython.
-//   * feed() from inside a callback is refused with errc::reentrant_feed.
-//
-// Exceptions thrown by a callback propagate out of feed() and leave the framer
-// in CPython's state at that point: if on_collect() throws, the step that
-// called it is undone and its bytes, with the rest of the chunk, are kept and
-// framed again at the start of the next feed(); if on_found() throws, the
-// delimiter (or count) is consumed and the rest of the chunk is kept for the
-// next feed(). No byte is lost or skipped either way. Keeping the rest of the
-// chunk is the one place the framer copies payload (asynchat.py:133, 175).
+/// @file chatframe/framer.hpp
+/// The input side: splits a byte stream into frames.
+///
+/// A framer is fed chunks of any size and reports, through two callbacks, what
+/// CPython's async_chat.handle_read reports through collect_incoming_data() and
+/// found_terminator() (asynchat.py:121-191): the same calls, in the same order,
+/// with the same bytes, for every input and every chunking.
+///
+/// @code
+///   struct lines {
+///     void on_collect(const chatframe::collected& data) { data.append_to(line); }
+///     void on_found() { use(line); line.clear(); }
+///     std::string line;
+///   };
+///   chatframe::framer f;
+///   (void)f.set_terminator(chatframe::terminator::bytes("\r\n"));
+///   lines h;
+///   f.feed(chunk, h);   // any number of times, any chunk sizes
+/// @endcode
+///
+/// Sans-IO: the framer reads nothing, writes nothing, keeps no clock and starts
+/// no thread. It never owns or copies the caller's chunk; payload reaches the
+/// callbacks as views (see collected.hpp for how long each view lives). The only
+/// bytes it stores are a held-back partial delimiter — at most the delimiter's
+/// length minus one — and a copy of the delimiter itself. Neither feed() nor the
+/// callbacks allocate once those buffers have grown to the delimiter's size.
+///
+/// Cost: O(bytes fed) however many frames a chunk holds, whatever the input
+/// (see detail/byte_search.hpp for the worst case).
+///
+/// Callbacks may call set_terminator(), get_terminator(), held() and
+/// discard() on the same framer; the rules are those of CPython:
+///   * set_terminator() inside on_found() frames the rest of the current chunk
+///     with the new terminator (asynchat.py:176-178).
+///   * set_terminator() inside on_collect() does not change the step being
+///     taken: a delimiter found is consumed with its old length and a count
+///     that completes still leaves count 0 (asynchat.py:157, 175). While a
+///     count is running short of the buffer, CPython then counts down whatever
+///     was set (asynchat.py:153), and so does the framer: a new count is
+///     reduced by the bytes just collected, possibly below zero, and any other
+///     terminator makes feed() return errc::count_replaced_by_non_count where
+///     CPython raises TypeError.
+///   * discard() inside a callback drops the rest of the current chunk and
+///     anything held back (asynchat.py:271-273). Inside on_collect() the
+///     pending on_found() of that step still happens, as in CPython.
+///   * feed() from inside a callback is refused with errc::reentrant_feed.
+///
+/// Exceptions thrown by a callback propagate out of feed() and leave the framer
+/// in CPython's state at that point: if on_collect() throws, the step that
+/// called it is undone and its bytes, with the rest of the chunk, are kept and
+/// framed again at the start of the next feed(); if on_found() throws, the
+/// delimiter (or count) is consumed and the rest of the chunk is kept for the
+/// next feed(). No byte is lost or skipped either way. Keeping the rest of the
+/// chunk is the one place the framer copies payload (asynchat.py:133, 175).
 #pragma once
 
 #include <cstddef>
@@ -64,97 +67,111 @@
 
 namespace chatframe {
 
+/// A framer's limits, fixed at construction.
 struct framer_options {
-  // Longest delimiter set_terminator() accepts. The delimiter is copied and a
-  // table of 4 bytes per delimiter byte is built, so this bounds what a hostile
-  // terminator program can make the framer allocate.
+  /// Longest delimiter set_terminator() accepts. The delimiter is copied and a
+  /// table of 4 bytes per delimiter byte is built, so this bounds what a hostile
+  /// terminator program can make the framer allocate.
   std::size_t max_terminator_length = std::size_t{1} << 20;
 };
 
-// Anything with these two members can receive a framer's events; the framer
-// calls them directly, so they inline. framer_handler is the virtual version
-// for code that wants the framer compiled separately from its handler.
-// Declaring both noexcept, where they cannot throw, spares the framer the
-// bookkeeping that keeps a throwing callback from losing bytes.
+/// Anything with these two members can receive a framer's events; the framer
+/// calls them directly, so they inline. framer_handler is the virtual version
+/// for code that wants the framer compiled separately from its handler.
+/// Declaring both noexcept, where they cannot throw, spares the framer the
+/// bookkeeping that keeps a throwing callback from losing bytes.
 template <class H>
 concept framing_handler = requires(H& h, const collected& data) {
   h.on_collect(data);
   h.on_found();
 };
 
+/// The virtual framing_handler: a framer fed with it is compiled once, in the
+/// library (framer.cpp), instead of inlined into the caller.
 class framer_handler {
  public:
   virtual ~framer_handler() = default;
+  /// CPython's collect_incoming_data(): bytes of the frame being read.
   virtual void on_collect(const collected& data) = 0;
+  /// CPython's found_terminator(): the terminator was found.
   virtual void on_found() = 0;
 };
 
+/// What feed() did with a chunk.
 struct feed_result {
-  // Bytes of the chunk the framer took responsibility for: the whole chunk
-  // (delivered, held back, or dropped by discard()), so an event loop never
-  // has to re-offer a tail — except when feed() was refused
-  // (errc::reentrant_feed), which takes 0.
+  /// Bytes of the chunk the framer took responsibility for: the whole chunk
+  /// (delivered, held back, or dropped by discard()), so an event loop never
+  /// has to re-offer a tail — except when feed() was refused
+  /// (errc::reentrant_feed), which takes 0.
   std::size_t consumed = 0;
-  // ok, reentrant_feed, or count_replaced_by_non_count: where CPython's
-  // handle_read raises TypeError (error.hpp), after every byte was delivered.
+  /// ok, reentrant_feed, or count_replaced_by_non_count: where CPython's
+  /// handle_read raises TypeError (error.hpp), after every byte was delivered.
   errc error = errc::ok;
 };
 
+/// CPython's async_chat input side, sans-IO: splits a byte stream into frames
+/// (see the file's description for the callbacks' rules).
 class framer {
  public:
+  /// No terminator (collects everything), nothing held back.
   explicit framer(framer_options options = {});
-  // Copies hold the same terminator and held-back bytes. The framer moved
-  // from is left as a new one with the same options: no terminator, nothing
-  // held.
+  /// Copies hold the same terminator and held-back bytes. The framer moved
+  /// from is left as a new one with the same options: no terminator, nothing
+  /// held.
   framer(const framer&) = default;
+  /// Copies terminator, held-back bytes and options.
   framer& operator=(const framer&) = default;
+  /// Takes the terminator and held-back bytes; `other` is left as a new framer.
   framer(framer&& other) noexcept;
+  /// As the move constructor.
   framer& operator=(framer&& other) noexcept;
   ~framer() = default;
 
-  // Sets what ends a frame; takes effect at the next byte examined (also
-  // from inside a callback). Rejects a negative count (errc::negative_count,
-  // CPython's ValueError) and a delimiter over max_terminator_length; the
-  // terminator is unchanged on error. Bytes already held back stay held and
-  // are framed with the new terminator by the next feed(), as CPython keeps
-  // them in ac_in_buffer.
+  /// Sets what ends a frame; takes effect at the next byte examined (also
+  /// from inside a callback). Rejects a negative count (errc::negative_count,
+  /// CPython's ValueError) and a delimiter over max_terminator_length; the
+  /// terminator is unchanged on error. Bytes already held back stay held and
+  /// are framed with the new terminator by the next feed(), as CPython keeps
+  /// them in ac_in_buffer.
   [[nodiscard]] errc set_terminator(terminator t);
-  // The same as set_terminator(terminator::count(n)) — same rules, same
-  // errors, same get_terminator() afterwards — without building a terminator
-  // value, whose std::string member costs a few stores even when empty. What
-  // a length-prefixed protocol calls twice per record.
+  /// The same as set_terminator(terminator::count(n)) — same rules, same
+  /// errors, same get_terminator() afterwards — without building a terminator
+  /// value, whose std::string member costs a few stores even when empty. What
+  /// a length-prefixed protocol calls twice per record.
   [[nodiscard]] errc set_count(std::int64_t n) noexcept;
-  // The terminator as CPython's get_terminator() returns it: while a count is
-  // running, the bytes still expected; after it completes, count 0
-  // (asynchat.py:153, 157). The one way to a negative count is CPython's:
-  // on_collect() setting a count smaller than the bytes it was handed while a
-  // count was running (see step()).
+  /// The terminator as CPython's get_terminator() returns it: while a count is
+  /// running, the bytes still expected; after it completes, count 0
+  /// (asynchat.py:153, 157). The one way to a negative count is CPython's:
+  /// on_collect() setting a count smaller than the bytes it was handed while a
+  /// count was running.
   [[nodiscard]] const terminator& get_terminator() const noexcept { return term_; }
 
-  // Frames `chunk` (which may be empty: an empty chunk re-frames the held-back
-  // bytes, as CPython's handle_read does after recv() returns b'' at end of
-  // stream). Callbacks run before feed() returns; `chunk` is not referenced
-  // afterwards.
+  /// Frames `chunk` (which may be empty: an empty chunk re-frames the held-back
+  /// bytes, as CPython's handle_read does after recv() returns b'' at end of
+  /// stream). Callbacks run before feed() returns; `chunk` is not referenced
+  /// afterwards.
   template <framing_handler H>
   feed_result feed(std::string_view chunk, H& handler);
 
-  // Drops held-back bytes and, when called from a callback, the rest of the
-  // chunk being fed. CPython's discard_buffers(), input half.
+  /// Drops held-back bytes and, when called from a callback, the rest of the
+  /// chunk being fed. CPython's discard_buffers(), input half.
   void discard() noexcept;
 
-  // Bytes held back because they may begin the delimiter. CPython never
-  // delivers them at end of stream; these two calls are the opt-in way to
-  // get them. The view is valid until the next non-const call.
+  /// Bytes held back because they may begin the delimiter. CPython never
+  /// delivers them at end of stream; these two calls are the opt-in way to
+  /// get them. The view is valid until the next non-const call.
   [[nodiscard]] std::string_view held() const noexcept {
     return std::string_view(carry_).substr(carry_pos_);
   }
-  // Returns the held-back bytes and forgets them.
+  /// Returns the held-back bytes and forgets them. The view is valid until
+  /// the next non-const call.
   [[nodiscard]] std::string_view take_held() noexcept;
-  // Delivers the held-back bytes, if any, through on_collect() (never
-  // on_found()) and forgets them. For a stream that ended mid-delimiter.
+  /// Delivers the held-back bytes, if any, through on_collect() (never
+  /// on_found()) and forgets them. For a stream that ended mid-delimiter.
   template <framing_handler H>
   void flush_held(H& handler);
 
+  /// The options the framer was made with.
   [[nodiscard]] const framer_options& options() const noexcept { return options_; }
 
  private:

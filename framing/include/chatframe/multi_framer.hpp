@@ -1,32 +1,36 @@
-// chatframe/multi_framer.hpp — framing on several delimiters at once.
-//
-// An opt-in extension beyond asynchat (which has one terminator at a time):
-// frames end at whichever of up to 16 delimiters comes first, and on_found()
-// says which one. Typical use: lines ended by "\r\n" or a bare "\n".
-//
-//   chatframe::multi_framer f;
-//   const std::string_view ends[] = {"\r\n", "\n"};
-//   (void)f.set_delimiters(ends);
-//   f.feed(chunk, handler);   // handler.on_collect(collected), handler.on_found(std::size_t which)
-//
-// Which delimiter matches: the one whose occurrence ENDS earliest in the
-// stream; among occurrences ending at the same byte, the longest. So with
-// {"\n", "\r\n"}, "a\r\n" is the frame "a" ended by "\r\n" (both end at the
-// same byte; "\r\n" is longer), and with {"abcd", "c"}, "abcd" is the frame
-// "ab" ended by "c" (it ends first). With a single delimiter this is exactly
-// CPython's rule (the leftmost occurrence), and multi_framer gives exactly
-// framer's events — the same collect boundaries included.
-//
-// Everything else follows framer.hpp: views and their lifetimes (see
-// collected.hpp), held-back bytes (the longest stream suffix that is a proper
-// prefix of any delimiter; at most the longest delimiter's length minus one),
-// callbacks may call set_delimiters() and discard(), feed() consumes the
-// whole chunk, no allocation per frame, exceptions leave no byte lost.
-//
-// Cost: one pass over the stream. Bytes are skipped 16 at a time with SSE2
-// unless they equal the last byte of some delimiter; candidates are verified
-// with memcmp. Worst case O(n * total delimiter length), bounded by the
-// limits below (16 delimiters of at most 64 bytes).
+/// @file chatframe/multi_framer.hpp
+/// Framing on several delimiters at once.
+///
+/// An opt-in extension beyond asynchat (which has one terminator at a time):
+/// frames end at whichever of up to 16 delimiters comes first, and on_found()
+/// says which one. Typical use: lines ended by `"\r\n"` or a bare `"\n"`.
+///
+/// @code
+///   chatframe::multi_framer f;
+///   const std::string_view ends[] = {"\r\n", "\n"};
+///   (void)f.set_delimiters(ends);
+///   // handler.on_collect(collected), handler.on_found(std::size_t which)
+///   f.feed(chunk, handler);
+/// @endcode
+///
+/// Which delimiter matches: the one whose occurrence ENDS earliest in the
+/// stream; among occurrences ending at the same byte, the longest. So with
+/// `{"\n", "\r\n"}`, `"a\r\n"` is the frame `"a"` ended by `"\r\n"` (both end at the
+/// same byte; `"\r\n"` is longer), and with `{"abcd", "c"}`, `"abcd"` is the frame
+/// `"ab"` ended by `"c"` (it ends first). With a single delimiter this is exactly
+/// CPython's rule (the leftmost occurrence), and multi_framer gives exactly
+/// framer's events — the same collect boundaries included.
+///
+/// Everything else follows framer.hpp: views and their lifetimes (see
+/// collected.hpp), held-back bytes (the longest stream suffix that is a proper
+/// prefix of any delimiter; at most the longest delimiter's length minus one),
+/// callbacks may call set_delimiters() and discard(), feed() consumes the
+/// whole chunk, no allocation per frame, exceptions leave no byte lost.
+///
+/// Cost: one pass over the stream. Bytes are skipped 16 at a time with SSE2
+/// unless they equal the last byte of some delimiter; candidates are verified
+/// with memcmp. Worst case O(n * total delimiter length), bounded by the
+/// limits below (16 delimiters of at most 64 bytes).
 #pragma once
 
 #include <array>
@@ -48,32 +52,43 @@
 
 namespace chatframe {
 
+/// Anything that can receive a multi_framer's events: on_collect() as for
+/// framer, and on_found(which) with the index of the delimiter that ended the frame.
 template <class H>
 concept multi_framing_handler = requires(H& h, const collected& data, std::size_t which) {
   h.on_collect(data);
   h.on_found(which);
 };
 
+/// Frames a byte stream on whichever of several delimiters comes first (see
+/// the file's description).
 class multi_framer {
  public:
+  /// The most delimiters set_delimiters() accepts.
   static constexpr std::size_t max_delimiters = 16;
+  /// The longest delimiter set_delimiters() accepts, in bytes.
   static constexpr std::size_t max_delimiter_length = 64;
 
+  /// No delimiters yet: feed() refuses with errc::invalid_delimiters until
+  /// set_delimiters() succeeds.
   multi_framer() = default;
-  // Copies hold the same delimiters and held-back bytes. The multi_framer
-  // moved from is left as a new one: no delimiters, nothing held.
+  /// Copies hold the same delimiters and held-back bytes. The multi_framer
+  /// moved from is left as a new one: no delimiters, nothing held.
   multi_framer(const multi_framer&) = default;
+  /// Copies delimiters and held-back bytes.
   multi_framer& operator=(const multi_framer&) = default;
+  /// Takes the delimiters and held-back bytes; `other` is left as a new multi_framer.
   multi_framer(multi_framer&& other) noexcept { take(other); }
+  /// As the move constructor.
   multi_framer& operator=(multi_framer&& other) noexcept {
     if (this != &other) take(other);
     return *this;
   }
   ~multi_framer() = default;
 
-  // 1..16 non-empty delimiters of at most 64 bytes (copied); on_found()
-  // reports a delimiter by its index here. errc::invalid_delimiters otherwise,
-  // leaving the current set unchanged. Takes effect at the next byte examined.
+  /// 1..16 non-empty delimiters of at most 64 bytes (copied); on_found()
+  /// reports a delimiter by its index here. errc::invalid_delimiters otherwise,
+  /// leaving the current set unchanged. Takes effect at the next byte examined.
   [[nodiscard]] errc set_delimiters(std::span<const std::string_view> delimiters) {
     if (delimiters.empty() || delimiters.size() > max_delimiters) return errc::invalid_delimiters;
     for (const std::string_view d : delimiters)
@@ -110,17 +125,28 @@ class multi_framer {
     }
     return errc::ok;
   }
+  /// How many delimiters are set (0 before set_delimiters()).
   [[nodiscard]] std::size_t delimiter_count() const noexcept { return count_; }
+  /// Delimiter `i` (below delimiter_count()); valid until the next set_delimiters().
   [[nodiscard]] std::string_view delimiter(std::size_t i) const noexcept { return delims_[i]; }
 
+  /// Frames `chunk` as framer::feed() does, with on_found(which) naming the
+  /// delimiter. Refused, taking 0 bytes, from inside a callback
+  /// (errc::reentrant_feed) and before any delimiter was set
+  /// (errc::invalid_delimiters).
   template <multi_framing_handler H>
   feed_result feed(std::string_view chunk, H& handler);
 
+  /// Drops held-back bytes and, when called from a callback, the rest of the
+  /// chunk being fed.
   void discard() noexcept {
     carry_.clear();
     if (in_feed_) discarded_ = true;
   }
+  /// Bytes held back because they may begin a delimiter; valid until the next
+  /// non-const call.
   [[nodiscard]] std::string_view held() const noexcept { return carry_; }
+  /// Returns the held-back bytes (owned) and forgets them.
   [[nodiscard]] std::string take_held() {
     std::string out;
     out.swap(carry_);

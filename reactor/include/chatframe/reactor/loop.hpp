@@ -1,41 +1,45 @@
-// chatframe/reactor/loop.hpp — asyncore.loop over a socket map of its own.
-//
-// A loop holds the dispatchers that have sockets (its "socket map"; asyncore's
-// global socket_map, but one per loop object, so tests and threads can run
-// independent loops) and runs readiness polls over them:
-//
-//   chatframe::reactor::loop l(chatframe::reactor::backend::epoll);
-//   ... create dispatchers ...
-//   std::error_code ec = l.run(std::chrono::milliseconds(100), 1000);
-//
-// run(timeout, count) means what asyncore.loop(timeout, map=..., count=...)
-// means: poll at most `count` times (forever when count is empty), each poll
-// waiting at most `timeout`, stopping early once the map is empty (or
-// request_stop() was called).
-//
-// One iteration (poll_once):
-//   1. asks every registered dispatcher readable() and writable(), in
-//      ascending descriptor order (a listening socket is not polled for
-//      writing);
-//   2. waits with the chosen backend;
-//   3. dispatches the ready events. select: all read events in descriptor
-//      order, then all write events, then exceptions — asyncore's poll().
-//      poll: per descriptor in ascending order, read then write then expt,
-//      then close on hang-up/error — asyncore's readwrite() (poll2). epoll:
-//      the same per descriptor, descriptors in the order the kernel reports
-//      them (readiness order; asyncore has no epoll, and a fixed order would
-//      make the same connections wait longest in every busy iteration).
-//   A dispatcher closed or replaced during the iteration gets no further
-//   events from it; loop-owned dispatchers that closed are destroyed after
-//   the iteration.
-// EINTR from the wait is an empty iteration, not an error.
-//
-// Errors: run()/poll_once() return a system error of the wait call, or
-// errc::descriptor_too_large_for_select (nothing watched, nothing dispatched;
-// the loop is unchanged). Exceptions from hooks never leave the loop: they go
-// to the dispatcher's handle_error().
-//
-// Not thread-safe. request_stop() alone may be called from a signal handler.
+/// @file chatframe/reactor/loop.hpp
+/// Asyncore.loop over a socket map of its own.
+///
+/// A loop holds the dispatchers that have sockets (its "socket map"; asyncore's
+/// global socket_map, but one per loop object, so tests and threads can run
+/// independent loops) and runs readiness polls over them:
+///
+/// @code
+///   chatframe::reactor::loop l(chatframe::reactor::backend::epoll);
+///   ... create dispatchers ...
+///   std::error_code ec = l.run(std::chrono::milliseconds(100), 1000);
+/// @endcode
+///
+/// run(timeout, count) means what asyncore.loop(timeout, map=..., count=...)
+/// means: poll at most `count` times (forever when count is empty), each poll
+/// waiting at most `timeout`, stopping early once the map is empty (or
+/// request_stop() was called).
+///
+/// One iteration (poll_once):
+///   1. asks every registered dispatcher readable() and writable(), in
+///      ascending descriptor order (a listening socket is not polled for
+///      writing);
+///   2. waits with the chosen backend;
+///   3. dispatches the ready events.
+/// select: all read events in descriptor
+///      order, then all write events, then exceptions — asyncore's poll().
+///      poll: per descriptor in ascending order, read then write then expt,
+///      then close on hang-up/error — asyncore's readwrite() (poll2). epoll:
+///      the same per descriptor, descriptors in the order the kernel reports
+///      them (readiness order; asyncore has no epoll, and a fixed order would
+///      make the same connections wait longest in every busy iteration).
+///   A dispatcher closed or replaced during the iteration gets no further
+///   events from it; loop-owned dispatchers that closed are destroyed after
+///   the iteration.
+/// EINTR from the wait is an empty iteration, not an error.
+///
+/// Errors: run()/poll_once() return a system error of the wait call, or
+/// errc::descriptor_too_large_for_select (nothing watched, nothing dispatched;
+/// the loop is unchanged). Exceptions from hooks never leave the loop: they go
+/// to the dispatcher's handle_error().
+///
+/// Not thread-safe. request_stop() alone may be called from a signal handler.
 #pragma once
 
 #include <atomic>
@@ -57,26 +61,32 @@ struct epoll_event;
 
 namespace chatframe::reactor {
 
+/// asyncore.loop over a socket map of its own (see the file's description).
 class loop {
  public:
+  /// An empty loop waiting with `b`.
   explicit loop(backend b = backend::epoll);
+  /// Destroys the dispatchers it owns and detaches the others (they keep
+  /// their sockets, without a loop).
   ~loop();
   loop(const loop&) = delete;
   loop& operator=(const loop&) = delete;
 
+  /// The backend the loop waits with.
   [[nodiscard]] backend get_backend() const noexcept { return backend_; }
 
-  // asyncore.loop: see the header comment. The default timeout is asyncore's 30 s.
+  /// asyncore.loop: see the file's description. The default timeout is asyncore's 30 s.
   std::error_code run(std::chrono::milliseconds timeout = std::chrono::seconds(30),
                       std::optional<std::size_t> count = std::nullopt);
-  // One poll and its dispatch.
+  /// One poll and its dispatch.
   std::error_code poll_once(std::chrono::milliseconds timeout);
-  // Makes run() return before its next poll. Async-signal-safe.
+  /// Makes run() return before its next poll. Async-signal-safe.
   void request_stop() noexcept { stop_.store(true, std::memory_order_relaxed); }
+  /// Forgets a request_stop(), so that run() runs again.
   void clear_stop() noexcept { stop_.store(false, std::memory_order_relaxed); }
 
-  // The loop takes ownership; the dispatcher is destroyed once closed (after
-  // the iteration it closed in) or with the loop.
+  /// The loop takes ownership; the dispatcher is destroyed once closed (after
+  /// the iteration it closed in) or with the loop.
   template <class T>
   T& adopt(std::unique_ptr<T> d) {
     T& ref = *d;
@@ -85,10 +95,11 @@ class loop {
     return ref;
   }
 
-  // Registered dispatchers (those with an open socket).
+  /// How many dispatchers are registered (those with an open socket).
   [[nodiscard]] std::size_t size() const noexcept { return map_.size(); }
+  /// No dispatcher is registered: run() has nothing to wait for.
   [[nodiscard]] bool empty() const noexcept { return map_.empty(); }
-  // Closes every registered dispatcher (asyncore.close_all).
+  /// Closes every registered dispatcher (asyncore.close_all).
   void close_all();
 
  private:
