@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs clang-tidy-14 (.clang-tidy) over framing/src, reactor/src and every
+# Runs clang-tidy-14 (.clang-tidy) over framing/src, reactor/src, python/src
+# (when the build compiles the Python module) and every
 # public header in framing/include and reactor/include, with the
 # compile_commands.json of a build directory. Any warning fails the run.
 #
@@ -51,6 +52,10 @@ json.dump(db + [entry], open(os.path.join(tmp, "compile_commands.json"), "w"))
 PY
 
 files=$(find framing/src reactor/src -name '*.cpp' | sort)
+# The Python extension's sources, when this build compiles them.
+if grep -q '/python/src/module.cpp"' "$build/compile_commands.json"; then
+  files="$files $(find python/src -name '*.cpp' | sort | tr '\n' ' ')"
+fi
 files="$files $tmp/all_headers.cpp"
 log="$tmp/tidy.log"
 # shellcheck disable=SC2086
