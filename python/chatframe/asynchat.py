@@ -33,8 +33,10 @@ bug to copy or cannot be observed through a socket; README, "Python"):
 """
 
 import collections
+import dis
+import sys
 
-from chatframe import asyncore
+from chatframe import _core, asyncore
 from chatframe._core import chat as _chat_core
 
 __all__ = ["async_chat", "fifo", "find_prefix_at_end", "simple_producer"]
@@ -134,3 +136,58 @@ def find_prefix_at_end(haystack, needle):
         if haystack.endswith(needle[:length]):
             return length
     return 0
+
+
+# --- the fast path for append-only collect_incoming_data() -------------------
+#
+# handle_read() does not call a collect_incoming_data() whose whole body is
+# `self.X.append(data)`: it appends the bytes to self.X itself, looked up as
+# the call would look it up (chatframe/_core, appended_attr()). That saves a
+# Python call per frame, and nothing else can tell, except tools that watch
+# calls: while a tracer, a profiler or a sys.monitoring tool is on, every
+# call is made.
+
+# Instructions that do nothing here, in the versions that have them.
+_IGNORED_OPS = frozenset(("RESUME", "NOP", "CACHE", "PRECALL", "EXTENDED_ARG"))
+# CO_VARARGS, CO_VARKEYWORDS, CO_GENERATOR, CO_COROUTINE, CO_ASYNC_GENERATOR.
+_NOT_PLAIN = 0x04 | 0x08 | 0x20 | 0x80 | 0x200
+_append_targets = {}  # code object -> attribute name, or None
+
+
+def _append_target(function):
+    """X if `function` is exactly `def f(self, data): self.X.append(data)`
+    (a docstring allowed), else None."""
+    code = getattr(function, "__code__", None)
+    if code is None:
+        return None
+    try:
+        return _append_targets[code]
+    except KeyError:
+        pass
+    target = None
+    plain = code.co_flags & _NOT_PLAIN == 0
+    if plain and code.co_argcount == 2 and not code.co_kwonlyargcount and not code.co_freevars \
+            and not code.co_cellvars and code.co_nlocals == 2:
+        me, data = code.co_varnames[:2]
+        ops = [(i.opname, i.argval) for i in dis.get_instructions(code) if i.opname not in _IGNORED_OPS]
+        # 3.11: LOAD_METHOD append ... LOAD_CONST None, RETURN_VALUE;
+        # 3.12+: LOAD_ATTR append ... RETURN_CONST None.
+        body = [op if op[0] != "LOAD_METHOD" else ("LOAD_ATTR", op[1]) for op in ops]
+        if body[-2:] == [("LOAD_CONST", None), ("RETURN_VALUE", None)]:
+            body = body[:-2] + [("RETURN_CONST", None)]
+        if len(body) == 7 and body[0] == ("LOAD_FAST", me) and body[1][0] == "LOAD_ATTR" \
+                and body[2] == ("LOAD_ATTR", "append") and body[3] == ("LOAD_FAST", data) \
+                and body[4] == ("CALL", 1) and body[5][0] == "POP_TOP" and body[6] == ("RETURN_CONST", None) \
+                and isinstance(body[1][1], str):
+            target = body[1][1]
+    _append_targets[code] = target
+    return target
+
+
+def _monitoring_active():
+    """True while any sys.monitoring tool (Python 3.12+) is registered."""
+    monitoring = getattr(sys, "monitoring", None)
+    return monitoring is not None and any(monitoring.get_tool(i) is not None for i in range(6))
+
+
+_core._set_fast_collect_hooks(_append_target, _monitoring_active)

@@ -45,12 +45,19 @@ struct chat_object {
   std::vector<py_producer*> producers;  // live adapters, for the garbage collector
   std::vector<PyObject*> released;      // references dropped inside the outbox (see top)
   PyObject* term_obj;                   // what set_terminator() was given
-  PyObject* count_excess;               // a count beyond 64 bits, less INT64_MAX
-  std::int64_t count_at_set;            // the count set_terminator() gave the framer
-  bool term_set;                        // set_terminator() was called (CPython's attribute exists)
-  bool term_invalid;                    // a true value that is neither an int nor bytes-like
-  bool collected;                       // a collect of the step in progress ran (on_found)
-  bool reading;                         // handle_read() is running
+  // The fast path for a collect_incoming_data that only appends (see
+  // appended_attr()): the function last examined, its code then, and the
+  // attribute it appends to (nullptr: it does more, call it).
+  PyObject* collect_fn;
+  PyObject* collect_code;
+  PyObject* collect_attr;
+  PyObject* count_excess;     // a count beyond 64 bits, less INT64_MAX
+  std::int64_t count_at_set;  // the count set_terminator() gave the framer
+  bool term_set;              // set_terminator() was called (CPython's attribute exists)
+  bool term_invalid;          // a true value that is neither an int nor bytes-like
+  bool collected;             // a collect of the step in progress ran (on_found)
+  bool reading;               // handle_read() is running
+  bool fast_collect;          // this handle_read() may take the fast path
 };
 
 chat_object* as_chat(PyObject* op) noexcept { return reinterpret_cast<chat_object*>(op); }
@@ -284,6 +291,81 @@ PyObject* get_terminator(chat_object* self, PyObject* op) noexcept {
 
 // --- input ----------------------------------------------------------------------
 
+// The fast path for the common subclass. A collect_incoming_data() that is
+// exactly `def collect_incoming_data(self, data): self.X.append(data)` (as
+// async_chat._collect_incoming_data is, and most subclasses are) is not
+// called: the bytes are appended to self.X here, which is what the call
+// would do, looked up as it would look it up, per frame. chatframe.asynchat
+// recognizes such functions from their bytecode (_append_target) and says
+// whether a tracer, profiler or monitoring tool is on, which must see every
+// call and turns the fast path off.
+PyObject* recognize_append = nullptr;   // chatframe.asynchat._append_target
+PyObject* monitoring_active = nullptr;  // chatframe.asynchat._monitoring_active
+
+PyObject* set_fast_collect_hooks(PyObject*, PyObject* const* args, Py_ssize_t nargs) {
+  if (nargs != 2) return PyErr_Format(PyExc_TypeError, "two callables expected");
+  Py_INCREF(args[0]);
+  Py_INCREF(args[1]);
+  Py_XSETREF(recognize_append, args[0]);
+  Py_XSETREF(monitoring_active, args[1]);
+  Py_RETURN_NONE;
+}
+
+// Whether anything watches Python calls: then every call must happen.
+bool instrumented() noexcept {
+  const PyThreadState* ts = PyThreadState_Get();
+  const bool traced = ts->c_tracefunc != nullptr || ts->c_profilefunc != nullptr;
+#if PY_VERSION_HEX >= 0x030C0000
+  if (traced) return true;
+  ref active = ref::steal(PyObject_CallNoArgs(monitoring_active));
+  const int truth = active ? PyObject_IsTrue(active.get()) : -1;
+  if (truth < 0) PyErr_Clear();
+  return truth != 0;  // unknown counts as watched
+#else
+  return traced;
+#endif
+}
+
+// The attribute self.collect_incoming_data(data) would append data to, as
+// the method lookup would resolve it now, or nullptr to call it.
+PyObject* appended_attr(chat_object* self, PyObject* op) noexcept {
+  // A class with its own attribute lookup decides for itself.
+  if (Py_TYPE(op)->tp_getattro != PyObject_GenericGetAttr) return nullptr;
+  PyObject* fn = _PyType_Lookup(Py_TYPE(op), names.collect_incoming_data);
+  if (fn == nullptr || !PyFunction_Check(fn)) return nullptr;
+  PyObject* code = PyFunction_GET_CODE(fn);
+  if (fn != self->collect_fn || code != self->collect_code) {
+    ref target = ref::steal(PyObject_CallOneArg(recognize_append, fn));
+    if (!target) PyErr_Clear();
+    Py_INCREF(fn);
+    Py_XSETREF(self->collect_fn, fn);
+    Py_INCREF(code);
+    Py_XSETREF(self->collect_code, code);
+    Py_XSETREF(self->collect_attr,
+               target && PyUnicode_Check(target.get()) ? target.release() : nullptr);
+  }
+  if (self->collect_attr == nullptr) return nullptr;
+  // An instance attribute of that name would be called instead.
+  PyObject** dict = _PyObject_GetDictPtr(op);
+  if (dict != nullptr && *dict != nullptr) {
+    if (PyDict_GetItemWithError(*dict, names.collect_incoming_data) != nullptr) return nullptr;
+    if (PyErr_Occurred()) {
+      PyErr_Clear();
+      return nullptr;
+    }
+  }
+  return self->collect_attr;
+}
+
+// self.<attr>.append(data), as the recognized function's body does it.
+bool append_to_attr(PyObject* op, PyObject* attr, PyObject* data) noexcept {
+  ref target = ref::steal(PyObject_GetAttr(op, attr));
+  if (!target) return false;
+  if (PyList_CheckExact(target.get())) return PyList_Append(target.get(), data) == 0;
+  ref r = ref::steal(call_method(target.get(), names.append, data));
+  return static_cast<bool>(r);
+}
+
 // The framer's callbacks: CPython's calls, made through the instance.
 struct chat_events {
   chat_object* self;
@@ -304,10 +386,17 @@ struct chat_events {
     check_step();
     PyObject* bytes = concat_bytes(data.carried, data.fresh);
     if (bytes == nullptr) throw python_error{};
-    PyObject* r = call_method(op, names.collect_incoming_data, bytes);
+    PyObject* attr = self->fast_collect ? appended_attr(self, op) : nullptr;
+    bool ok = true;
+    if (attr != nullptr) {
+      ok = append_to_attr(op, attr, bytes);
+    } else {
+      PyObject* r = call_method(op, names.collect_incoming_data, bytes);
+      ok = r != nullptr;
+      Py_XDECREF(r);
+    }
     Py_DECREF(bytes);
-    if (r == nullptr) throw python_error{};
-    Py_DECREF(r);
+    if (!ok) throw python_error{};
     self->collected = true;
   }
 
@@ -348,6 +437,7 @@ PyObject* frame_chunk(chat_object* self, PyObject* op, PyObject* data) noexcept 
     }
     chat_events events{self, op};
     self->collected = false;
+    self->fast_collect = recognize_append != nullptr && !instrumented();
     self->reading = true;
     feed_result r;
     try {
@@ -651,6 +741,9 @@ int chat_traverse(PyObject* op, visitproc visit, void* arg) {
   Py_VISIT(Py_TYPE(op));
   Py_VISIT(self->term_obj);
   Py_VISIT(self->count_excess);
+  Py_VISIT(self->collect_fn);
+  Py_VISIT(self->collect_code);
+  Py_VISIT(self->collect_attr);
   for (const py_producer* p : self->producers)
     if (int r = p->traverse(visit, arg); r != 0) return r;
   for (PyObject* o : self->released) Py_VISIT(o);
@@ -661,6 +754,9 @@ int chat_clear(PyObject* op) {
   chat_object* self = as_chat(op);
   Py_CLEAR(self->term_obj);
   Py_CLEAR(self->count_excess);
+  Py_CLEAR(self->collect_fn);
+  Py_CLEAR(self->collect_code);
+  Py_CLEAR(self->collect_attr);
   self->term_set = false;
   self->output.discard();
   flush_released(self);
@@ -673,6 +769,9 @@ void chat_dealloc(PyObject* op) {
   chat_object* self = as_chat(op);
   Py_CLEAR(self->term_obj);
   Py_CLEAR(self->count_excess);
+  Py_CLEAR(self->collect_fn);
+  Py_CLEAR(self->collect_code);
+  Py_CLEAR(self->collect_attr);
   self->output.~outbox();
   flush_released(self);
   self->input.~framer();
@@ -808,6 +907,15 @@ PyType_Spec fifo_spec = {"chatframe._core.fifo_view", sizeof(fifo_view_object), 
 PyObject* make_chat_type(PyObject* module) noexcept {
   return PyType_FromModuleAndSpec(module, &chat_spec, nullptr);
 }
+
+PyMethodDef chat_module_functions[] = {
+    {"_set_fast_collect_hooks",
+     reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(set_fast_collect_hooks)),
+     METH_FASTCALL,
+     "_set_fast_collect_hooks(recognize, monitoring_active): turns on the fast path for "
+     "append-only collect_incoming_data()."},
+    {nullptr, nullptr, 0, nullptr},
+};
 
 PyObject* make_fifo_view_type(PyObject* module) noexcept {
   PyObject* type = PyType_FromModuleAndSpec(module, &fifo_spec, nullptr);

@@ -25,4 +25,7 @@ PyObject* make_chat_type(PyObject* module) noexcept;
 // Type of the objects producer_fifo returns.
 PyObject* make_fifo_view_type(PyObject* module) noexcept;
 
+// The module functions the chat type needs (_set_fast_collect_hooks).
+extern PyMethodDef chat_module_functions[];
+
 }  // namespace chatframe::python

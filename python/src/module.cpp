@@ -21,6 +21,7 @@ bool intern_names() noexcept {
   const entry all[] = {
       {&names.ac_in_buffer_size, "ac_in_buffer_size"},
       {&names.ac_out_buffer_size, "ac_out_buffer_size"},
+      {&names.append, "append"},
       {&names.collect_incoming_data, "collect_incoming_data"},
       {&names.connected, "connected"},
       {&names.encoding, "encoding"},
@@ -50,7 +51,7 @@ PyModuleDef module_def = {
     "chatframe's C++ core for Python: the framer and producer FIFO under chatframe.asynchat, "
     "and the frame splitter under chatframe.aio.",
     -1,
-    nullptr,
+    chat_module_functions,
     nullptr,
     nullptr,
     nullptr,

@@ -8,6 +8,7 @@ namespace chatframe::python {
 struct interned_names {
   PyObject* ac_in_buffer_size;
   PyObject* ac_out_buffer_size;
+  PyObject* append;
   PyObject* collect_incoming_data;
   PyObject* connected;
   PyObject* encoding;

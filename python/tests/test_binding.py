@@ -572,6 +572,119 @@ class InputBuffer(unittest.TestCase):
             ch.found_terminator()
 
 
+class FastCollectPath(unittest.TestCase):
+    """A collect_incoming_data() that only appends is not called, its effect is
+    produced in C++; nothing but call-watching tools may tell the difference."""
+
+    class Appending(asynchat.async_chat):
+        def __init__(self, sock):
+            asynchat.async_chat.__init__(self, sock, map={})
+            self.set_terminator(b"\n")
+            self.buf = []
+            self.lines = []
+
+        def collect_incoming_data(self, data):
+            self.buf.append(data)
+
+        def found_terminator(self):
+            self.lines.append(b"".join(self.buf))
+            self.buf = []
+
+    def test_the_recognized_bodies(self):
+        class C:
+            def plain(self, data):
+                self.buf.append(data)
+
+            def documented(self, data):
+                "Keeps the data."
+                self.buf.append(data)
+
+            def returns(self, data):
+                self.buf.append(data)
+                return 1
+
+            def other_argument(self, data):
+                self.buf.append(self)
+
+            def nested(self, data):
+                self.a.b.append(data)
+
+            def global_list(self, data):
+                collected.append(data)  # noqa: F821
+
+            def starred(self, *data):
+                self.buf.append(data)
+
+        self.assertEqual([asynchat._append_target(f) for f in (
+            C.plain, C.documented, C.returns, C.other_argument, C.nested, C.global_list, C.starred,
+            asynchat.async_chat._collect_incoming_data, len)],
+            ["buf", "buf", None, None, None, None, None, "incoming", None])
+
+    def test_a_list_subclass_append_is_called(self):
+        calls = []
+
+        class Counting(list):
+            def append(self, item):
+                calls.append(item)
+                super().append(item)
+
+        ch = self.Appending(FakeSocket([b"ab\ncd\n"]))
+        ch.buf = Counting()
+        ch.handle_read()
+        self.assertEqual((calls, ch.lines), ([b"ab"], [b"ab", b"cd"]))
+
+    def test_an_instance_attribute_is_called_instead(self):
+        ch = self.Appending(FakeSocket([b"ab\ncd\n"]))
+        seen = []
+        ch.collect_incoming_data = seen.append
+        ch.handle_read()
+        self.assertEqual((seen, ch.lines), ([b"ab", b"cd"], [b"", b""]))
+
+    def test_a_function_replaced_in_the_class_is_seen_at_the_next_frame(self):
+        class Mine(self.Appending):
+            pass
+
+        def switch_in_found(self):
+            self.lines.append(b"".join(self.buf))
+            self.buf = []
+            Mine.collect_incoming_data = lambda self, data: self.buf.append(data.upper())
+
+        Mine.found_terminator = switch_in_found
+        ch = Mine(FakeSocket([b"ab\ncd\nef\n"]))
+        ch.handle_read()
+        self.assertEqual(ch.lines, [b"ab", b"CD", b"EF"])
+
+    def test_a_code_object_swapped_is_seen(self):
+        class Mine(self.Appending):
+            def collect_incoming_data(self, data):
+                self.buf.append(data)
+
+        def doubled(self, data):
+            self.buf.append(data * 2)
+
+        ch = Mine(FakeSocket([b"ab\n", b"cd\n"]))
+        ch.handle_read()
+        Mine.collect_incoming_data.__code__ = doubled.__code__
+        ch.handle_read()
+        self.assertEqual(ch.lines, [b"ab", b"cdcd"])
+
+    def test_a_tracer_sees_every_call(self):
+        calls = []
+
+        def tracer(frame, event, arg):
+            if event == "call" and frame.f_code.co_name == "collect_incoming_data":
+                calls.append(frame.f_locals["data"])
+            return None
+
+        ch = self.Appending(FakeSocket([b"ab\ncd\n"]))
+        sys.settrace(tracer)
+        try:
+            ch.handle_read()
+        finally:
+            sys.settrace(None)
+        self.assertEqual((calls, ch.lines), ([b"ab", b"cd"], [b"ab", b"cd"]))
+
+
 class Helpers(unittest.TestCase):
     def test_find_prefix_at_end(self):
         for haystack, needle, want in (("qwerty\r", "\r\n", 1), ("qwertydkjf", "\r\n", 0),
