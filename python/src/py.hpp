@@ -87,13 +87,18 @@ class bytes_view {
   std::string_view data_;
 };
 
-// A new bytes object holding a then b.
-inline PyObject* concat_bytes(std::string_view a, std::string_view b = {}) noexcept {
-  PyObject* out = PyBytes_FromStringAndSize(nullptr, static_cast<Py_ssize_t>(a.size() + b.size()));
+// A new bytes object holding a, b and c, one after the other.
+inline PyObject* concat_bytes(std::string_view a, std::string_view b = {},
+                              std::string_view c = {}) noexcept {
+  PyObject* out =
+      PyBytes_FromStringAndSize(nullptr, static_cast<Py_ssize_t>(a.size() + b.size() + c.size()));
   if (out == nullptr) return nullptr;
   char* p = PyBytes_AS_STRING(out);
-  if (!a.empty()) std::char_traits<char>::copy(p, a.data(), a.size());
-  if (!b.empty()) std::char_traits<char>::copy(p + a.size(), b.data(), b.size());
+  for (const std::string_view part : {a, b, c}) {
+    if (part.empty()) continue;
+    std::char_traits<char>::copy(p, part.data(), part.size());
+    p += part.size();
+  }
   return out;
 }
 
@@ -124,14 +129,11 @@ inline std::int64_t saturated_size(PyObject* obj, std::size_t& out) noexcept {
   return 0;
 }
 
-// Runs `call` as if inside `except` for the exception currently set: the
-// exception is what sys.exc_info() returns meanwhile (asyncore's
-// handle_error() reads it, pyftpdlib's re-raises it with a bare `raise`),
-// as in CPython's `except OSError: self.handle_error()`.
-template <class F>
-inline PyObject* call_while_handling(F&& call) noexcept {
+// The exception currently raised, taken out of the error indicator (a new
+// reference, normalized, its traceback attached); nullptr if none.
+inline PyObject* take_raised_exception() noexcept {
 #if PY_VERSION_HEX >= 0x030C0000
-  ref exc = ref::steal(PyErr_GetRaisedException());
+  return PyErr_GetRaisedException();
 #else
   PyObject *type = nullptr, *value = nullptr, *tb = nullptr;
   PyErr_Fetch(&type, &value, &tb);
@@ -139,8 +141,17 @@ inline PyObject* call_while_handling(F&& call) noexcept {
   if (tb != nullptr && value != nullptr) PyException_SetTraceback(value, tb);
   Py_XDECREF(type);
   Py_XDECREF(tb);
-  ref exc = ref::steal(value);
+  return value;
 #endif
+}
+
+// Runs `call` as if inside `except` for the exception currently set: the
+// exception is what sys.exc_info() returns meanwhile (asyncore's
+// handle_error() reads it, pyftpdlib's re-raises it with a bare `raise`),
+// as in CPython's `except OSError: self.handle_error()`.
+template <class F>
+inline PyObject* call_while_handling(F&& call) noexcept {
+  ref exc = ref::steal(take_raised_exception());
   ref previous = ref::steal(PyErr_GetHandledException());
   PyErr_SetHandledException(exc.get());
   PyObject* result = call();

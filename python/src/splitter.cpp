@@ -14,6 +14,7 @@
 #include <limits>
 #include <new>
 #include <string>
+#include <vector>
 
 namespace chatframe::python {
 namespace {
@@ -27,6 +28,9 @@ struct splitter_object {
   // Bytes to frame before the next chunk: input unread by a terminator
   // change, or what followed a frame in bytes the caller does not hold.
   std::string leftover;
+  // feed()'s frames, gathered before its list is made (the capacity stays:
+  // no allocation per call once it has held a chunk's frames).
+  std::vector<PyObject*> batch;
   PyObject* term_obj;  // the terminator as set (bytes or int)
   std::size_t max_frame;
   bool suspended;  // next_frame() left the framer without a terminator
@@ -42,13 +46,25 @@ std::size_t frame_size(const splitter_object* self) noexcept {
   return self->acc.size() + self->pending.size();
 }
 
-void raise_too_large(std::size_t size, std::size_t limit, PyObject* frames) noexcept {
+void raise_too_large(std::size_t size, std::size_t limit) noexcept {
   ref exc = ref::steal(PyObject_CallFunction(frame_too_large, "nn", static_cast<Py_ssize_t>(size),
                                              static_cast<Py_ssize_t>(limit)));
   if (!exc) return;
-  if (PyObject_SetAttrString(exc.get(), "frames", frames != nullptr ? frames : Py_None) != 0)
-    return;
+  if (PyObject_SetAttrString(exc.get(), "frames", Py_None) != 0) return;
   PyErr_SetObject(frame_too_large, exc.get());
+}
+
+// The frames gathered in `batch` as a new list (which takes their references).
+PyObject* take_batch(splitter_object* self) noexcept {
+  PyObject* list = PyList_New(static_cast<Py_ssize_t>(self->batch.size()));
+  if (list != nullptr) {
+    for (std::size_t i = 0; i < self->batch.size(); ++i)
+      PyList_SET_ITEM(list, static_cast<Py_ssize_t>(i), self->batch[i]);
+  } else {
+    for (PyObject* frame : self->batch) Py_DECREF(frame);
+  }
+  self->batch.clear();
+  return list;
 }
 
 // Checks and applies a terminator: bytes (a delimiter) or an int (a count),
@@ -66,7 +82,7 @@ int apply_terminator(splitter_object* self, PyObject* term) noexcept {
     if (overflow > 0 || static_cast<unsigned long long>(n) > self->max_frame) {
       raise_too_large(
           overflow > 0 ? std::numeric_limits<std::size_t>::max() : static_cast<std::size_t>(n),
-          self->max_frame, nullptr);
+          self->max_frame);
       return -1;
     }
     t = terminator::count(n);
@@ -120,21 +136,35 @@ int set_terminator(splitter_object* self, PyObject* term) noexcept {
 
 enum class delivery : unsigned char { list, each, first };
 
+// The framer's callbacks, compiled once per way of delivering frames.
+template <delivery How>
 struct splitter_events {
   splitter_object* self;
-  delivery how;
-  PyObject* sink;  // the list, or the callback
+  PyObject* callback = nullptr;  // delivery::each
   // delivery::first: the frame, and where the bytes after it begin.
   const char* chunk = nullptr;
   std::size_t chunk_size = 0;
   PyObject* frame = nullptr;
   std::size_t rest_at = 0;
+  bool with_delimiter = false;  // the frame ends with its delimiter, as asyncio's readuntil()
 
   void on_collect(const collected& data) {
-    if (frame != nullptr) {
-      // delivery::first, after the frame: the framer has no terminator now
-      // and hands over the rest in one call. Held-back bytes in it are the
-      // oldest; the part in the chunk stays there.
+    // The usual case, kept small enough to inline: a frame's first bytes,
+    // inside the chunk: no copy while the frame lies there.
+    if ((How != delivery::first || frame == nullptr) && self->pending.empty() &&
+        data.carried.empty() && self->acc.empty() && data.fresh.size() <= self->max_frame)
+        [[likely]] {
+      self->pending = data.fresh;
+      return;
+    }
+    collect_more(data);
+  }
+
+  [[gnu::noinline]] void collect_more(const collected& data) {
+    if (How == delivery::first && frame != nullptr) {
+      // After the frame: the framer has no terminator now and hands over the
+      // rest in one call. Held-back bytes in it are the oldest; the part in
+      // the chunk stays there.
       self->leftover.append(data.carried);
       rest_at =
           data.fresh.empty() ? chunk_size : static_cast<std::size_t>(data.fresh.data() - chunk);
@@ -144,12 +174,8 @@ struct splitter_events {
       const std::size_t size = frame_size(self) + data.size();
       self->failed = true;
       self->input.discard();
-      raise_too_large(size, self->max_frame, how == delivery::list ? sink : nullptr);
+      raise_too_large(size, self->max_frame);
       throw python_error{};
-    }
-    if (self->acc.empty() && self->pending.empty() && data.carried.empty()) {
-      self->pending = data.fresh;  // no copy while the frame lies in the chunk
-      return;
     }
     if (!self->pending.empty()) {
       self->acc.assign(self->pending);
@@ -159,29 +185,64 @@ struct splitter_events {
   }
 
   void on_found() {
-    PyObject* bytes =
-        self->acc.empty() ? concat_bytes(self->pending) : concat_bytes(self->acc, self->pending);
+    // The usual case inlined: a frame inside the chunk, gathered for feed().
+    if (How == delivery::list && self->acc.empty() && self->batch.size() < self->batch.capacity())
+        [[likely]] {
+      PyObject* bytes = PyBytes_FromStringAndSize(self->pending.data(),
+                                                  static_cast<Py_ssize_t>(self->pending.size()));
+      if (bytes == nullptr) throw python_error{};
+      self->pending = {};
+      self->batch.push_back(bytes);  // within capacity: cannot throw
+      rearm_count();
+      return;
+    }
+    found_more();
+  }
+
+  // A count that ended a frame is left at 0 by the framer (CPython's
+  // asynchat does the same); a splitter counts every frame, so the count
+  // set is armed again unless the frame's callback set a terminator.
+  void rearm_count() const noexcept {
+    const terminator& t = self->input.get_terminator();
+    if (t.is_count() && t.byte_count() == 0)
+      (void)self->input.set_count(PyLong_AsLongLong(self->term_obj));
+  }
+
+  [[gnu::noinline]] void found_more() {
+    const std::string_view delimiter = How == delivery::first && with_delimiter
+                                           ? self->input.get_terminator().delimiter()
+                                           : std::string_view();
+    PyObject* bytes = concat_bytes(self->acc, self->pending, delimiter);
     self->acc.clear();
     self->pending = {};
     if (bytes == nullptr) throw python_error{};
-    if (how == delivery::first) {
+    if constexpr (How == delivery::list) {
+      try {
+        self->batch.push_back(bytes);
+      } catch (const std::bad_alloc&) {
+        Py_DECREF(bytes);
+        PyErr_NoMemory();
+        throw python_error{};
+      }
+      rearm_count();
+    } else if constexpr (How == delivery::each) {
+      PyObject* r = PyObject_CallOneArg(callback, bytes);
+      Py_DECREF(bytes);
+      if (r == nullptr) throw python_error{};
+      Py_DECREF(r);
+      rearm_count();
+    } else {
       frame = bytes;
+      rest_at = chunk_size;  // unless on_collect() hands over a rest
       self->suspended = true;
       (void)self->input.set_terminator(terminator::none());
-      return;
     }
-    const bool ok = how == delivery::list ? PyList_Append(sink, bytes) == 0 : [&] {
-      PyObject* r = PyObject_CallOneArg(sink, bytes);
-      Py_XDECREF(r);
-      return r != nullptr;
-    }();
-    Py_DECREF(bytes);
-    if (!ok) throw python_error{};
   }
 };
 
 // Frames `bytes` (not kept after the call); 0, or -1 with an exception set.
-int feed(splitter_object* self, std::string_view bytes, splitter_events& events) noexcept {
+template <delivery How>
+int feed(splitter_object* self, std::string_view bytes, splitter_events<How>& events) noexcept {
   if (self->failed) {
     PyErr_SetString(PyExc_RuntimeError, "the splitter failed on a frame over max_frame_size");
     return -1;
@@ -216,7 +277,8 @@ int feed(splitter_object* self, std::string_view bytes, splitter_events& events)
 }
 
 // Frames the leftover bytes, then `bytes`.
-int feed_all(splitter_object* self, std::string_view bytes, splitter_events& events) noexcept {
+template <delivery How>
+int feed_all(splitter_object* self, std::string_view bytes, splitter_events<How>& events) noexcept {
   if (!self->leftover.empty()) {
     std::string leftover;
     leftover.swap(self->leftover);
@@ -231,11 +293,17 @@ PyObject* splitter_feed(PyObject* op, PyObject* data) {
   splitter_object* self = as_splitter(op);
   bytes_view view;
   if (!view.open(data)) return nullptr;
-  ref frames = ref::steal(PyList_New(0));
-  if (!frames) return nullptr;
-  splitter_events events{self, delivery::list, frames.get()};
-  if (feed_all(self, view.bytes(), events) != 0) return nullptr;
-  return frames.release();
+  splitter_events<delivery::list> events{self};
+  const int status = feed_all(self, view.bytes(), events);
+  ref frames = ref::steal(take_batch(self));
+  if (status == 0 || !frames) return frames.release();
+  if (PyErr_ExceptionMatches(frame_too_large)) {
+    // The frames completed before the one that was too large go with it.
+    ref exc = ref::steal(take_raised_exception());
+    if (exc) (void)PyObject_SetAttrString(exc.get(), "frames", frames.get());
+    PyErr_SetObject(frame_too_large, exc.get());
+  }
+  return nullptr;
 }
 
 PyObject* splitter_feed_each(PyObject* op, PyObject* const* args, Py_ssize_t nargs) {
@@ -244,28 +312,34 @@ PyObject* splitter_feed_each(PyObject* op, PyObject* const* args, Py_ssize_t nar
   splitter_object* self = as_splitter(op);
   bytes_view view;
   if (!view.open(args[0])) return nullptr;
-  splitter_events events{self, delivery::each, args[1]};
+  splitter_events<delivery::each> events{self, args[1]};
   if (feed_all(self, view.bytes(), events) != 0) return nullptr;
   Py_RETURN_NONE;
 }
 
 // (frame, end): the first frame in the leftover bytes and data[start:], and
 // the index in data where the bytes after it begin; (None, len(data)) when
-// no frame ended.
+// no frame ended. A true third argument keeps the delimiter on the frame.
 PyObject* splitter_next_frame(PyObject* op, PyObject* const* args, Py_ssize_t nargs) {
-  if (nargs < 1 || nargs > 2) return PyErr_Format(PyExc_TypeError, "next_frame(data, start=0)");
+  if (nargs < 1 || nargs > 3)
+    return PyErr_Format(PyExc_TypeError, "next_frame(data, start=0, with_delimiter=False)");
   splitter_object* self = as_splitter(op);
   bytes_view view;
   if (!view.open(args[0])) return nullptr;
   Py_ssize_t start = 0;
-  if (nargs == 2) {
+  if (nargs >= 2) {
     start = PyNumber_AsSsize_t(args[1], PyExc_OverflowError);
     if (start == -1 && PyErr_Occurred()) return nullptr;
   }
   const std::string_view data = view.bytes();
   if (start < 0 || static_cast<std::size_t>(start) > data.size())
     return PyErr_Format(PyExc_ValueError, "start %zd outside the data", start);
-  splitter_events events{self, delivery::first, nullptr};
+  splitter_events<delivery::first> events{self};
+  if (nargs == 3) {
+    const int keep = PyObject_IsTrue(args[2]);
+    if (keep < 0) return nullptr;
+    events.with_delimiter = keep != 0;
+  }
   if (!self->leftover.empty()) {
     std::string leftover;
     leftover.swap(self->leftover);
@@ -356,6 +430,7 @@ PyObject* splitter_new(PyTypeObject* type, PyObject*, PyObject*) {
   new (&self->acc) std::string();
   new (&self->pending) std::string_view();
   new (&self->leftover) std::string();
+  new (&self->batch) std::vector<PyObject*>();
   self->max_frame = std::size_t{1} << 20;
   return op;
 }
@@ -401,6 +476,8 @@ void splitter_dealloc(PyObject* op) {
   self->input.~framer();
   self->acc.~basic_string();
   self->leftover.~basic_string();
+  for (PyObject* frame : self->batch) Py_DECREF(frame);
+  self->batch.~vector();
   type->tp_free(op);
   Py_DECREF(type);
 }
@@ -411,9 +488,8 @@ PyMethodDef splitter_methods[] = {
      METH_FASTCALL, "feed_each(data, callback): callback(frame) for each frame data completes."},
     {"next_frame", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(splitter_next_frame)),
      METH_FASTCALL,
-     "next_frame(data, start=0) -> (frame, end): the first frame and where the bytes after it "
-     "begin in "
-     "data, or (None, len(data))."},
+     "next_frame(data, start=0, with_delimiter=False) -> (frame, end): the first frame and "
+     "where the bytes after it begin in data, or (None, len(data))."},
     {"take_partial", splitter_take_partial, METH_NOARGS,
      "take_partial() -> bytes not in any frame yet, forgotten (at end of stream)."},
     {nullptr, nullptr, 0, nullptr},
