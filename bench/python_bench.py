@@ -3,7 +3,7 @@
 Python program would use instead, as ratios measured in one run.
 
     PYTHONPATH=build/release/python python3.11 bench/python_bench.py \
-        [--size-mib 2] [--rounds 9] [--json FILE] [--quick]
+        [--size-mib 1] [--rounds 21] [--json FILE] [--quick]
 
 Streams of '\\n'-terminated lines of 16 B, 128 B and 4 KiB (the terminator
 included), read in 64 KiB chunks, framed from memory (no sockets: the
@@ -15,8 +15,12 @@ at least 8192.
 - drop-in: chatframe.asynchat.async_chat against CPython 3.11's
   asynchat.async_chat, the same subclass on both: collect_incoming_data()
   appends the data to a list, found_terminator() joins it into the line and
-  counts it (the common asynchat subclass). handle_read() is called once per
-  chunk, through a recv() that returns the next chunk.
+  counts it (the common asynchat subclass, whose collect_incoming_data()
+  chatframe does not need to call). handle_read() is called once per chunk,
+  through a recv() that returns the next chunk.
+- drop-in, collect called: the same with a collect_incoming_data() body the
+  fast path does not recognize (it reads self.buf into a local first), so
+  Python is called twice per frame on both sides.
 - batch: chatframe.aio's splitter.feed(chunk), which returns every line the
   chunk completes as one list of bytes objects, against
   asyncio.StreamReader.readuntil(b'\\n') awaited once per line after
@@ -70,7 +74,7 @@ def chunked(data):
     return [data[i:i + CHUNK] for i in range(0, len(data), CHUNK)]
 
 
-def line_channel(module):
+def line_channel(module, recognized=True):
     class Lines(module.async_chat):
         def __init__(self, chunks):
             module.async_chat.__init__(self, sock=None, map={})
@@ -82,19 +86,26 @@ def line_channel(module):
         def recv(self, buffer_size):
             return next(self.chunks)
 
-        def collect_incoming_data(self, data):
-            self.buf.append(data)
+        if recognized:
+            def collect_incoming_data(self, data):
+                self.buf.append(data)
+        else:
+            def collect_incoming_data(self, data):
+                buf = self.buf  # the same, in a body the fast path does not recognize
+                buf.append(data)
 
         def found_terminator(self):
             line = b"".join(self.buf)
             self.buf = []
-            self.lines += len(line) >= 0
+            self.lines += 1
 
     return Lines
 
 
 CHATFRAME_LINES = line_channel(chatframe_asynchat)
 CPYTHON_LINES = line_channel(cpython_asynchat)
+CHATFRAME_LINES_CALLED = line_channel(chatframe_asynchat, recognized=False)
+CPYTHON_LINES_CALLED = line_channel(cpython_asynchat, recognized=False)
 
 
 def drop_in(cls, chunks):
@@ -184,8 +195,8 @@ def paired(rounds, ours, theirs, want):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--size-mib", type=float, default=2.0)
-    ap.add_argument("--rounds", type=int, default=9)
+    ap.add_argument("--size-mib", type=float, default=1.0)
+    ap.add_argument("--rounds", type=int, default=21)
     ap.add_argument("--json", help="also write the results here")
     ap.add_argument("--quick", action="store_true", help="smoke run: 64 KiB streams, 2 rounds")
     args = ap.parse_args()
@@ -217,6 +228,12 @@ def main():
         def cpython_drop_in():
             return drop_in(CPYTHON_LINES, chunks)
 
+        def ours_called():
+            return drop_in(CHATFRAME_LINES_CALLED, chunks)
+
+        def cpython_called():
+            return drop_in(CPYTHON_LINES_CALLED, chunks)
+
         def ours_batch():
             return batch(chunks)
 
@@ -233,6 +250,7 @@ def main():
             return readuntil(chunks, ends, touch=True)
 
         for name, ours, theirs in (("drop-in async_chat vs asynchat", ours_drop_in, cpython_drop_in),
+                                   ("drop-in, collect called", ours_called, cpython_called),
                                    ("batch feed() vs readuntil", ours_batch, stream_reader),
                                    ("batch, lines touched, vs readuntil", ours_batch_touched,
                                     stream_reader_touched),
