@@ -750,13 +750,18 @@ int chat_traverse(PyObject* op, visitproc visit, void* arg) {
   return 0;
 }
 
-int chat_clear(PyObject* op) {
-  chat_object* self = as_chat(op);
+// The references the object holds outside the outbox.
+void drop_references(chat_object* self) noexcept {
   Py_CLEAR(self->term_obj);
   Py_CLEAR(self->count_excess);
   Py_CLEAR(self->collect_fn);
   Py_CLEAR(self->collect_code);
   Py_CLEAR(self->collect_attr);
+}
+
+int chat_clear(PyObject* op) {
+  chat_object* self = as_chat(op);
+  drop_references(self);
   self->term_set = false;
   self->output.discard();
   flush_released(self);
@@ -764,22 +769,15 @@ int chat_clear(PyObject* op) {
 }
 
 void chat_dealloc(PyObject* op) {
-  PyTypeObject* type = Py_TYPE(op);
-  PyObject_GC_UnTrack(op);
-  chat_object* self = as_chat(op);
-  Py_CLEAR(self->term_obj);
-  Py_CLEAR(self->count_excess);
-  Py_CLEAR(self->collect_fn);
-  Py_CLEAR(self->collect_code);
-  Py_CLEAR(self->collect_attr);
-  self->output.~outbox();
-  flush_released(self);
-  self->input.~framer();
-  self->stash.~basic_string();
-  self->producers.~vector();
-  self->released.~vector();
-  type->tp_free(op);
-  Py_DECREF(type);
+  dealloc_gc_object(op, [self = as_chat(op)] {
+    drop_references(self);
+    self->output.~outbox();
+    flush_released(self);
+    self->input.~framer();
+    self->stash.~basic_string();
+    self->producers.~vector();
+    self->released.~vector();
+  });
 }
 
 PyMethodDef chat_methods[] = {
@@ -874,11 +872,7 @@ int fifo_clear_refs(PyObject* op) {
 }
 
 void fifo_dealloc(PyObject* op) {
-  PyTypeObject* type = Py_TYPE(op);
-  PyObject_GC_UnTrack(op);
-  Py_CLEAR(reinterpret_cast<fifo_view_object*>(op)->chat);
-  type->tp_free(op);
-  Py_DECREF(type);
+  dealloc_gc_object(op, [op] { Py_CLEAR(reinterpret_cast<fifo_view_object*>(op)->chat); });
 }
 
 PyMethodDef fifo_methods[] = {

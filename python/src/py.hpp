@@ -159,4 +159,15 @@ inline PyObject* call_while_handling(F&& call) noexcept {
   return result;
 }
 
+// tp_dealloc of the extension's heap types, which the garbage collector
+// tracks: destroy() releases what the object holds.
+template <class F>
+inline void dealloc_gc_object(PyObject* op, F&& destroy) noexcept {
+  PyTypeObject* type = Py_TYPE(op);
+  PyObject_GC_UnTrack(op);
+  destroy();
+  type->tp_free(op);
+  Py_DECREF(type);  // a heap type's instances own a reference to it
+}
+
 }  // namespace chatframe::python

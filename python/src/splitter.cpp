@@ -469,17 +469,14 @@ int splitter_clear(PyObject* op) {
 }
 
 void splitter_dealloc(PyObject* op) {
-  PyTypeObject* type = Py_TYPE(op);
-  PyObject_GC_UnTrack(op);
-  splitter_object* self = as_splitter(op);
-  Py_CLEAR(self->term_obj);
-  self->input.~framer();
-  self->acc.~basic_string();
-  self->leftover.~basic_string();
-  for (PyObject* frame : self->batch) Py_DECREF(frame);
-  self->batch.~vector();
-  type->tp_free(op);
-  Py_DECREF(type);
+  dealloc_gc_object(op, [self = as_splitter(op)] {
+    Py_CLEAR(self->term_obj);
+    self->input.~framer();
+    self->acc.~basic_string();
+    self->leftover.~basic_string();
+    for (PyObject* frame : self->batch) Py_DECREF(frame);
+    self->batch.~vector();
+  });
 }
 
 PyMethodDef splitter_methods[] = {

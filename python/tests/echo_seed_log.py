@@ -30,7 +30,8 @@ def mask(text):
 def main():
     # The example runs from the test data folder: the package path must not be relative.
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(os.path.abspath(p) for p in env.get("PYTHONPATH", "").split(os.pathsep) if p)
+    paths = env.get("PYTHONPATH", "").split(os.pathsep)
+    env["PYTHONPATH"] = os.pathsep.join(os.path.abspath(p) for p in paths if p)
     run = subprocess.run([sys.executable, MAIN], cwd=TESTDATA, capture_output=True, text=True,
                          timeout=30, env=env)
     if run.returncode != 0:

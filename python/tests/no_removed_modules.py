@@ -40,6 +40,7 @@ import asyncio  # noqa: E402
 import socket  # noqa: E402
 
 import chatframe  # noqa: E402
+import chatframe._core  # noqa: E402
 from chatframe import aio, asynchat, asyncore  # noqa: E402
 
 
@@ -91,7 +92,8 @@ def main():
     if attempts or loaded:
         print("imported removed modules: attempts %s, loaded %s" % (attempts, loaded))
         return 1
-    print("chatframe %s: no module removed in Python 3.12+ imported or used" % chatframe.__version__)
+    print("chatframe %s (%s): no module removed in Python 3.12+ imported or used"
+          % (chatframe.__version__, chatframe._core.__file__))
     return 0
 
 

@@ -8,8 +8,10 @@ inside the checkout; makes a venv with --system-site-packages (Debian's
 Python is externally managed, PEP 668: a venv is where a user installs, and
 it sees Debian's setuptools and wheel); runs
 `pip install --no-build-isolation --no-index` there (no network, no PyPI);
-then, from another folder, imports the installed package and checks that it
-is the venv's copy and that it frames and echoes.
+then, from another folder and without the build's PYTHONPATH, runs
+no_removed_modules.py, which imports the installed package, uses each of its
+modules once (an async_chat echo, an asyncio round trip) and prints where
+chatframe._core was loaded from: the venv's copy.
 """
 
 import os
@@ -22,35 +24,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 SOURCES = ["pyproject.toml", "setup.py", "MANIFEST.in", "LICENSE", "README.md",
            "python/chatframe", "python/src", "framing/include", "framing/src"]
-
-CHECK = r"""
-import socket, sys
-import chatframe, chatframe._core
-from chatframe import aio, asynchat, asyncore
-assert chatframe._core.__file__.startswith(sys.prefix), chatframe._core.__file__
-assert aio.splitter(b"\n").feed(b"a\nb\nc") == [b"a", b"b"]
-
-class Upper(asynchat.async_chat):
-    def __init__(self, sock, socket_map):
-        asynchat.async_chat.__init__(self, sock, map=socket_map)
-        self.set_terminator(b"\n")
-        self.buf = []
-    def collect_incoming_data(self, data):
-        self.buf.append(data)
-    def found_terminator(self):
-        self.push(b"".join(self.buf).upper() + b"\n")
-        self.buf = []
-
-a, b = socket.socketpair()
-socket_map = {}
-Upper(a, socket_map)
-b.sendall(b"installed\n")
-asyncore.loop(timeout=0.1, map=socket_map, count=5)
-b.settimeout(5)
-assert b.recv(100) == b"INSTALLED\n"
-print("installed and working:", chatframe._core.__file__)
-"""
-
 
 def run(cmd, **kwargs):
     print("+", " ".join(cmd), flush=True)
@@ -74,7 +47,12 @@ def main():
         env.pop("PYTHONPATH", None)  # the installed package, not the build's
         run([python, "-m", "pip", "install", "--no-build-isolation", "--no-index", "--no-cache-dir", src],
             env=env)
-        run([python, "-c", CHECK], cwd=tmp, env=env)
+        check = subprocess.run([python, os.path.join(HERE, "no_removed_modules.py")], cwd=tmp, env=env,
+                               capture_output=True, text=True, timeout=120)
+        print(check.stdout + check.stderr)
+        if check.returncode != 0 or os.path.join(venv, "lib") not in check.stdout:
+            print("pip_install: the installed package did not run from the venv")
+            return 1
     return 0
 
 

@@ -48,42 +48,44 @@ def random_case(rng):
 class SplitterAgainstReference(unittest.TestCase):
     """Every way of feeding gives the reference's frames, at any chunking."""
 
-    def test_batch_feed_with_a_fixed_terminator(self):
-        rng = random.Random(1)
-        for _ in range(300):
-            data, _ = random_case(rng)
-            term = rng.choice((b"\n", b"\r\n", b"ab", 3))
-            want, rest = reference_frames(data, lambda i: term)
-            sp = aio.splitter(term)
-            got = [f for chunk in random_chunks(rng, data) for f in sp.feed(chunk)]
-            self.assertEqual(got, want)
-            self.assertEqual(sp.take_partial(), rest)
-
-    def test_feed_each_with_the_terminator_changed_in_the_callback(self):
-        rng = random.Random(2)
+    def check(self, seed, feed, fixed=False):
+        """300 random cases: feed(rng, splitter, program, chunks) returns the
+        frames; they and what is left must be the reference's."""
+        rng = random.Random(seed)
         for _ in range(300):
             data, program = random_case(rng)
+            if fixed:
+                term = rng.choice((b"\n", b"\r\n", b"ab", 3))
+                program = lambda i, term=term: term  # noqa: E731
             want, rest = reference_frames(data, program)
             sp = aio.splitter(program(0))
+            self.assertEqual(feed(rng, sp, program, random_chunks(rng, data)), want)
+            self.assertEqual(sp.take_partial(), rest)
+
+    def test_batch_feed_with_a_fixed_terminator(self):
+        def feed(rng, sp, program, chunks):
+            return [f for chunk in chunks for f in sp.feed(chunk)]
+
+        self.check(1, feed, fixed=True)
+
+    def test_feed_each_with_the_terminator_changed_in_the_callback(self):
+        def feed(rng, sp, program, chunks):
             got = []
 
             def frame(f):
                 got.append(f)
                 sp.terminator = program(len(got))
 
-            for chunk in random_chunks(rng, data):
+            for chunk in chunks:
                 sp.feed_each(chunk, frame)
-            self.assertEqual(got, want)
-            self.assertEqual(sp.take_partial(), rest)
+            return got
+
+        self.check(2, feed)
 
     def test_next_frame_with_the_terminator_set_before_each_read(self):
-        rng = random.Random(3)
-        for _ in range(300):
-            data, program = random_case(rng)
-            want, rest = reference_frames(data, program)
-            sp = aio.splitter(program(0))
+        def feed(rng, sp, program, chunks):
             got = []
-            for chunk in random_chunks(rng, data):
+            for chunk in chunks:
                 start = 0
                 while True:
                     term = program(len(got))
@@ -96,8 +98,9 @@ class SplitterAgainstReference(unittest.TestCase):
                         self.assertTrue(frame.endswith(term))
                         frame = frame[:-len(term)]
                     got.append(frame)
-            self.assertEqual(got, want)
-            self.assertEqual(sp.take_partial(), rest)
+            return got
+
+        self.check(3, feed)
 
     def test_a_terminator_changed_mid_frame_reframes_the_bytes_not_in_a_frame(self):
         sp = aio.splitter(b"\r\n")
@@ -158,6 +161,32 @@ def run(coro):
     return asyncio.run(asyncio.wait_for(coro, 30))
 
 
+def over_loopback(serve, client, connect=asyncio.open_connection):
+    """Starts a server with serve(host, port) (a create_server or start_server
+    call), runs client(reader, writer) against it, closes both; returns what
+    client returned."""
+
+    async def main():
+        server = await serve("127.0.0.1", 0)
+        reader, writer = await connect("127.0.0.1", server.sockets[0].getsockname()[1])
+        try:
+            return await client(reader, writer)
+        finally:
+            writer.close()
+            server.close()
+            await server.wait_closed()
+
+    return run(main())
+
+
+def protocol_server(factory):
+    return lambda host, port: asyncio.get_running_loop().create_server(factory, host, port)
+
+
+def reader_server(handle, **kwargs):
+    return lambda host, port: aio.start_server(handle, host, port, **kwargs)
+
+
 class Lines(aio.FramedProtocol):
     """Echo server side: a line "SIZE n" switches to a counted body of n bytes."""
 
@@ -193,12 +222,9 @@ class FramedProtocolOverLoopback(unittest.TestCase):
     def test_per_frame_callbacks_with_a_terminator_switch(self):
         log = []
 
-        async def main():
-            loop = asyncio.get_running_loop()
-            server = await loop.create_server(lambda: Lines(log), "127.0.0.1", 0)
-            port = server.sockets[0].getsockname()[1]
-            reader, writer = await asyncio.open_connection("127.0.0.1", port)
-            body = bytes(range(256)) * 400  # crosses many reads, holds \r\n
+        body = bytes(range(256)) * 400  # crosses many reads, holds \r\n
+
+        async def client(reader, writer):
             writer.write(b"hello\r\nSIZE %d\r\n" % len(body))
             for i in range(0, len(body), 1000):
                 writer.write(body[i:i + 1000])
@@ -206,13 +232,9 @@ class FramedProtocolOverLoopback(unittest.TestCase):
             writer.write(b"bye\r")
             await asyncio.sleep(0.05)
             writer.write(b"\n")
-            replies = [await reader.readuntil(b"\r\n") for _ in range(3)]
-            writer.close()
-            server.close()
-            await server.wait_closed()
-            return replies, body
+            return [await reader.readuntil(b"\r\n") for _ in range(3)]
 
-        replies, body = run(main())
+        replies = over_loopback(protocol_server(lambda: Lines(log)), client)
         self.assertEqual(replies, [b"HELLO\r\n", b"BODY %d\r\n" % len(body), b"BYE\r\n"])
         self.assertEqual(log, [b"hello", b"SIZE %d" % len(body), body, b"bye"])
 
@@ -220,19 +242,11 @@ class FramedProtocolOverLoopback(unittest.TestCase):
         batches = []
         lines = [b"line %d" % i for i in range(5000)]
 
-        async def main():
-            loop = asyncio.get_running_loop()
-            server = await loop.create_server(lambda: BatchLines(batches), "127.0.0.1", 0)
-            port = server.sockets[0].getsockname()[1]
-            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        async def client(reader, writer):
             writer.write(b"".join(line + b"\n" for line in lines))
-            echoed = [await reader.readline() for _ in lines]
-            writer.close()
-            server.close()
-            await server.wait_closed()
-            return echoed
+            return [await reader.readline() for _ in lines]
 
-        echoed = run(main())
+        echoed = over_loopback(protocol_server(lambda: BatchLines(batches)), client)
         self.assertEqual(echoed, [line + b"\n" for line in lines])
         self.assertEqual([f for batch in batches for f in batch], lines)
         self.assertLess(len(batches), len(lines) / 10)  # many frames per call
@@ -250,19 +264,11 @@ class FramedProtocolOverLoopback(unittest.TestCase):
                 closed.append(exc.args)
                 super().frame_too_large(exc)
 
-        async def main():
-            loop = asyncio.get_running_loop()
-            server = await loop.create_server(Small, "127.0.0.1", 0)
-            port = server.sockets[0].getsockname()[1]
-            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        async def client(reader, writer):
             writer.write(b"x" * 10000)
-            data = await reader.read()  # EOF: the server closed
-            writer.close()
-            server.close()
-            await server.wait_closed()
-            return data
+            return await reader.read()  # EOF: the server closed
 
-        self.assertEqual(run(main()), b"")
+        self.assertEqual(over_loopback(protocol_server(Small), client), b"")
         self.assertEqual(closed[0][1], 100)
 
 
@@ -280,22 +286,16 @@ class FrameReaderOverLoopback(unittest.TestCase):
             await writer.drain()
             writer.close()
 
-        async def main():
-            server = await aio.start_server(handle, "127.0.0.1", 0)
-            port = server.sockets[0].getsockname()[1]
-            reader, writer = await aio.open_connection("127.0.0.1", port)
+        async def client(reader, writer):
             for piece in (b"GET /\r", b"\nHELLOwor", b"ld\nx\ny\n", b"tail"):
                 writer.write(piece)
                 await writer.drain()
                 await asyncio.sleep(0.02)
             writer.write_eof()
-            reply = await reader.readline()
-            writer.close()
-            server.close()
-            await server.wait_closed()
-            return reply
+            return await reader.readline()
 
-        self.assertEqual(eval(run(main()).strip()), [
+        reply = over_loopback(reader_server(handle), client, aio.open_connection)
+        self.assertEqual(eval(reply.strip()), [
             b"GET /\r\n", b"HELLO", b"world\n", ("incomplete", b"tail", 10), ("frames", [b"x", b"y"])])
 
     def test_readuntil_past_the_limit_is_a_limit_overrun(self):
@@ -307,18 +307,12 @@ class FrameReaderOverLoopback(unittest.TestCase):
             await writer.drain()
             writer.close()
 
-        async def main():
-            server = await aio.start_server(handle, "127.0.0.1", 0, limit=1000)
-            port = server.sockets[0].getsockname()[1]
-            reader, writer = await aio.open_connection("127.0.0.1", port)
+        async def client(reader, writer):
             writer.write(b"z" * 5000)
-            reply = await reader.read_frames()
-            writer.close()
-            server.close()
-            await server.wait_closed()
-            return reply
+            return await reader.read_frames()
 
-        self.assertEqual(run(main()), [b"overrun"])
+        reply = over_loopback(reader_server(handle, limit=1000), client, aio.open_connection)
+        self.assertEqual(reply, [b"overrun"])
 
     def test_backpressure_pauses_reading_while_the_consumer_lags(self):
         limit = 16 * 1024
@@ -343,22 +337,15 @@ class FrameReaderOverLoopback(unittest.TestCase):
             await writer.drain()
             writer.close()
 
-        async def main():
-            server = await aio.start_server(handle, "127.0.0.1", 0, limit=limit)
-            port = server.sockets[0].getsockname()[1]
-            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        async def client(reader, writer):
             data = b"".join(b"%d\n" % i for i in range(lines))
             for i in range(0, len(data), 65536):
                 writer.write(data[i:i + 65536])
                 await writer.drain()
             writer.write_eof()
-            reply = await reader.read()
-            writer.close()
-            server.close()
-            await server.wait_closed()
-            return reply
+            return await reader.read()
 
-        self.assertEqual(run(main()), b"done")
+        self.assertEqual(over_loopback(reader_server(handle, limit=limit), client), b"done")
         print("backpressure: %(count)d lines, %(pauses)d pauses, at most %(peak)d bytes waiting" % seen)
         self.assertNotIn("bad line", seen)
         self.assertEqual(seen["count"], lines)

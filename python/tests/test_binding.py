@@ -202,34 +202,30 @@ class RunTimeBufferSizes(unittest.TestCase):
 
 
 class Terminators(unittest.TestCase):
-    def test_get_terminator_before_any_set_raises_attribute_error_as_cpython(self):
-        def scenario(cls):
-            ch = cls(FakeSocket([b"abc", b"de"]), terminator=Ellipsis)
-            try:
-                ch.get_terminator()
-            except AttributeError:
-                ch.log.append("no terminator")
-            read_all(ch)
-            ch.set_terminator(b"d")
-            ch.socket.chunks.append(b"f")
-            read_all(ch)
-            return ch.log
+    @staticmethod
+    def read_set_read(cls, chunks, first, then, more):
+        """Reads `chunks` with terminator `first`, sets `then`, reads `more`."""
+        ch = cls(FakeSocket(chunks), terminator=first)
+        try:
+            ch.get_terminator()
+        except AttributeError:
+            ch.log.append("no terminator")
+        read_all(ch)
+        ch.set_terminator(then)
+        ch.socket.chunks.append(more)
+        read_all(ch)
+        return ch.log
 
+    def test_get_terminator_before_any_set_raises_attribute_error_as_cpython(self):
         # The bytes read meanwhile are kept and framed once a terminator is set.
-        self.assertEqual(both(self, scenario), [
+        log = both(self, lambda cls: self.read_set_read(cls, [b"abc", b"de"], Ellipsis, b"d", b"f"))
+        self.assertEqual(log, [
             "no terminator", ("raised", "AttributeError"), ("raised", "AttributeError"),
             ("collect", b"abc"), ("found",), ("collect", b"ef")])
 
     def test_a_str_terminator_raises_type_error_when_used_and_keeps_the_bytes(self):
-        def scenario(cls):
-            ch = cls(FakeSocket([b"ab\ncd", b"e\n"]), terminator="\n")
-            read_all(ch)
-            ch.set_terminator(b"\n")
-            ch.socket.chunks.append(b"")
-            read_all(ch)
-            return ch.log
-
-        self.assertEqual(both(self, scenario), [
+        log = both(self, lambda cls: self.read_set_read(cls, [b"ab\ncd", b"e\n"], "\n", b"\n", b""))
+        self.assertEqual(log, [
             ("raised", "TypeError"), ("raised", "TypeError"), ("collect", b"ab"), ("found",),
             ("collect", b"cde"), ("found",)])
 
