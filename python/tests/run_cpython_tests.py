@@ -2,6 +2,7 @@
 
     python3.11 python/tests/run_cpython_tests.py test_asynchat [test_asyncore test_smtpd]
     python3.11 python/tests/run_cpython_tests.py --stdlib test_asynchat   # the reference run
+    python3.13 python/tests/run_cpython_tests.py --from /usr/lib/python3.11 test_asynchat ...
 
 ``asynchat`` and ``asyncore`` are resolved to chatframe.asynchat and
 chatframe.asyncore in sys.modules before the test files import them (and
@@ -11,12 +12,18 @@ Each file is then run again, in a child process, against the standard
 library, and the two runs must have run the same tests and skipped the same
 tests: a test skipped here but not there would be a silent skip.
 
+On Python 3.12 and later, which have neither these modules nor their tests,
+--from DIR loads the test files (and smtpd.py, for test_smtpd) from CPython
+3.11's library folder DIR, and the reference run is made by --reference
+(default /usr/bin/python3.11) against its standard library.
+
 Tests that cannot pass against chatframe are listed in CANNOT_PASS with the
 reason; they are reported, never hidden. Exit 1 on any failure, error,
 unlisted difference from the standard library run, or a test module that did
 not pick up chatframe's modules.
 """
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -59,11 +66,26 @@ def check_shadowed(module, wanted):
         raise SystemExit("%s imports neither asynchat nor asyncore" % module.__name__)
 
 
-def run(name, shadow):
+def load_from(folder, module_name, relative):
+    """Imports folder/relative as module_name (a file of CPython 3.11's library)."""
+    spec = importlib.util.spec_from_file_location(module_name, os.path.join(folder, relative))
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def run(name, shadow, library=None):
     wanted = shadow_standard_modules() if shadow else None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        suite = unittest.defaultTestLoader.loadTestsFromName("test." + name)
+        if library is None:
+            suite = unittest.defaultTestLoader.loadTestsFromName("test." + name)
+        else:
+            if name == "test_smtpd":
+                load_from(library, "smtpd", "smtpd.py")
+            module = load_from(library, "test." + name, os.path.join("test", name + ".py"))
+            suite = unittest.defaultTestLoader.loadTestsFromModule(module)
     if shadow:
         check_shadowed(sys.modules["test." + name], wanted)
     stream = sys.stderr if shadow else open(os.devnull, "w")
@@ -76,16 +98,28 @@ def run(name, shadow):
     }
 
 
-def stdlib_run(name):
+def stdlib_run(name, python):
     """The same file against the standard library, in a child process."""
-    out = subprocess.run([sys.executable, os.path.abspath(__file__), "--stdlib", "--json", name],
+    out = subprocess.run([python, os.path.abspath(__file__), "--stdlib", "--json", name],
                          capture_output=True, text=True, timeout=600)
     if out.returncode != 0:
         raise SystemExit("the standard library run of %s failed:\n%s%s" % (name, out.stdout, out.stderr))
     return json.loads(out.stdout)
 
 
+def option(argv, flag, default):
+    """The value after `flag` in argv (removed from it), or default."""
+    if flag not in argv:
+        return default
+    i = argv.index(flag)
+    value = argv[i + 1]
+    del argv[i:i + 2]
+    return value
+
+
 def main(argv):
+    library = option(argv, "--from", None)
+    reference_python = option(argv, "--reference", sys.executable if library is None else "/usr/bin/python3.11")
     shadow = "--stdlib" not in argv
     as_json = "--json" in argv
     names = [a for a in argv if not a.startswith("--")]
@@ -98,8 +132,9 @@ def main(argv):
         return 0
     status = 0
     for name in names:
-        ours = run(name, shadow)
+        ours = run(name, shadow, library)
         against = "chatframe's asynchat/asyncore" if shadow else "the standard library"
+        against += " on Python %d.%d" % sys.version_info[:2]
         unexpected = [t for t in ours["failed"] if t not in CANNOT_PASS]
         print("%s against %s: ran %d, failed %d, skipped %d"
               % (name, against, len(ours["ran"]), len(ours["failed"]), len(ours["skipped"])))
@@ -114,9 +149,10 @@ def main(argv):
             status = 1
         if not shadow:
             continue
-        reference = stdlib_run(name)
-        print("%s against the standard library: ran %d, failed %d, skipped %d"
-              % (name, len(reference["ran"]), len(reference["failed"]), len(reference["skipped"])))
+        reference = stdlib_run(name, reference_python)
+        print("%s against the standard library (%s): ran %d, failed %d, skipped %d"
+              % (name, reference_python, len(reference["ran"]), len(reference["failed"]),
+                 len(reference["skipped"])))
         if sorted(ours["ran"]) != sorted(reference["ran"]):
             print("  DIFFERENT TESTS RAN: only here %s, only there %s"
                   % (sorted(set(ours["ran"]) - set(reference["ran"])),
