@@ -163,8 +163,10 @@ struct splitter_events {
   [[gnu::noinline]] void collect_more(const collected& data) {
     if (How == delivery::first && frame != nullptr) {
       // After the frame: the framer has no terminator now and hands over the
-      // rest in one call. Held-back bytes in it are the oldest; the part in
-      // the chunk stays there.
+      // rest in one call; the part in the chunk stays there. (Held-back bytes
+      // cannot be in it today: a frame ends after them, and a terminator
+      // changed between reads moves them to leftover first. Kept, they would
+      // be the oldest bytes, so the rest stays right whatever the framer holds.)
       self->leftover.append(data.carried);
       rest_at =
           data.fresh.empty() ? chunk_size : static_cast<std::size_t>(data.fresh.data() - chunk);

@@ -102,6 +102,36 @@ class SplitterAgainstReference(unittest.TestCase):
 
         self.check(3, feed)
 
+    def test_next_frame_with_the_terminator_changed_between_any_two_reads(self):
+        # A stream reader's next read may want another terminator while a frame
+        # is half read (a readuntil() timed out, then readexactly()): the bytes
+        # not in a frame yet are framed by the terminator of the read that
+        # looks at them. Reference: the first match in what has arrived so far.
+        rng = random.Random(4)
+        choices = [b"\n", b"\r\n", b"ab", b"aab", 1, 2, 5]
+        for _ in range(300):
+            data, _ = random_case(rng)
+            sp = aio.splitter(b"\n")
+            term, pos, arrived = b"\n", 0, 0
+            for chunk in random_chunks(rng, data):
+                arrived += len(chunk)
+                start = 0
+                while True:
+                    if rng.random() < 0.3:
+                        term = rng.choice(choices)
+                    sp.terminator = term
+                    frame, start = sp.next_frame(chunk, start)
+                    if isinstance(term, int):
+                        end = pos + term if arrived - pos >= term else -1
+                    else:
+                        end = data.find(term, pos, arrived)
+                    if end < 0:
+                        self.assertIsNone(frame)
+                        break
+                    self.assertEqual(frame, data[pos:end])
+                    pos = end + (0 if isinstance(term, int) else len(term))
+            self.assertEqual(sp.take_partial(), data[pos:])
+
     def test_a_terminator_changed_mid_frame_reframes_the_bytes_not_in_a_frame(self):
         sp = aio.splitter(b"\r\n")
         self.assertEqual(sp.next_frame(b"ab\r", 0), (None, 3))
