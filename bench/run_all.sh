@@ -9,7 +9,8 @@
 #   4. echo:    chatframe reactor vs raw epoll vs CPython         (run_echo.sh)
 #   5. HTTP:    chatframe-http vs nginx with wrk, if installed    (run_http.sh --optional)
 #   6. embeddings: the same echo load on Asio, libuv, libevent, io_uring and the reactor (run_embed.sh)
-#   6. plot:    bench/results/framing.svg                         (plot.py)
+#   7. python:  chatframe's Python package vs asynchat and asyncio (python_bench.py), if built
+#   8. plot:    bench/results/framing.svg                         (plot.py)
 #
 # Builds the benchmark targets first in DIR (default build-bench; configure it
 # with the cmake line that run_bench.sh prints). --quick is a smoke run
@@ -34,6 +35,13 @@ if [[ ! -f "$build/build.ninja" ]]; then
   echo "run_all: configure $build first:" >&2
   echo "  cmake -S $root -B $build -G Ninja -DCMAKE_BUILD_TYPE=Release -DCHATFRAME_BUILD_TESTS=OFF" >&2
   exit 1
+fi
+# The Python module, where the build has it (CHATFRAME_BUILD_PYTHON).
+python_module=0
+# (grep reads all of ninja's list: with -q it would stop early and pipefail see SIGPIPE.)
+if ninja -C "$build" -t targets all 2>/dev/null | grep '^chatframe_python:' >/dev/null; then
+  python_module=1
+  targets+=(chatframe_python)
 fi
 ninja -C "$build" -j2 "${targets[@]}" >/dev/null || { echo "run_all: build failed" >&2; exit 1; }
 mkdir -p "$here/results"
@@ -64,6 +72,10 @@ fi
 step echo "$here/run_echo.sh" "${q[@]}"
 step embeddings "$here/run_embed.sh" "${q[@]}"
 step http "$here/run_http.sh" --optional "${q[@]}"
+if [[ $python_module -eq 1 ]]; then
+  step python env PYTHONPATH="$build/python" "${CHATFRAME_PYTHON:-python3.11}" "$here/python_bench.py" \
+    "${q[@]}" --json "$here/results/python$sfx.json"
+fi
 if [[ $quick -eq 1 ]]; then
   step plot python3 "$here/plot.py" --framing "$here/results/framing-quick.json" \
     --cpython "$here/results/cpython_framing-quick.json" --chunk 4096 --out "$here/results/framing-quick.svg"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what bench/run_http.sh compares against: wrk (the load generator)
-# and nginx (the reference server). Idempotent; needs root (apt-get).
-# The project's main setup does not install these: only the HTTP comparison
-# needs them, and bench/run_http.sh --optional skips cleanly without them.
+# and nginx (the reference server); and pybind11, which only
+# bench/python_binding_choice.sh builds with. Idempotent; needs root (apt-get).
+# The project's main setup does not install these: only these comparisons
+# need them, and bench/run_http.sh --optional skips cleanly without them.
 #
 # The Debian package may start an nginx service on port 80; the benchmark runs
 # its own nginx from a generated config, so any service the install started is
@@ -11,6 +12,7 @@ set -euo pipefail
 need=()
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
 command -v nginx >/dev/null 2>&1 || [[ -x /usr/sbin/nginx ]] || need+=(nginx-light)
+[[ -f /usr/include/pybind11/pybind11.h ]] || need+=(pybind11-dev python3-pybind11)
 if [[ ${#need[@]} -gt 0 ]]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs clang-tidy-14 (.clang-tidy) over framing/src, reactor/src and every
+# Runs clang-tidy-14 (.clang-tidy) over framing/src, reactor/src, python/src
+# (when the build compiles the Python module) and every
 # public header in framing/include and reactor/include, with the
 # compile_commands.json of a build directory. Any warning fails the run.
 #
@@ -31,6 +32,8 @@ python3 - "$build/compile_commands.json" "$tmp" "$root" <<'PY'
 import json, shlex, sys, os
 db_path, tmp, root = sys.argv[1:4]
 db = json.load(open(db_path))
+# python/src is compiled once per Python found; tidy checks the build for the main one.
+db = [e for e in db if "chatframe_python_3." not in e.get("output", "") + e.get("command", "")]
 base = next(e for e in db if e["file"].endswith("framing/src/framer.cpp"))
 args = base.get("arguments") or shlex.split(base["command"])
 out = []
@@ -51,6 +54,10 @@ json.dump(db + [entry], open(os.path.join(tmp, "compile_commands.json"), "w"))
 PY
 
 files=$(find framing/src reactor/src -name '*.cpp' | sort)
+# The Python extension's sources, when this build compiles them.
+if grep -q '/python/src/module.cpp"' "$build/compile_commands.json"; then
+  files="$files $(find python/src -name '*.cpp' | sort | tr '\n' ' ')"
+fi
 files="$files $tmp/all_headers.cpp"
 log="$tmp/tidy.log"
 # shellcheck disable=SC2086

@@ -45,6 +45,11 @@ PACKAGES=(
   python3              # provides the unversioned `python3` command (3.11 on bookworm)
   libpython3.11-dev
   libpython3-dev       # python3-embed.pc, which the CPython differential fuzzer is built against
+  libpython3.11-testsuite  # CPython's test_asynchat/test_asyncore/test_smtpd, run against python/
+  python3-setuptools   # builds the Python package offline (pip install --no-build-isolation --no-index)
+  python3-wheel
+  python3-pip
+  python3-venv         # the venv the packaging test installs into (Debian's Python is externally managed)
   # tools used by tests
   curl
   zip

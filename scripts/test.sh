@@ -2,8 +2,9 @@
 # The whole test suite, from a fresh clone: installs what is missing, builds
 # the release and the ASan+UBSan configurations, and runs every ctest test in
 # both (unit tests, CPython conformance corpus, live differential test,
-# reactor and example tests), then the fuzz regression run and a quick
-# benchmark smoke run.
+# reactor and example tests, the Python package's tests with CPython's own
+# test_asynchat/test_asyncore/test_smtpd), then the fuzz regression run and a
+# quick benchmark smoke run.
 #
 #   bash scripts/test.sh            everything
 #   bash scripts/test.sh --quick    release configuration only
