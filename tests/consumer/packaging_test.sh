@@ -78,7 +78,7 @@ case $mode in
   shared)
     cmake_nothing_else -S "$src" -B "$work/lib" -DBUILD_SHARED_LIBS=ON -DCMAKE_BUILD_TYPE=Release \
       -DCHATFRAME_BUILD_REACTOR=OFF -DCHATFRAME_BUILD_CONFORMANCE=OFF -DCHATFRAME_BUILD_TESTS=OFF \
-      -DCHATFRAME_BUILD_TOOLS=OFF -DCHATFRAME_BUILD_BENCHMARKS=OFF
+      -DCHATFRAME_BUILD_TOOLS=OFF -DCHATFRAME_BUILD_BENCHMARKS=OFF -DCHATFRAME_BUILD_PYTHON=OFF
     cmake --build "$work/lib"
     cmake --install "$work/lib" --prefix "$work/prefix"
     version=$(sed -n 's/^project(chatframe VERSION \([0-9.]*\).*/\1/p' "$src/CMakeLists.txt")
