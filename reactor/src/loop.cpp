@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <memory>
+#include <system_error>
 #include <utility>
 
 namespace chatframe::reactor {
@@ -25,9 +26,16 @@ int to_ms(std::chrono::milliseconds t) {
   return static_cast<int>(t.count());
 }
 
+// The wait before `next` is due, rounded up to whole milliseconds (rounding
+// down would wake a millisecond early and spin until the deadline).
+std::chrono::milliseconds until(time_point now, time_point next) {
+  if (next <= now) return std::chrono::milliseconds(0);
+  return std::chrono::ceil<std::chrono::milliseconds>(next - now);
+}
+
 }  // namespace
 
-loop::loop(backend b) : backend_(b) {
+loop::loop(backend b) : backend_(b), now_(clock::now()) {
   if (b == backend::epoll) epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
 }
 
@@ -45,6 +53,10 @@ loop::~loop() {
 }
 
 void loop::detach(dispatcher* d) noexcept { d->loop_ = nullptr; }
+
+bool loop::refuses(int fd) const noexcept {
+  return backend_ == backend::select && fd >= FD_SETSIZE;
+}
 
 std::uint64_t loop::add_channel(dispatcher* d, int fd) {
   const std::uint64_t id = next_id_++;
@@ -80,6 +92,11 @@ template <class F>
 void loop::dispatch(int fd, std::uint64_t id, F&& f) {
   dispatcher* d = lookup(fd, id);
   if (d == nullptr) return;  // closed (or its descriptor reused) earlier in this iteration
+  guarded(d, fd, id, std::forward<F>(f));
+}
+
+template <class F>
+void loop::guarded(dispatcher* d, int fd, std::uint64_t id, F&& f) {
   try {
     f(*d);
   } catch (...) {
@@ -122,21 +139,33 @@ std::error_code loop::run(std::chrono::milliseconds timeout, std::optional<std::
 }
 
 std::error_code loop::poll_once(std::chrono::milliseconds timeout) {
+  now_ = clock::now();
+  if (const auto next = timers_.next()) {
+    const std::chrono::milliseconds due = until(now_, *next);
+    if (timeout.count() < 0 || due < timeout) timeout = due;
+  }
   std::error_code ec;
   switch (backend_) {
     case backend::select: ec = poll_select(timeout); break;
     case backend::poll: ec = poll_poll(timeout); break;
     case backend::epoll: ec = poll_epoll(timeout); break;
   }
+  now_ = clock::now();
+  expire_timers();
   reap();
   return ec;
 }
 
+void loop::expire_timers() {
+  timers_.expire(now_, [this](timer& t) {
+    dispatcher* d = &static_cast<dispatcher&>(t);
+    guarded(d, d->fd_, d->id_, [](dispatcher& x) { x.handle_timeout(); });
+  });
+}
+
 std::error_code loop::poll_select(std::chrono::milliseconds timeout) {
-  // Refuse before touching any fd_set: FD_SET past FD_SETSIZE writes out of bounds.
-  for (auto& [fd, e] : map_) {
-    if (fd >= FD_SETSIZE) return errc::descriptor_too_large_for_select;
-  }
+  // No registered descriptor is >= FD_SETSIZE (refuses() turned it away when
+  // it joined), so no FD_SET below writes past a set.
   fd_set r, w, x;
   FD_ZERO(&r);
   FD_ZERO(&w);
@@ -232,11 +261,24 @@ std::error_code loop::poll_epoll(std::chrono::milliseconds timeout) {
       // would be reported on every wait.
       const int op =
           e.epoll_mask == 0 ? EPOLL_CTL_ADD : (mask == 0 ? EPOLL_CTL_DEL : EPOLL_CTL_MOD);
-      if (::epoll_ctl(epoll_fd_, op, fd, &ev) != 0) return {errno, std::system_category()};
+      if (::epoll_ctl(epoll_fd_, op, fd, &ev) != 0) {
+        // This descriptor's failure (ENOMEM, ENOSPC at max_user_watches, a
+        // descriptor closed behind the dispatcher's back) is this dispatcher's
+        // error, not the loop's: it goes to handle_error() before the wait.
+        failed_.push_back({fd, e.id, static_cast<std::uint32_t>(errno)});
+        continue;
+      }
       e.epoll_mask = mask;
     }
     if (mask != 0) ++watched;
   }
+  for (const ready& c : failed_) {
+    const int err = static_cast<int>(c.events);
+    dispatch(c.fd, c.id, [err](dispatcher&) {
+      throw std::system_error(err, std::system_category(), "epoll_ctl");
+    });
+  }
+  failed_.clear();
   const std::size_t want = watched == 0 ? 1 : watched;
   if (epoll_capacity_ < want) {
     // Grow geometrically; the array is reused from one iteration to the next.

@@ -15,23 +15,22 @@ namespace {
 
 using namespace rt;
 
-class Faults : public ::testing::TestWithParam<cr::backend> {
- protected:
-  // A second, well-behaved client still gets its echo.
-  static void expect_still_serving(cr::loop& l, echo_listener& server) {
-    const int c = blocking_connect(server.local_port());
-    ASSERT_GE(c, 0);
-    ASSERT_EQ(::send(c, "still here\n", 11, 0), 11);
-    std::string got;
-    ASSERT_TRUE(run_until(l, [&] {
-      char buf[64];
-      const ssize_t n = ::recv(c, buf, sizeof buf, MSG_DONTWAIT);
-      if (n > 0) got.append(buf, static_cast<std::size_t>(n));
-      return got == "still here\n";
-    }));
-    ::close(c);
-  }
-};
+// A second, well-behaved client still gets its echo.
+void expect_still_serving(cr::loop& l, echo_listener& server) {
+  const int c = blocking_connect(server.local_port());
+  ASSERT_GE(c, 0);
+  ASSERT_EQ(::send(c, "still here\n", 11, 0), 11);
+  std::string got;
+  ASSERT_TRUE(run_until(l, [&] {
+    char buf[64];
+    const ssize_t n = ::recv(c, buf, sizeof buf, MSG_DONTWAIT);
+    if (n > 0) got.append(buf, static_cast<std::size_t>(n));
+    return got == "still here\n";
+  }));
+  ::close(c);
+}
+
+class Faults : public ::testing::TestWithParam<cr::backend> {};
 
 TEST_P(Faults, PeerResetMidFrame) {
   cr::loop l(GetParam());
@@ -208,5 +207,38 @@ TEST_P(Faults, AcceptAtDescriptorLimitDoesNotSpin) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, Faults, all_backends, backend_name);
+
+// select cannot watch a descriptor >= FD_SETSIZE: a client accepted on one is
+// turned away, the loop reports no error, and the others are still served.
+TEST(FaultsSelect, AClientPastFdSetsizeIsTurnedAwayAndTheRestServed) {
+  raise_nofile_limit();
+  rlimit r{};
+  ::getrlimit(RLIMIT_NOFILE, &r);
+  if (r.rlim_cur <= FD_SETSIZE + 64) GTEST_SKIP() << "RLIMIT_NOFILE too low to test";
+  cr::loop l(cr::backend::select);
+  echo_listener server(l);
+  const int early = blocking_connect(server.local_port());  // a low descriptor, served throughout
+  ASSERT_TRUE(run_until(l, [&] { return server.accepted == 1; }));
+  std::vector<int> hog;
+  for (int fd; (fd = ::dup(0)) >= 0 && fd < FD_SETSIZE + 8;) hog.push_back(fd);
+  const int late = blocking_connect(server.local_port());
+  ASSERT_GE(late, FD_SETSIZE);
+  for (int i = 0; i < 20; ++i) EXPECT_FALSE(l.poll_once(std::chrono::milliseconds(5)));
+  EXPECT_EQ(server.last_accept_error, cr::errc::descriptor_too_large_for_select);
+  char b;
+  EXPECT_LE(::recv(late, &b, 1, 0), 0) << "the refused client was not closed";
+  ::close(late);
+  ASSERT_EQ(::send(early, "still\n", 6, 0), 6);
+  std::string got;
+  ASSERT_TRUE(run_until(l, [&] {
+    char buf[16];
+    const ssize_t n = ::recv(early, buf, sizeof buf, MSG_DONTWAIT);
+    if (n > 0) got.append(buf, static_cast<std::size_t>(n));
+    return got == "still\n";
+  }));
+  for (int fd : hog) ::close(fd);
+  ::close(early);
+  expect_still_serving(l, server);
+}
 
 }  // namespace

@@ -25,15 +25,26 @@
 //      the same per descriptor, descriptors in the order the kernel reports
 //      them (readiness order; asyncore has no epoll, and a fixed order would
 //      make the same connections wait longest in every busy iteration).
+//   4. reads the clock once (now()) and calls handle_timeout() of every
+//      dispatcher whose deadline (dispatcher::set_deadline) is at or before it.
 //   A dispatcher closed or replaced during the iteration gets no further
 //   events from it; loop-owned dispatchers that closed are destroyed after
 //   the iteration.
 // EINTR from the wait is an empty iteration, not an error.
 //
-// Errors: run()/poll_once() return a system error of the wait call, or
-// errc::descriptor_too_large_for_select (nothing watched, nothing dispatched;
-// the loop is unchanged). Exceptions from hooks never leave the loop: they go
-// to the dispatcher's handle_error().
+// Time: the loop owns the clock. now() is steady_clock read once before and
+// once after each wait, so every hook of one iteration sees the same time and
+// nothing else in the reactor reads a clock. The wait is cut short for the
+// earliest deadline. Deadlines live in a timer_queue (timer_queue.hpp: an
+// indexed heap whose common move, a deadline going later, costs O(1)).
+//
+// Errors: run()/poll_once() return only a system error of the wait call
+// itself. Nothing one peer does is a loop error: a descriptor the select
+// backend cannot watch is refused when it would join (dispatcher::accept()
+// closes it, other registrations fail with errc::descriptor_too_large_for_select),
+// and a failed epoll_ctl for one descriptor goes to that dispatcher's
+// handle_error(). Exceptions from hooks never leave the loop: they go to the
+// dispatcher's handle_error().
 //
 // Not thread-safe. request_stop() alone may be called from a signal handler.
 #pragma once
@@ -52,6 +63,7 @@
 #include "chatframe/reactor/backend.hpp"
 #include "chatframe/reactor/dispatcher.hpp"
 #include "chatframe/reactor/error.hpp"
+#include "chatframe/reactor/timer_queue.hpp"
 
 struct epoll_event;
 
@@ -71,15 +83,27 @@ class loop {
                       std::optional<std::size_t> count = std::nullopt);
   // One poll and its dispatch.
   std::error_code poll_once(std::chrono::milliseconds timeout);
+  /// The loop's time: read once before and once after every wait.
+  [[nodiscard]] time_point now() const noexcept { return now_; }
+  /// Deadlines armed by this loop's dispatchers.
+  [[nodiscard]] const timer_queue& timers() const noexcept { return timers_; }
+  /// Whether a descriptor would be refused by this loop (select: >= FD_SETSIZE).
+  [[nodiscard]] bool refuses(int fd) const noexcept;
+
   // Makes run() return before its next poll. Async-signal-safe.
   void request_stop() noexcept { stop_.store(true, std::memory_order_relaxed); }
   void clear_stop() noexcept { stop_.store(false, std::memory_order_relaxed); }
 
   // The loop takes ownership; the dispatcher is destroyed once closed (after
-  // the iteration it closed in) or with the loop.
+  // the iteration it closed in) or with the loop. One whose socket the loop
+  // refused (refuses()) is destroyed after the current iteration.
   template <class T>
   T& adopt(std::unique_ptr<T> d) {
     T& ref = *d;
+    if (d->refused_) {
+      graveyard_.push_back(std::unique_ptr<dispatcher>(d.release()));
+      return ref;
+    }
     dispatcher* key = d.get();  // before release(): argument order is unspecified
     owned_.emplace(key, std::unique_ptr<dispatcher>(d.release()));
     return ref;
@@ -110,6 +134,9 @@ class loop {
   dispatcher* lookup(int fd, std::uint64_t id) const noexcept;
   template <class F>
   void dispatch(int fd, std::uint64_t id, F&& f);
+  template <class F>
+  void guarded(dispatcher* d, int fd, std::uint64_t id, F&& f);
+  void expire_timers();
   void reap() noexcept;
 
   std::error_code poll_select(std::chrono::milliseconds timeout);
@@ -124,9 +151,12 @@ class loop {
   std::unordered_map<dispatcher*, std::unique_ptr<dispatcher>> owned_;
   std::vector<std::unique_ptr<dispatcher>> graveyard_;
   std::vector<ready> ready_;                       // reused between iterations
+  std::vector<ready> failed_;                      // epoll_ctl failures: events = errno
   std::unique_ptr<::epoll_event[]> epoll_events_;  // epoll_wait's array, reused
   std::size_t epoll_capacity_ = 0;
   std::atomic<bool> stop_{false};
+  time_point now_;
+  timer_queue timers_;
 };
 
 }  // namespace chatframe::reactor
