@@ -1,5 +1,7 @@
 #include "chatframe/reactor/chat_channel.hpp"
 
+#include "chatframe/reactor/loop.hpp"
+
 #include <sys/socket.h>
 
 #include <array>
@@ -18,23 +20,139 @@ thread_local std::array<char, small_gather> scratch;
 // Where CPython's handle_read raises (framer.hpp: a count replaced by a
 // non-count inside collect_incoming_data), raise too: the loop hands it to
 // handle_error(), whose default closes, as asyncore's does.
-void raise_if_failed(errc e) {
-  if (e != errc::ok) throw std::system_error(make_error_code(e), "handle_read");
+void raise_if_failed(chatframe::errc e) {
+  if (e != chatframe::errc::ok) throw std::system_error(make_error_code(e), "handle_read");
 }
 
 }  // namespace
 
 chat_channel::chat_channel(loop& l, buffer_sizes sizes)
-    : async_chat(sizes.in, sizes.out), dispatcher(l) {
+    : async_chat(sizes.in, sizes.out), dispatcher(l), last_activity_(l.now()),
+      write_since_(l.now()) {
   // asynchat without a socket: not connected until connect() completes, so
   // pushes made before then only queue (asynchat.py:232).
   set_connected(false);
 }
 
 chat_channel::chat_channel(loop& l, int fd, buffer_sizes sizes)
-    : async_chat(sizes.in, sizes.out), dispatcher(l, fd) {}
+    : async_chat(sizes.in, sizes.out), dispatcher(l, fd), last_activity_(l.now()),
+      write_since_(l.now()) {}
 
-bool chat_channel::readable() { return !eof_; }
+bool chat_channel::readable() {
+  refresh();
+  if (lingering_) return true;
+  return !eof_ && budget_.reading_allowed();
+}
+
+void chat_channel::account() noexcept {
+  if (budget_.update(input(), output(), assembling()) != chatframe::budget_change::none)
+    output().pause_producers(budget_.paused());
+}
+
+void chat_channel::progress(time_point now) noexcept {
+  last_activity_ = now;
+  write_since_ = now;
+}
+
+chat_channel::next_deadline chat_channel::earliest() {
+  // The write-stall clock starts when output starts waiting (noticed here or
+  // in the last refresh, whichever came first) and restarts with every byte sent.
+  if (output().empty()) {
+    had_output_ = false;
+  } else if (!had_output_) {
+    had_output_ = true;
+    write_since_ = get_loop().now();
+  }
+  next_deadline n;
+  auto consider = [&n](time_point t, timeout_kind k) {
+    if (!n.when || t < *n.when) {
+      n.when = t;
+      n.kind = k;
+    }
+  };
+  if (lingering_) {
+    consider(linger_until_, timeout_kind::lingering);
+    consider(last_activity_ + linger_.timeout, timeout_kind::lingering);
+    return n;
+  }
+  if (!output().empty()) {
+    if (timeouts_.write_stall.count() > 0)
+      consider(write_since_ + timeouts_.write_stall, timeout_kind::write_stall);
+  } else if (timeouts_.idle.count() > 0) {
+    consider(last_activity_ + timeouts_.idle, timeout_kind::idle);
+  }
+  if (request_deadline_) consider(*request_deadline_, timeout_kind::request);
+  return n;
+}
+
+void chat_channel::refresh() {
+  account();
+  if (fd() < 0 || !has_loop()) return;
+  const next_deadline n = earliest();
+  if (n.when) {
+    set_deadline(*n.when);
+  } else {
+    cancel_deadline();
+  }
+}
+
+timeout_kind chat_channel::expired() {
+  if (fd() < 0 || !has_loop()) return timeout_kind::none;
+  const next_deadline n = earliest();
+  return n.when && *n.when <= get_loop().now() ? n.kind : timeout_kind::none;
+}
+
+void chat_channel::handle_timeout() {
+  if (expired() == timeout_kind::none) {
+    refresh();  // moved on since the deadline was armed: arm the next one
+    return;
+  }
+  close();
+}
+
+void chat_channel::start_request_timer(std::chrono::milliseconds after) {
+  if (has_loop()) request_deadline_ = get_loop().now() + after;
+}
+
+void chat_channel::handle_close() {
+  // Only a close the close marker started lingers: a peer that went away
+  // (end of stream, reset) has nothing more to read.
+  if (linger_.enabled && !lingering_ && !eof_ && output().closed() && fd() >= 0 && has_loop()) {
+    start_lingering();
+    return;
+  }
+  close();
+}
+
+void chat_channel::start_lingering() {
+  if (shutdown_write()) {
+    close();
+    return;
+  }
+  lingering_ = true;
+  request_deadline_.reset();
+  const time_point now = get_loop().now();
+  linger_until_ = now + linger_.time;
+  last_activity_ = now;
+  if (in_buf_.empty()) in_buf_.resize(ac_in_buffer_size());
+  refresh();
+}
+
+void chat_channel::linger_read() {
+  // What the peer still sends is read and dropped; end of stream or an error ends it.
+  for (;;) {
+    const ssize_t n = ::recv(fd(), in_buf_.data(), in_buf_.size(), 0);
+    if (n > 0) {
+      bytes_received_ += static_cast<std::size_t>(n);
+      last_activity_ = get_loop().now();
+      return;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    close();
+    return;
+  }
+}
 
 bool chat_channel::writable() {
   // asynchat.py:223-225 — `self.producer_fifo or (not self.connected)`.
@@ -42,6 +160,10 @@ bool chat_channel::writable() {
 }
 
 void chat_channel::handle_read() {
+  if (lingering_) {
+    linger_read();
+    return;
+  }
   const std::size_t want = ac_in_buffer_size();
   if (in_buf_.size() < want) in_buf_.resize(want);
   for (;;) {
@@ -50,8 +172,10 @@ void chat_channel::handle_read() {
     const ssize_t n = ::recv(fd(), in_buf_.data(), want, 0);
     if (n > 0) {
       bytes_received_ += static_cast<std::size_t>(n);
+      last_activity_ = get_loop().now();
       raise_if_failed(
           async_chat::handle_read(std::string_view(in_buf_.data(), static_cast<std::size_t>(n))));
+      account();  // so a flush below asks paused producers for nothing more
       if (coalescing_ && fd() >= 0) flush();
       return;
     }
@@ -66,11 +190,11 @@ void chat_channel::handle_read() {
     throw std::system_error(e, std::system_category(), "recv");
   }
   // End of stream.
+  eof_ = true;
   if (!drain_on_eof_) {
     raise_if_failed(handle_eof());  // CPython: close now, then frame what was held back
     return;
   }
-  eof_ = true;
   raise_if_failed(async_chat::handle_read({}));
   if (fd() < 0) return;
   if (output().empty()) {
@@ -98,6 +222,7 @@ std::size_t chat_channel::send(std::string_view data) {
   const io_result r = dispatcher::send(data);
   ++send_calls_;
   bytes_sent_ += r.size;
+  if (r.size > 0 && has_loop()) progress(get_loop().now());
   return r.size;
 }
 
@@ -139,6 +264,7 @@ void chat_channel::flush() {
     }
     ++send_calls_;
     bytes_sent_ += r.size;
+    if (r.size > 0 && has_loop()) progress(get_loop().now());
     if (fd() < 0) return;
     (void)output().consume(r.size);
     if (r.status != io_status::ok || r.size < total) return;

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "chatframe/reactor/chat_channel.hpp"
@@ -103,10 +104,13 @@ class line_echo : public cr::chat_channel {
   std::string line_;
 };
 
-// A listening dispatcher that adopts a line_echo per connection.
-class echo_listener final : public cr::dispatcher {
+// A listening dispatcher that adopts a Channel (made by `make`) per connection
+// and remembers the last one (valid until that channel is closed and reaped).
+template <class Channel>
+class listener_for : public cr::dispatcher {
  public:
-  explicit echo_listener(cr::loop& l, bool coalesce = false) : dispatcher(l), coalesce_(coalesce) {
+  using factory = std::function<std::unique_ptr<Channel>(cr::loop&, int)>;
+  listener_for(cr::loop& l, factory make) : dispatcher(l), make_(std::move(make)) {
     EXPECT_FALSE(create_socket());
     EXPECT_FALSE(set_reuse_addr());
     EXPECT_FALSE(bind("127.0.0.1", 0));
@@ -120,12 +124,26 @@ class echo_listener final : public cr::dispatcher {
         return;
       }
       ++accepted;
-      get_loop().adopt(std::make_unique<line_echo>(get_loop(), a.fd, coalesce_));
+      auto ch = make_(get_loop(), a.fd);
+      last = ch.get();
+      get_loop().adopt(std::move(ch));
     }
   }
-  bool coalesce_;
+  Channel* last = nullptr;
   int accepted = 0;
   std::error_code last_accept_error;
+
+ private:
+  factory make_;
+};
+
+// A listening dispatcher that adopts a line_echo per connection.
+class echo_listener final : public listener_for<line_echo> {
+ public:
+  explicit echo_listener(cr::loop& l, bool coalesce = false)
+      : listener_for(l, [coalesce](cr::loop& loop, int fd) {
+          return std::make_unique<line_echo>(loop, fd, coalesce);
+        }) {}
 };
 
 }  // namespace rt
