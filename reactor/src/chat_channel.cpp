@@ -15,6 +15,10 @@ namespace {
 // flush(): a gather of many small pieces totalling at most this is joined
 // into one buffer (per thread; only used between the copy and the send).
 constexpr std::size_t small_gather = 4096;
+// flush(): at most this many bytes per call, so one connection with a deep
+// backlog and a fast peer (or deep kernel buffers) takes a bounded slice of
+// an iteration; level-triggered polling brings it back for the rest.
+constexpr std::size_t flush_limit = 256 * 1024;
 thread_local std::array<char, small_gather> scratch;
 
 // Where CPython's handle_read raises (framer.hpp: a count replaced by a
@@ -233,8 +237,10 @@ void chat_channel::set_coalescing(bool on) noexcept {
 
 void chat_channel::flush() {
   std::array<std::string_view, 64> views;
+  std::size_t budget = flush_limit;
   while (fd() >= 0 && dispatcher::connected()) {
-    const std::size_t k = output().gather(views, std::size_t{1} << 20);
+    if (budget == 0) return;  // the rest on the next write event
+    const std::size_t k = output().gather(views, budget);
     if (k == 0) {
       // Idle, the close marker, or only spent entries before either: offer()
       // pops those and says which.
@@ -266,6 +272,7 @@ void chat_channel::flush() {
     bytes_sent_ += r.size;
     if (r.size > 0 && has_loop()) progress(get_loop().now());
     if (fd() < 0) return;
+    budget -= r.size;
     (void)output().consume(r.size);
     if (r.status != io_status::ok || r.size < total) return;
   }

@@ -162,8 +162,9 @@ class chat_channel : public chatframe::async_chat, public dispatcher {
   void set_coalescing(bool on) noexcept;
   [[nodiscard]] bool coalescing() const noexcept { return coalescing_; }
   void set_drain_on_eof(bool on) noexcept { drain_on_eof_ = on; }
-  // Sends as much of the outbox as the socket takes, gathered; reaching the
-  // close marker calls handle_close().
+  // Sends as much of the outbox as the socket takes, gathered, up to 256 KiB
+  // per call (the rest goes on the next write event: one connection cannot
+  // hold an iteration); reaching the close marker calls handle_close().
   void flush();
 
   // Counters, for tests and benchmarks.
