@@ -48,8 +48,8 @@ struct config {
   std::size_t max_head = 8192;
   std::uint64_t max_body = 1 << 20;
   cr::backend backend = cr::backend::epoll;
-  std::uint64_t requests = 0;         // 0: unlimited
-  std::size_t max_connections = 0;    // 0: the descriptor limit allows (see main)
+  std::uint64_t requests = 0;             // 0: unlimited
+  std::size_t max_connections = 0;        // 0: the descriptor limit allows (see main)
   milliseconds header_timeout{60000};     // nginx client_header_timeout
   milliseconds keepalive_timeout{75000};  // nginx keepalive_timeout
   milliseconds send_timeout{60000};       // nginx send_timeout
@@ -370,10 +370,12 @@ void http_channel::handle_request() {
     return;
   }
   start_head();  // the rest of this chunk is framed as the next request...
-  // ...unless this response is large: then the rest waits until it is sent,
-  // as nginx handles pipelined requests one at a time. A pipeliner that never
-  // reads then holds one response and one chunk, whatever it sends.
-  if (!output().empty() && (produced_ || output().queued_bytes() >= budget().options().high_water))
+  // ...unless a producer's body or an output buffer's worth of responses is
+  // waiting: then the rest waits until they are sent, much as nginx handles
+  // pipelined requests one at a time. A pipeliner that never reads then holds
+  // at most one large response or 64 KiB of small ones, and one chunk of
+  // input; and one read of its requests is a bounded slice of the loop's time.
+  if (!output().empty() && (produced_ || output().queued_bytes() >= ac_out_buffer_size()))
     hold_back_pipeline();
 }
 
