@@ -186,7 +186,8 @@ head_result parse_request_head(std::string_view in, head_limits limits) {
   if (te_start != std::string_view::npos) {
     if (r.head.content_length || r.head.version_minor == 0)
       return fail(head_errc::conflicting_framing, te_start);
-    if (codings != 1 || !chunked_last) return fail(head_errc::unsupported_transfer_encoding, te_start);
+    if (codings != 1 || !chunked_last)
+      return fail(head_errc::unsupported_transfer_encoding, te_start);
     r.head.chunked = true;
   }
   return r;

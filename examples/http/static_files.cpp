@@ -173,8 +173,8 @@ found_file static_files::find(const std::string& rel) {
   auto bytes = std::make_shared<std::string>(static_cast<std::size_t>(out.size), '\0');
   std::size_t got = 0;
   while (got < bytes->size()) {
-    const ssize_t n = ::pread(fd.get(), bytes->data() + got, bytes->size() - got,
-                              static_cast<off_t>(got));
+    const ssize_t n =
+        ::pread(fd.get(), bytes->data() + got, bytes->size() - got, static_cast<off_t>(got));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     got += static_cast<std::size_t>(n);
@@ -184,8 +184,15 @@ found_file static_files::find(const std::string& rel) {
     return out;
   }
   out.cached = bytes;
-  insert(path, entry{st.st_dev, st.st_ino, st.st_size, st.st_mtim, st.st_ctim, out.type,
-                     std::move(bytes), {}});
+  entry e;
+  e.dev = st.st_dev;
+  e.ino = st.st_ino;
+  e.size = st.st_size;
+  e.mtime = st.st_mtim;
+  e.ctime = st.st_ctim;
+  e.type = out.type;
+  e.bytes = std::move(bytes);
+  insert(path, std::move(e));
   return out;
 }
 
