@@ -19,6 +19,41 @@ constexpr std::size_t small_gather = 4096;
 // backlog and a fast peer (or deep kernel buffers) takes a bounded slice of
 // an iteration; level-triggered polling brings it back for the rest.
 constexpr std::size_t flush_limit = 256 * 1024;
+
+// recv() buffers, one per thread, lent to one read at a time: the framer
+// never refers to a chunk after feed() returns (it copies what it holds
+// back), so an idle connection owns no read buffer — 16-64 KiB less per
+// connection. A read made from inside another read's callbacks (a handler
+// that drives another channel by hand) gets a buffer of its own.
+class read_buffer {
+ public:
+  explicit read_buffer(std::size_t size) {
+    if (!busy_) {
+      busy_ = true;
+      mine_ = true;
+      if (shared_.size() < size) shared_.resize(size);
+      data_ = shared_.data();
+    } else {
+      own_.resize(size);
+      data_ = own_.data();
+    }
+  }
+  ~read_buffer() {
+    if (mine_) busy_ = false;
+  }
+  read_buffer(const read_buffer&) = delete;
+  read_buffer& operator=(const read_buffer&) = delete;
+  [[nodiscard]] char* data() const noexcept { return data_; }
+
+ private:
+  static thread_local std::vector<char> shared_;
+  static thread_local bool busy_;
+  std::vector<char> own_;
+  char* data_ = nullptr;
+  bool mine_ = false;
+};
+thread_local std::vector<char> read_buffer::shared_;
+thread_local bool read_buffer::busy_ = false;
 thread_local std::array<char, small_gather> scratch;
 
 // Where CPython's handle_read raises (framer.hpp: a count replaced by a
@@ -116,6 +151,31 @@ void chat_channel::handle_timeout() {
 
 void chat_channel::start_request_timer(std::chrono::milliseconds after) {
   if (has_loop()) request_deadline_ = get_loop().now() + after;
+  interest_changed();
+}
+
+chatframe::errc chat_channel::push(std::string data) {
+  const chatframe::errc e = async_chat::push(std::move(data));
+  interest_changed();
+  return e;
+}
+
+chatframe::errc chat_channel::push_with_producer(std::unique_ptr<chatframe::producer> p) {
+  const chatframe::errc e = async_chat::push_with_producer(std::move(p));
+  interest_changed();
+  return e;
+}
+
+chatframe::errc chat_channel::push_with_producer(std::string data) {
+  const chatframe::errc e = async_chat::push_with_producer(std::move(data));
+  interest_changed();
+  return e;
+}
+
+chatframe::errc chat_channel::close_when_done() {
+  const chatframe::errc e = async_chat::close_when_done();
+  interest_changed();
+  return e;
 }
 
 void chat_channel::handle_close() {
@@ -138,14 +198,14 @@ void chat_channel::start_lingering() {
   const time_point now = get_loop().now();
   linger_until_ = now + linger_.time;
   last_activity_ = now;
-  if (in_buf_.empty()) in_buf_.resize(ac_in_buffer_size());
   refresh();
 }
 
 void chat_channel::linger_read() {
   // What the peer still sends is read and dropped; end of stream or an error ends it.
   for (;;) {
-    const ssize_t n = ::recv(fd(), in_buf_.data(), in_buf_.size(), 0);
+    const read_buffer buf(ac_in_buffer_size());
+    const ssize_t n = ::recv(fd(), buf.data(), ac_in_buffer_size(), 0);
     if (n > 0) {
       bytes_received_ += static_cast<std::size_t>(n);
       last_activity_ = get_loop().now();
@@ -169,16 +229,16 @@ void chat_channel::handle_read() {
     return;
   }
   const std::size_t want = ac_in_buffer_size();
-  if (in_buf_.size() < want) in_buf_.resize(want);
+  const read_buffer buf(want);
   for (;;) {
     // Not dispatcher::recv(): that closes at end of stream, and a draining
     // channel must not.
-    const ssize_t n = ::recv(fd(), in_buf_.data(), want, 0);
+    const ssize_t n = ::recv(fd(), buf.data(), want, 0);
     if (n > 0) {
       bytes_received_ += static_cast<std::size_t>(n);
       last_activity_ = get_loop().now();
       raise_if_failed(
-          async_chat::handle_read(std::string_view(in_buf_.data(), static_cast<std::size_t>(n))));
+          async_chat::handle_read(std::string_view(buf.data(), static_cast<std::size_t>(n))));
       account();  // so a flush below asks paused producers for nothing more
       if (coalescing_ && fd() >= 0) flush();
       return;

@@ -89,6 +89,10 @@ void dispatcher::handle_error(std::exception_ptr error) {
   handle_close();
 }
 
+void dispatcher::interest_changed() noexcept {
+  if (loop_ != nullptr && fd_ >= 0) loop_->mark_dirty(this, fd_, id_);
+}
+
 void dispatcher::set_deadline(time_point when) {
   if (loop_ != nullptr) loop_->timers_.arm(*this, when);
 }

@@ -51,7 +51,7 @@ budget_listener::factory make_budgeted() {
   return [](cr::loop& l, int fd) { return std::make_unique<budgeted_echo>(l, fd); };
 }
 
-class Budget : public ::testing::TestWithParam<cr::backend> {};
+class Budget : public ::testing::TestWithParam<loop_kind> {};
 
 // `bytes` of numbered 100-byte lines.
 std::string numbered_lines(std::size_t bytes = 8u << 20) {
@@ -102,7 +102,7 @@ std::size_t send_until_pushed_back(cr::loop& l, int c, const std::string& stream
 }
 
 TEST_P(Budget, PipeliningPeerThatReadsNothingKeepsMemoryBounded) {
-  cr::loop l(GetParam());
+  test_loop l(GetParam());
   budget_listener server(l, make_budgeted());
   const int c = small_window_client(server.local_port());
   ASSERT_GE(c, 0);
@@ -147,7 +147,7 @@ TEST_P(Budget, PipeliningPeerThatReadsNothingKeepsMemoryBounded) {
 
 // A channel that sets nothing is bounded too: the default budget (1 MiB).
 TEST_P(Budget, AChannelThatSetsNothingHasTheDefaultBudget) {
-  cr::loop l(GetParam());
+  test_loop l(GetParam());
   echo_listener server(l, /*coalesce=*/true);
   const int c = small_window_client(server.local_port());
   ASSERT_GE(c, 0);
@@ -165,6 +165,6 @@ TEST_P(Budget, AChannelThatSetsNothingHasTheDefaultBudget) {
   server.close();
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, Budget, all_backends, backend_name);
+INSTANTIATE_TEST_SUITE_P(Loops, Budget, all_loops, loop_name);
 
 }  // namespace

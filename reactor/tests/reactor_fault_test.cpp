@@ -30,10 +30,10 @@ void expect_still_serving(cr::loop& l, echo_listener& server) {
   ::close(c);
 }
 
-class Faults : public ::testing::TestWithParam<cr::backend> {};
+class Faults : public ::testing::TestWithParam<loop_kind> {};
 
 TEST_P(Faults, PeerResetMidFrame) {
-  cr::loop l(GetParam());
+  test_loop l(GetParam());
   echo_listener server(l);
   const int c = blocking_connect(server.local_port());
   ASSERT_TRUE(run_until(l, [&] { return l.size() == 2; }));
@@ -65,7 +65,7 @@ TEST_P(Faults, PeerClosesWhileWeWrite) {
       if (a.fd >= 0) get_loop().adopt(std::make_unique<flooder>(get_loop(), a.fd));
     }
   };
-  cr::loop l(GetParam());
+  test_loop l(GetParam());
   flood_listener server(l);
   const int c = blocking_connect(server.local_port());
   ASSERT_TRUE(run_until(l, [&] { return l.size() == 2; }));
@@ -79,7 +79,7 @@ TEST_P(Faults, PeerClosesWhileWeWrite) {
 
 TEST_P(Faults, HandlerThrowsClosesOnlyThatChannel) {
   for (const char* poison : {"boom\n", "BOOM\n"}) {  // in collect_incoming_data / found_terminator
-    cr::loop l(GetParam());
+    test_loop l(GetParam());
     echo_listener server(l);
     const int other = blocking_connect(server.local_port());
     const int bad = blocking_connect(server.local_port());
@@ -116,7 +116,7 @@ TEST_P(Faults, HalfClosedPeerGetsItsAnswersWhenDraining) {
       if (a.fd >= 0) get_loop().adopt(std::make_unique<drainer>(get_loop(), a.fd));
     }
   };
-  cr::loop l(GetParam());
+  test_loop l(GetParam());
   drain_listener server(l);
   const int c = blocking_connect(server.local_port());
   const std::string req(300000, 'a');  // more than one send can take
@@ -157,7 +157,7 @@ TEST_P(Faults, ACountReplacedByADelimiterInsideCollectIsHandledAsCPythonsTypeErr
   };
   int fds[2];
   ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
-  cr::loop l(GetParam());
+  test_loop l(GetParam());
   replacer ch(l, fds[0]);
   ASSERT_EQ(::send(fds[1], "abc", 3, 0), 3);
   ASSERT_TRUE(run_until(l, [&] { return ch.fd() < 0; })) << "channel not closed";
@@ -176,7 +176,7 @@ TEST_P(Faults, AcceptAtDescriptorLimitDoesNotSpin) {
 #ifdef CHATFRAME_TEST_SANITIZED
   GTEST_SKIP() << "sanitizers need free descriptors; runs in unsanitized builds";
 #endif
-  cr::loop l(GetParam());
+  test_loop l(GetParam());
   echo_listener server(l);
   // One ordinary accept first (it also warms the sanitizer's type cache,
   // which needs descriptors of its own).
@@ -206,7 +206,7 @@ TEST_P(Faults, AcceptAtDescriptorLimitDoesNotSpin) {
   expect_still_serving(l, server);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, Faults, all_backends, backend_name);
+INSTANTIATE_TEST_SUITE_P(Loops, Faults, all_loops, loop_name);
 
 // select cannot watch a descriptor >= FD_SETSIZE: a client accepted on one is
 // turned away, the loop reports no error, and the others are still served.

@@ -29,6 +29,25 @@ inline std::string backend_name(const ::testing::TestParamInfo<cr::backend>& inf
   return std::string(cr::to_string(info.param));
 }
 
+// A backend and when the loop asks predicates: the three backends as asyncore
+// runs them, and epoll asking only after events (what the servers use).
+struct loop_kind {
+  cr::backend backend;
+  cr::interest_updates updates = cr::interest_updates::every_poll;
+};
+inline const auto all_loops = ::testing::Values(
+    loop_kind{cr::backend::select}, loop_kind{cr::backend::poll}, loop_kind{cr::backend::epoll},
+    loop_kind{cr::backend::epoll, cr::interest_updates::on_events});
+inline std::string loop_name(const ::testing::TestParamInfo<loop_kind>& info) {
+  std::string n(cr::to_string(info.param.backend));
+  if (info.param.updates == cr::interest_updates::on_events) n += "_on_events";
+  return n;
+}
+class test_loop : public cr::loop {
+ public:
+  explicit test_loop(loop_kind k) : loop(k.backend, k.updates) {}
+};
+
 // Runs single polls until `done` or the deadline; returns whether done.
 inline bool run_until(cr::loop& l, const std::function<bool()>& done,
                       std::chrono::milliseconds deadline = std::chrono::seconds(10)) {

@@ -21,7 +21,7 @@ using namespace rt;
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 
-class Timeouts : public ::testing::TestWithParam<cr::backend> {};
+class Timeouts : public ::testing::TestWithParam<loop_kind> {};
 
 struct sleeper : cr::dispatcher {
   using dispatcher::dispatcher;
@@ -32,7 +32,7 @@ struct sleeper : cr::dispatcher {
 };
 
 TEST_P(Timeouts, ADeadlineCutsTheWaitShortAndCallsHandleTimeout) {
-  cr::loop l(GetParam());
+  test_loop l(GetParam());
   int sv[2];
   ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
   sleeper d(l, sv[0]);
@@ -51,7 +51,7 @@ TEST_P(Timeouts, ADeadlineCutsTheWaitShortAndCallsHandleTimeout) {
 }
 
 TEST_P(Timeouts, MovingOrCancellingADeadlineIsObeyed) {
-  cr::loop l(GetParam());
+  test_loop l(GetParam());
   int sv[2];
   ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
   sleeper d(l, sv[0]);
@@ -78,7 +78,7 @@ TEST_P(Timeouts, TheDefaultHandleTimeoutCloses) {
     ~counted() override { --alive; }
     bool writable() override { return false; }
   };
-  cr::loop l(GetParam());
+  test_loop l(GetParam());
   int sv[2];
   ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
   l.adopt(std::make_unique<counted>(l, sv[0])).set_timeout(milliseconds(50));
@@ -118,7 +118,7 @@ bool peer_sees_close(cr::loop& l, int c, milliseconds limit) {
 }
 
 TEST_P(Timeouts, AnIdlePeerIsClosedAfterTheIdleTimeout) {
-  cr::loop l(GetParam());
+  test_loop l(GetParam());
   cr::timeout_kind why = cr::timeout_kind::none;
   listener_for<timed_echo> server(l, timed({.idle = milliseconds(200)}, &why));
   const auto t0 = steady_clock::now();
@@ -131,7 +131,7 @@ TEST_P(Timeouts, AnIdlePeerIsClosedAfterTheIdleTimeout) {
 }
 
 TEST_P(Timeouts, ActivityKeepsAPeerOpenPastTheIdleTimeout) {
-  cr::loop l(GetParam());
+  test_loop l(GetParam());
   cr::timeout_kind why = cr::timeout_kind::none;
   listener_for<timed_echo> server(l, timed({.idle = milliseconds(1000)}, &why));
   const int c = blocking_connect(server.local_port());
@@ -167,7 +167,7 @@ TEST_P(Timeouts, APeerThatStopsReadingIsClosedAfterTheWriteStall) {
       push(std::string(std::size_t{16} << 20, 'x'));  // more than the socket buffers hold
     }
   };
-  cr::loop l(GetParam());
+  test_loop l(GetParam());
   cr::timeout_kind why = cr::timeout_kind::none;
   listener_for<flooder> server(
       l, [&why](cr::loop& lp, int fd) { return std::make_unique<flooder>(lp, fd, &why); });
@@ -188,7 +188,7 @@ TEST_P(Timeouts, ARequestTimerIsNotMovedByATrickle) {
       start_request_timer(milliseconds(500));
     }
   };
-  cr::loop l(GetParam());
+  test_loop l(GetParam());
   cr::timeout_kind why = cr::timeout_kind::none;
   listener_for<head_reader> server(
       l, [&why](cr::loop& lp, int fd) { return std::make_unique<head_reader>(lp, fd, &why); });
@@ -227,7 +227,7 @@ listener_for<answer_and_close>::factory lingering(bool on) {
 }
 
 TEST_P(Timeouts, ALingeringCloseLetsAPeerThatIsStillSendingReadTheResponse) {
-  cr::loop l(GetParam());
+  test_loop l(GetParam());
   listener_for<answer_and_close> server(l, lingering(true));
   const int c = blocking_connect(server.local_port());
   ASSERT_EQ(::fcntl(c, F_SETFL, ::fcntl(c, F_GETFL) | O_NONBLOCK), 0);
@@ -263,7 +263,7 @@ TEST_P(Timeouts, ALingeringCloseLetsAPeerThatIsStillSendingReadTheResponse) {
 }
 
 TEST_P(Timeouts, ALingeringCloseEndsWhenThePeerFallsSilent) {
-  cr::loop l(GetParam());
+  test_loop l(GetParam());
   listener_for<answer_and_close> server(l, lingering(true));
   const int c = blocking_connect(server.local_port());
   ASSERT_EQ(::send(c, "bad\n", 4, 0), 4);
@@ -275,6 +275,6 @@ TEST_P(Timeouts, ALingeringCloseEndsWhenThePeerFallsSilent) {
   ::close(c);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, Timeouts, all_backends, backend_name);
+INSTANTIATE_TEST_SUITE_P(Loops, Timeouts, all_loops, loop_name);
 
 }  // namespace

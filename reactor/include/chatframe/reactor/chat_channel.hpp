@@ -15,7 +15,8 @@
 //   };
 //
 // Reading: on a read event, one recv() of at most ac_in_buffer_size() bytes
-// into a buffer the channel owns; the bytes go to async_chat::handle_read()
+// into a buffer lent for that read (one per thread, shared by the channels:
+// an idle channel holds none); the bytes go to async_chat::handle_read()
 // (views into that buffer are valid only during the callbacks — see
 // collected.hpp). recv() returning 0 calls handle_eof(): by default the
 // channel closes at once, as CPython does, dropping unsent output. With
@@ -136,18 +137,27 @@ class chat_channel : public chatframe::async_chat, public dispatcher {
   void handle_timeout() override;
 
   /// The memory budget's marks (memory_budget.hpp). Defaults: 1 MiB / 512 KiB.
-  void set_budget(budget_options options) noexcept { budget_ = memory_budget(options); }
+  void set_budget(budget_options options) noexcept {
+    budget_ = memory_budget(options);
+    interest_changed();
+  }
   [[nodiscard]] const memory_budget& budget() const noexcept { return budget_; }
   /// Bytes of input the application holds while assembling a frame (e.g. a
   /// line collected so far), counted against the budget. Default 0.
   [[nodiscard]] virtual std::size_t assembling() const noexcept { return 0; }
 
-  void set_timeouts(channel_timeouts t) noexcept { timeouts_ = t; }
+  void set_timeouts(channel_timeouts t) noexcept {
+    timeouts_ = t;
+    interest_changed();
+  }
   [[nodiscard]] const channel_timeouts& timeouts() const noexcept { return timeouts_; }
   /// Arms the request deadline `after` from now (a later call replaces it);
   /// bytes arriving do not move it.
   void start_request_timer(std::chrono::milliseconds after);
-  void stop_request_timer() noexcept { request_deadline_.reset(); }
+  void stop_request_timer() noexcept {
+    request_deadline_.reset();
+    interest_changed();
+  }
   /// Which deadline has passed at the loop's now(), if any.
   [[nodiscard]] timeout_kind expired();
 
@@ -157,6 +167,15 @@ class chat_channel : public chatframe::async_chat, public dispatcher {
   // async_chat's transport: one send() (MSG_NOSIGNAL); 0 when it would block
   // or the peer went away (then the channel is already closed).
   std::size_t send(std::string_view data) override;
+
+  // async_chat's, and then interest_changed(): a push made outside the
+  // channel's hooks (by another channel's handler, a timer) is seen by a
+  // loop with interest_updates::on_events. After using output() directly
+  // outside a hook, call interest_changed().
+  chatframe::errc push(std::string data);
+  chatframe::errc push_with_producer(std::unique_ptr<chatframe::producer> p);
+  chatframe::errc push_with_producer(std::string data);
+  chatframe::errc close_when_done();
 
   // Queue pushes during reads and flush them in one go afterwards.
   void set_coalescing(bool on) noexcept;
@@ -187,7 +206,6 @@ class chat_channel : public chatframe::async_chat, public dispatcher {
   void start_lingering();
   void linger_read();
 
-  std::vector<char> in_buf_;
   memory_budget budget_;
   channel_timeouts timeouts_;
   lingering_close linger_;

@@ -117,6 +117,12 @@ class dispatcher : private timer {
   /// longer armed). Default: close().
   virtual void handle_timeout() { close(); }
 
+  /// Tells the loop that readable() or writable() may answer differently now.
+  /// Needed only with interest_updates::on_events, and only for changes made
+  /// outside this dispatcher's hooks (after an event or a timeout the loop
+  /// asks anyway); harmless otherwise.
+  void interest_changed() noexcept;
+
   // --- time -------------------------------------------------------------------
   /// Arms the deadline at `when` on the loop's clock (loop::now()), replacing
   /// any earlier one. Without a loop, nothing happens.
@@ -202,6 +208,7 @@ class dispatcher : private timer {
   bool connecting_ = false;
   std::exception_ptr last_error_;
   bool refused_ = false;  // the loop refused the descriptor given to the constructor
+  bool dirty_ = false;    // on_events: waiting to be asked its predicates
 };
 
 }  // namespace chatframe::reactor
