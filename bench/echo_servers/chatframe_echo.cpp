@@ -217,7 +217,7 @@ int main(int argc, char** argv) {
   }
   chatframe_bench::pin_to_cpu(0);
   try {
-    cr::loop l(o.backend);
+    cr::loop l(o.backend, cr::interest_updates::on_events);  // iterations cost what is active
     g_loop = &l;
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);

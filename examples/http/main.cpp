@@ -365,6 +365,7 @@ void http_channel::handle_request() {
   }
   ibuffer_.clear();
   ibuffer_.shrink_to_fit();  // a 1 MiB body's buffer is not kept for the next request
+  head_ = request_head{};    // nor the head's fields: an idle connection keeps little
   if (closing_) {
     (void)close_when_done();
     return;
@@ -528,7 +529,7 @@ int main(int argc, char** argv) {
   std::signal(SIGTERM, on_signal);
   std::signal(SIGPIPE, SIG_IGN);
   try {
-    cr::loop l(cfg.backend);
+    cr::loop l(cfg.backend, cr::interest_updates::on_events);  // iterations cost what is active
     http_server server(l, cfg);
     std::printf("listening on 127.0.0.1:%u\n", static_cast<unsigned>(server.local_port()));
     std::fflush(stdout);
