@@ -21,6 +21,8 @@
 #include "chatframe/multi_framer.hpp"
 #include "chatframe/outbox.hpp"
 
+#include "bench_main.hpp"
+
 namespace {
 
 constexpr std::size_t kStream = std::size_t{64} << 20;
@@ -181,4 +183,4 @@ BENCHMARK(BM_multi_six_delimiters_mixed)
     ->Arg(4096)
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_assembler)->Arg(16)->Arg(128)->Arg(4096)->Unit(benchmark::kMillisecond);
-BENCHMARK_MAIN();
+int main(int argc, char** argv) { return chatframe_bench::run_benchmarks(argc, argv); }

@@ -30,7 +30,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
@@ -40,6 +39,8 @@
 #include <fstream>
 #include <string>
 #include <vector>
+
+#include "chatframe_tools/cli.hpp"
 
 namespace {
 
@@ -243,21 +244,33 @@ bool read_line(int fd, std::string& line) {
 
 int main(int argc, char** argv) {
   options o;
+  namespace tools = chatframe_tools;
   CLI::App app{"Holds idle keep-alive HTTP connections and times new clients meanwhile.",
                "chatframe-idle-client"};
-  app.add_option("--port", o.port, "the server's port on 127.0.0.1")->required();
+  app.add_option("--port", o.port, "the server's port on 127.0.0.1")
+      ->required()
+      ->transform(tools::connect_port());
   app.add_option("--connections", o.connections, "idle keep-alive connections to hold")
+      ->transform(tools::decimal(1, std::size_t{1} << 24))
       ->capture_default_str();
   app.add_option("--path", o.path, "the path each connection GETs once")->capture_default_str();
   app.add_option("--sources", o.sources, "source addresses 127.0.0.2, 127.0.0.3, ...")
-      ->check(CLI::Range(1u, 250u))
+      ->transform(tools::decimal(1, 250))
       ->capture_default_str();
-  app.add_option("--probes", o.probes, "requests timed on new connections")->capture_default_str();
-  app.add_option("--pid", o.pids, "processes whose RSS is measured (repeatable)");
+  app.add_option("--probes", o.probes, "requests timed on new connections")
+      ->transform(tools::decimal(0, 10000000))
+      ->capture_default_str();
+  app.add_option("--pid", o.pids, "a process whose RSS is measured (repeatable)")
+      ->transform(tools::decimal(1, 1u << 30));
   app.add_option("--per-process", o.per_process, "connections per worker process")
-      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20))
+      ->transform(tools::decimal(1, std::size_t{1} << 20))
       ->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
+  if (const auto status = tools::parse(app, argc, argv)) return *status;
+  if (probe(o) < 0) {  // one request first: is anyone there?
+    std::fprintf(stderr, "chatframe-idle-client: cannot connect to 127.0.0.1:%u: %s\n",
+                 static_cast<unsigned>(o.port), std::strerror(errno));
+    return tools::exit_failure;
+  }
 
   const long rss_before = rss_kib(o.pids);
   struct child {

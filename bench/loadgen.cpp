@@ -14,8 +14,9 @@
 //
 // Prints one JSON object on stdout: conns, window, line, seconds, lines,
 // lines_per_s, mb_per_s (10^6 bytes/s echoed back), p50_us, p99_us, max_us,
-// errors. Pins itself to --cpu (default 1) when the machine has 2+ CPUs.
-// Exit status 1 if a connection failed or nothing came back.
+// errors. Pins itself to --cpu (default 1; -1: no pinning) when the machine
+// has 2+ CPUs. Exit status 1 if a connection failed or nothing came back (said
+// on stderr), 2 for a bad command line.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -36,6 +37,8 @@
 #include <cstring>
 #include <string>
 #include <vector>
+
+#include "chatframe_tools/cli.hpp"
 
 namespace {
 
@@ -62,50 +65,50 @@ constexpr std::size_t kBuckets = 1000000;  // 1 us buckets up to 1 s
 }  // namespace
 
 int main(int argc, char** argv) {
+  namespace tools = chatframe_tools;
   std::string host = "127.0.0.1";
-  int port = 0, nconns = 16, cpu = 1;
+  std::uint16_t port = 0;
+  int nconns = 16, cpu = 1;
   std::size_t window = 16, line = 100;
   double duration = 5.0, warmup = 0.5;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    const char* v = i + 1 < argc ? argv[i + 1] : nullptr;
-    if (v == nullptr) {
-      std::fprintf(stderr, "%s needs a value\n", a.c_str());
-      return 2;
-    }
-    ++i;
-    if (a == "--host")
-      host = v;
-    else if (a == "--port")
-      port = std::atoi(v);
-    else if (a == "--conns")
-      nconns = std::atoi(v);
-    else if (a == "--duration")
-      duration = std::atof(v);
-    else if (a == "--warmup")
-      warmup = std::atof(v);
-    else if (a == "--window")
-      window = static_cast<std::size_t>(std::atol(v));
-    else if (a == "--line")
-      line = static_cast<std::size_t>(std::atol(v));
-    else if (a == "--cpu")
-      cpu = std::atoi(v);
-    else {
-      std::fprintf(stderr, "unknown option %s\n", a.c_str());
-      return 2;
-    }
-  }
-  if (port <= 0 || nconns <= 0 || window == 0 || line < 2 || duration <= 0 || duration > 600) {
-    std::fprintf(stderr,
-                 "usage: chatframe-loadgen --port N [--conns 16] [--duration 5] [--window 16] "
-                 "[--line 100]\n");
-    return 2;
-  }
+  CLI::App app{"A line-echo load generator: prints one JSON object of throughput and latency.",
+               "chatframe-loadgen"};
+  app.add_option("--port", port, "the echo server's port")
+      ->required()
+      ->transform(tools::connect_port());
+  app.add_option("--host", host, "the echo server's address")
+      ->check(tools::ipv4_host())
+      ->capture_default_str();
+  app.add_option("--conns", nconns, "connections")
+      ->transform(tools::decimal(1, 10000))
+      ->capture_default_str();
+  app.add_option("--duration", duration, "seconds measured, after the warm-up")
+      ->transform(tools::real(0.001, 600))
+      ->capture_default_str();
+  app.add_option("--warmup", warmup, "seconds run before measuring")
+      ->transform(tools::real(0, 600))
+      ->capture_default_str();
+  app.add_option("--window", window, "lines in flight per connection")
+      ->transform(tools::decimal(1, 4096))
+      ->capture_default_str();
+  app.add_option("--line", line, "bytes per line, its '\\n' included")
+      ->transform(tools::decimal(2, 1 << 20))
+      ->capture_default_str();
+  app.add_option("--cpu", cpu, "the CPU to pin to (-1: none)")
+      ->transform(tools::decimal(-1, CPU_SETSIZE - 1))
+      ->capture_default_str();
+  if (const auto status = tools::parse(app, argc, argv)) return *status;
+  if ((window + 1) * line > (std::size_t{256} << 20))
+    return tools::usage_error(app, "--window " + std::to_string(window) + " lines of --line " +
+                                       std::to_string(line) +
+                                       " bytes need more than 256 MiB of filler");
   if (sysconf(_SC_NPROCESSORS_ONLN) >= 2 && cpu >= 0) {
     cpu_set_t set;
     CPU_ZERO(&set);
     CPU_SET(cpu, &set);
-    if (sched_setaffinity(0, sizeof set, &set) != 0) std::perror("sched_setaffinity");
+    if (sched_setaffinity(0, sizeof set, &set) != 0)
+      std::fprintf(stderr, "chatframe-loadgen: cannot pin to CPU %d: %s\n", cpu,
+                   std::strerror(errno));
   }
   std::signal(SIGPIPE, SIG_IGN);
 
@@ -117,19 +120,22 @@ int main(int argc, char** argv) {
   std::vector<std::uint64_t> hist(kBuckets + 1, 0);
 
   const int ep = epoll_create1(EPOLL_CLOEXEC);
+  if (ep < 0) {
+    std::fprintf(stderr, "chatframe-loadgen: epoll_create1: %s\n", std::strerror(errno));
+    return 1;
+  }
   std::vector<conn> conns(static_cast<std::size_t>(nconns));
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<std::uint16_t>(port));
-  if (inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1) {
-    std::fprintf(stderr, "bad host %s\n", host.c_str());
-    return 2;
-  }
+  addr.sin_port = htons(port);
+  if (host == "localhost") host = "127.0.0.1";
+  (void)inet_pton(AF_INET, host.c_str(), &addr.sin_addr);  // checked by ipv4_host()
   for (std::size_t i = 0; i < conns.size(); ++i) {
     conn& c = conns[i];
     c.fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (c.fd < 0 || connect(c.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-      std::perror("connect");
+      std::fprintf(stderr, "chatframe-loadgen: cannot connect to %s:%u: %s\n", host.c_str(),
+                   static_cast<unsigned>(port), std::strerror(errno));
       return 1;
     }
     const int one = 1;
@@ -206,7 +212,7 @@ int main(int argc, char** argv) {
     const int k = epoll_wait(ep, events.data(), static_cast<int>(events.size()), 100);
     if (k < 0) {
       if (errno == EINTR) continue;
-      std::perror("epoll_wait");
+      std::fprintf(stderr, "chatframe-loadgen: epoll_wait: %s\n", std::strerror(errno));
       return 1;
     }
     t = now_ns();

@@ -40,6 +40,7 @@
 #include "chatframe/outbox.hpp"
 #include "chatframe/producer.hpp"
 
+#include "bench_main.hpp"
 #include "counting_allocator.hpp"
 
 namespace {
@@ -162,9 +163,5 @@ void register_all() {
 
 int main(int argc, char** argv) {
   register_all();
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return chatframe_bench::run_benchmarks(argc, argv);
 }

@@ -15,7 +15,7 @@ CXX=${CXX:-clang++-14}
 PROFDATA=${PROFDATA:-llvm-profdata-14}
 COV=${COV:-llvm-cov-14}
 rm -rf "$out" && mkdir -p "$out/obj" "$out/bin" "$out/prof"
-flags=(-std=c++20 -O1 -g -fprofile-instr-generate -fcoverage-mapping -Iframing/include -Iconformance/include)
+flags=(-std=c++20 -O1 -g -fprofile-instr-generate -fcoverage-mapping -Iframing/include -Iconformance/include -Itools)
 
 objects=()
 for src in framing/src/*.cpp conformance/src/*.cpp fuzz/standalone_main.cc; do

@@ -1,7 +1,8 @@
 // fuzz/standalone_main.cc — runs files through LLVMFuzzerTestOneInput without
 // libFuzzer (fuzz/coverage.sh links it with -fprofile-instr-generate builds).
-// Arguments are files or directories (read recursively). If an oracle aborts,
-// the coverage profile gathered so far is still written.
+// Arguments are files or directories (read recursively); a path that does not
+// exist is refused (exit 2) rather than run as an empty input. If an oracle
+// aborts, the coverage profile gathered so far is still written.
 #include <unistd.h>
 #include <csignal>
 #include <cstdint>
@@ -11,6 +12,9 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <vector>
+
+#include "chatframe_tools/cli.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size);
 extern "C" __attribute__((weak)) int LLVMFuzzerInitialize(int* argc, char*** argv);
@@ -38,10 +42,16 @@ void run_file(const std::filesystem::path& path) {
 
 int main(int argc, char** argv) {
   std::signal(SIGABRT, on_abort);
+  std::vector<std::string> inputs;
+  CLI::App app{"Runs files through the fuzz target's LLVMFuzzerTestOneInput, without libFuzzer.",
+               std::filesystem::path(argv[0]).filename().string()};
+  app.add_option("INPUT", inputs, "input files, or directories of them (read recursively)")
+      ->check(CLI::ExistingPath);
+  if (const auto status = chatframe_tools::parse(app, argc, argv)) return *status;
   if (LLVMFuzzerInitialize != nullptr) LLVMFuzzerInitialize(&argc, &argv);
   std::size_t count = 0;
-  for (int i = 1; i < argc; ++i) {
-    const std::filesystem::path arg(argv[i]);
+  for (const std::string& input : inputs) {
+    const std::filesystem::path arg(input);
     if (std::filesystem::is_directory(arg)) {
       for (const auto& entry : std::filesystem::recursive_directory_iterator(arg))
         if (entry.is_regular_file()) run_file(entry.path()), ++count;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Checks that every C++ file in framing/ reactor/ conformance/ examples/ fuzz/
-# bench/ is formatted as .clang-format says (clang-format-14). Exits non-zero
+# bench/ tools/ is formatted as .clang-format says (clang-format-14). Exits non-zero
 # and lists the files that differ.
 #
 #   bash scripts/check_format.sh          check
@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 clang_format=${CLANG_FORMAT:-clang-format-14}
 command -v "$clang_format" >/dev/null || { echo "check_format: $clang_format not found" >&2; exit 2; }
 
-mapfile -d '' files < <(find framing reactor conformance examples fuzz bench -type f \
+mapfile -d '' files < <(find framing reactor conformance examples fuzz bench tools -type f \
   \( -name '*.cpp' -o -name '*.hpp' -o -name '*.cc' -o -name '*.h' \) -print0 | sort -z)
 
 if [ "${1:-}" = "--fix" ]; then

@@ -30,6 +30,7 @@ PACKAGES=(
   libbenchmark-dev
   nlohmann-json3-dev
   libfmt-dev
+  libcli11-dev         # CLI11: every tool's command line
   # event loops the embedding examples and the Asio baseline use
   libboost-dev
   libuv1-dev

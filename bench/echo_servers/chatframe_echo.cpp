@@ -1,6 +1,8 @@
 // chatframe-echo-server — a line echo server on chatframe::reactor::chat_channel.
 //
 //   chatframe-echo-server [--backend select|poll|epoll] [--port N] [--nodelay] [--coalesce]
+//                         [--max-connections N] [--idle-timeout S] [--send-timeout S]
+//                         [--high-water BYTES]
 //
 // Terminator "\n"; every line is pushed back with its "\n" as one push(), the
 // way an asynchat echo handler is written (the line's bytes are kept in a
@@ -11,7 +13,13 @@
 // TCP_NODELAY on every accepted socket. Listens on 127.0.0.1 only, prints
 // "listening on 127.0.0.1:PORT", pins itself to CPU 0 (2+ CPUs), runs until
 // SIGINT/SIGTERM.
-#include <sys/resource.h>
+//
+// Bounded whatever a client does (chatframe_tools/server_limits.hpp): at most
+// --max-connections at once (more are accepted and closed), each holding at
+// most about --high-water bytes (chat_channel's budget: reading stops), closed
+// after --idle-timeout with nothing moving or --send-timeout with its output
+// stalled. A descriptor select cannot watch is turned away, and no loop
+// error stops the server.
 #include <unistd.h>
 
 #include <csignal>
@@ -27,6 +35,9 @@
 
 #include "chatframe/reactor/chat_channel.hpp"
 #include "chatframe/reactor/loop.hpp"
+#include "chatframe_tools/backend_option.hpp"
+#include "chatframe_tools/cli.hpp"
+#include "chatframe_tools/server_limits.hpp"
 #include "pin.hpp"
 
 namespace {
@@ -44,7 +55,7 @@ struct options {
   std::uint16_t port = 0;
   bool nodelay = false;
   bool coalesce = false;
-  std::size_t max_connections = 0;  // 0: what the descriptor limit allows
+  chatframe_tools::server_limits limits;
 };
 
 class echo_channel final : public cr::chat_channel {
@@ -53,6 +64,8 @@ class echo_channel final : public cr::chat_channel {
     (void)set_terminator(chatframe::terminator::bytes("\n"));
     if (o.coalesce) set_coalescing(true);
     if (o.nodelay) (void)set_nodelay(true);
+    set_timeouts(o.limits.timeouts());
+    set_budget(o.limits.budget());
   }
   void collect_incoming_data(const chatframe::collected& d) override {
     if (len_ == 0 && !oversize_ && output().empty() && !chunks_.empty()) {
@@ -159,24 +172,26 @@ class echo_channel final : public cr::chat_channel {
 class echo_server final : public cr::dispatcher {
  public:
   echo_server(cr::loop& l, const options& o) : dispatcher(l), opts_(o) {
-    check(create_socket());
-    check(set_reuse_addr());
-    check(bind("127.0.0.1", o.port));
-    check(listen(511));  // nginx's backlog
+    const std::string where = "cannot listen on 127.0.0.1:" + std::to_string(o.port);
+    check(create_socket(), "socket");
+    check(set_reuse_addr(), "SO_REUSEADDR");
+    check(bind("127.0.0.1", o.port), where);
+    check(listen(511), where);  // nginx's backlog
   }
   void handle_accept() override {
     for (;;) {
       cr::accept_result a = accept();
       if (a.fd < 0) return;  // nothing pending, EMFILE, or past select's FD_SETSIZE: refused
-      if (opts_.max_connections != 0 && get_loop().size() - 1 >= opts_.max_connections) {
+      if (get_loop().size() - 1 >= opts_.limits.max_connections) {
         ::close(a.fd);  // over the limit: refused; the others are served
         continue;
       }
       get_loop().adopt(std::make_unique<echo_channel>(get_loop(), a.fd, opts_));
     }
   }
-  static void check(std::error_code ec) {
-    if (ec) throw std::system_error(ec);
+  // Throws std::system_error "what: <the error in words>".
+  static void check(std::error_code ec, const std::string& what) {
+    if (ec) throw std::system_error(ec, what);
   }
 
  private:
@@ -186,35 +201,19 @@ class echo_server final : public cr::dispatcher {
 
 int main(int argc, char** argv) {
   options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--nodelay") {
-      o.nodelay = true;
-    } else if (a == "--coalesce") {
-      o.coalesce = true;
-    } else if (a == "--backend" && i + 1 < argc) {
-      auto b = cr::parse_backend(argv[++i]);
-      if (!b) {
-        std::cerr << "unknown backend " << argv[i] << "\n";
-        return 2;
-      }
-      o.backend = *b;
-    } else if (a == "--port" && i + 1 < argc) {
-      o.port = static_cast<std::uint16_t>(std::stoi(argv[++i]));
-    } else {
-      std::cerr << "usage: chatframe-echo-server [--backend select|poll|epoll] [--port N] "
-                   "[--nodelay] [--coalesce]\n";
-      return 2;
-    }
-  }
-  if (o.max_connections == 0) {
-    // Leave descriptors for the listener and the spare that lets accept()
-    // drop a connection at EMFILE (dispatcher::listen()).
-    rlimit r{};
-    const std::size_t nofile =
-        ::getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur != RLIM_INFINITY ? r.rlim_cur : 1024;
-    o.max_connections = nofile > 128 ? nofile - 32 : 64;
-  }
+  CLI::App app{"A line echo server on chatframe::reactor::chat_channel, for the echo benchmark.",
+               "chatframe-echo-server"};
+  chatframe_tools::add_backend_option(app, o.backend);
+  app.add_option("--port", o.port, "listen on 127.0.0.1:PORT")
+      ->transform(chatframe_tools::listen_port())
+      ->capture_default_str();
+  app.add_flag("--nodelay", o.nodelay, "TCP_NODELAY on every accepted socket");
+  app.add_flag("--coalesce", o.coalesce,
+               "send the pushes of one read together (chat_channel::set_coalescing)");
+  chatframe_tools::add_limit_options(app, o.limits);
+  if (const auto status = chatframe_tools::parse(app, argc, argv)) return *status;
+  if (o.limits.max_connections == 0)
+    o.limits.max_connections = chatframe_tools::default_max_connections(32);
   chatframe_bench::pin_to_cpu(0);
   try {
     cr::loop l(o.backend, cr::interest_updates::on_events);  // iterations cost what is active
@@ -228,7 +227,7 @@ int main(int argc, char** argv) {
       // Only the wait itself can fail (nothing a peer does is a loop error):
       // say so and keep serving.
       if (const std::error_code ec = l.run(std::chrono::milliseconds(200))) {
-        std::cerr << "loop: " << ec.message() << "\n";
+        std::cerr << "chatframe-echo-server: loop: " << ec.message() << "\n";
         ::usleep(10000);
       }
     }

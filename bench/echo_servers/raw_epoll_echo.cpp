@@ -22,6 +22,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "chatframe_tools/cli.hpp"
 #include "pin.hpp"
 
 namespace {
@@ -34,21 +35,19 @@ struct conn {
 };
 
 void die(const char* what) {
-  std::perror(what);
+  std::fprintf(stderr, "raw-epoll-echo: %s: %s\n", what, std::strerror(errno));
   std::exit(1);
 }
 }  // namespace
 
 int main(int argc, char** argv) {
-  int port = 0;
-  for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--port") == 0 && i + 1 < argc) {
-      port = std::atoi(argv[++i]);
-    } else {
-      std::fprintf(stderr, "usage: raw-epoll-echo [--port N]\n");
-      return 2;
-    }
-  }
+  std::uint16_t port = 0;
+  CLI::App app{"The echo benchmark's ceiling: epoll, and the bytes written back as they came.",
+               "raw-epoll-echo"};
+  app.add_option("--port", port, "listen on 127.0.0.1:PORT")
+      ->transform(chatframe_tools::listen_port())
+      ->capture_default_str();
+  if (const auto status = chatframe_tools::parse(app, argc, argv)) return *status;
   chatframe_bench::pin_to_cpu(0);
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
@@ -59,10 +58,11 @@ int main(int argc, char** argv) {
   ::setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   sockaddr_in a{};
   a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  a.sin_port = htons(port);
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(ls, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) die("bind");
-  if (::listen(ls, 128) != 0) die("listen");
+  const std::string where = "cannot listen on 127.0.0.1:" + std::to_string(port);
+  if (::bind(ls, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) die(where.c_str());
+  if (::listen(ls, 128) != 0) die(where.c_str());
   socklen_t al = sizeof a;
   ::getsockname(ls, reinterpret_cast<sockaddr*>(&a), &al);
   std::printf("listening on 127.0.0.1:%u\n", static_cast<unsigned>(ntohs(a.sin_port)));

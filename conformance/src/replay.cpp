@@ -186,13 +186,13 @@ std::string format_trace(const std::vector<event>& events) {
         append_hex(out, e.data);
         out += "\"}\n";
         break;
-      case event::kind::found: out += "{\"found\":1}\n"; break;
+      case event::kind::found: out += "{\"found\":" + std::to_string(e.value) + "}\n"; break;
       case event::kind::send:
         out += "{\"send\":\"";
         append_hex(out, e.data);
         out += "\",\"sent\":" + std::to_string(e.sent) + "}\n";
         break;
-      case event::kind::close: out += "{\"close\":1}\n"; break;
+      case event::kind::close: out += "{\"close\":" + std::to_string(e.value) + "}\n"; break;
       case event::kind::error: out += "{\"error\":\"" + e.data + "\"}\n"; break;
     }
   }

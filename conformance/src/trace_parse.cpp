@@ -1,4 +1,5 @@
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "chatframe/conformance/replay.hpp"
 #include "excerpt.hpp"
@@ -38,28 +39,43 @@ bool parse_trace(std::string_view text, std::vector<event>& out, std::string& er
       error = "line " + std::to_string(line_no) + ": not a trace event: " + detail::excerpt(line);
       return false;
     };
-    if (j.is_discarded() || !j.is_object() || j.empty()) return bad();
+    if (j.is_discarded() || !j.is_object()) return bad();
+    // The event's kind is the one kind key the line has (not the first key:
+    // nlohmann sorts keys), and the line has no key its kind does not use.
+    static constexpr std::pair<const char*, event::kind> kinds[] = {
+        {"recv", event::kind::recv},   {"collect", event::kind::collect},
+        {"found", event::kind::found}, {"send", event::kind::send},
+        {"close", event::kind::close}, {"error", event::kind::error}};
+    const char* key = nullptr;
     event e;
-    const std::string key = j.begin().key();
-    if (key == "recv" || key == "collect" || key == "send") {
-      if (!j[key].is_string() || !unhex(j[key].get<std::string>(), e.data)) return bad();
-      e.type = key == "recv"      ? event::kind::recv
-               : key == "collect" ? event::kind::collect
-                                  : event::kind::send;
-      if (e.type == event::kind::send) {
-        if (!j.contains("sent") || !j["sent"].is_number_unsigned()) return bad();
-        e.sent = j["sent"].get<std::uint64_t>();
-      }
-    } else if (key == "found") {
-      e.type = event::kind::found;
-    } else if (key == "close") {
-      e.type = event::kind::close;
-    } else if (key == "error") {
-      if (!j[key].is_string()) return bad();
-      e.type = event::kind::error;
-      e.data = j[key].get<std::string>();
-    } else {
-      return bad();
+    for (const auto& [name, kind] : kinds) {
+      if (!j.contains(name)) continue;
+      if (key != nullptr) return bad();
+      key = name;
+      e.type = kind;
+    }
+    const std::size_t keys = e.type == event::kind::send ? 2 : 1;
+    if (key == nullptr || j.size() != keys) return bad();
+    const json& v = j[key];
+    switch (e.type) {
+      case event::kind::recv:
+      case event::kind::collect:
+      case event::kind::send:
+        if (!v.is_string() || !unhex(v.get<std::string>(), e.data)) return bad();
+        if (e.type == event::kind::send) {
+          if (!j.contains("sent") || !j["sent"].is_number_unsigned()) return bad();
+          e.sent = j["sent"].get<std::uint64_t>();
+        }
+        break;
+      case event::kind::found:
+      case event::kind::close:
+        if (!v.is_number_unsigned()) return bad();
+        e.value = v.get<std::uint64_t>();
+        break;
+      case event::kind::error:
+        if (!v.is_string()) return bad();
+        e.data = v.get<std::string>();
+        break;
     }
     out.push_back(std::move(e));
   }

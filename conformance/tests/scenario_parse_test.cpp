@@ -125,4 +125,27 @@ TEST(TraceParsing, AnErrorShowsAtMostTheStartOfALongLine) {
   EXPECT_LT(error.size(), 100U) << error.substr(0, 200);
 }
 
+TEST(TraceParsing, EveryFieldOfAnEventIsReadAndCompared) {
+  std::vector<cf::event> one, two;
+  std::string error;
+  ASSERT_TRUE(cf::parse_trace("{\"found\":1}\n{\"close\":1}\n", one, error)) << error;
+  ASSERT_TRUE(cf::parse_trace("{\"found\":2}\n{\"close\":1}\n", two, error)) << error;
+  EXPECT_EQ(cf::format_trace(two), "{\"found\":2}\n{\"close\":1}\n");
+  EXPECT_NE(one, two);
+  ASSERT_TRUE(cf::parse_trace("{\"sent\":1,\"send\":\"6162\"}\n", two, error)) << error;
+  EXPECT_EQ(two.at(0).type, cf::event::kind::send);  // whatever the key order
+  EXPECT_EQ(two.at(0).sent, 1U);
+}
+
+TEST(TraceParsing, ALineWithAKeyItsKindDoesNotUseIsRefused) {
+  std::vector<cf::event> events;
+  std::string error;
+  for (const char* line :
+       {R"({"found":1,"extra":1})", R"({"recv":"00","sent":1})", R"({"found":1,"close":1})",
+        R"({"send":"00"})", R"({"found":"1"})", R"({"close":-1})", R"({})"}) {
+    EXPECT_FALSE(cf::parse_trace(std::string(line) + "\n", events, error)) << line;
+    EXPECT_NE(error.find("line 1: not a trace event"), std::string::npos) << error;
+  }
+}
+
 }  // namespace

@@ -1,6 +1,8 @@
 // chatframe-replay — replays a conformance scenario through chatframe and
 // prints the trace (the format cpython_replay.py prints for CPython).
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -9,36 +11,32 @@
 
 #include "chatframe/conformance/replay.hpp"
 #include "chatframe/conformance/scenario.hpp"
+#include "chatframe_tools/cli.hpp"
 
 namespace cf = chatframe::conformance;
 
 namespace {
 
-constexpr const char* usage =
-    "usage: chatframe-replay [--level exact|frame] [--send single|gather] [--compare TRACE] "
-    "SCENARIO.json|-\n"
-    "       chatframe-replay --batch [--level exact|frame] [--send single|gather] < "
-    "scenarios.jsonl\n"
-    "\n"
-    "Prints the trace of SCENARIO (stdin for -) as JSON lines.\n"
-    "  --level frame   join consecutive collect events and consecutive sends\n"
-    "                  (the level at which a mode that splits them differently is compared)\n"
-    "  --send gather   drain with outbox::gather() (writev-style) instead of one slice per send\n"
-    "  --compare TRACE compare with a trace file at the chosen level; exit 1 and show the\n"
-    "                  first difference when they differ\n"
-    "  --batch         read one scenario per line from stdin; after each trace print {\"end\":N}\n"
-    "                  (an invalid scenario prints {\"invalid\":\"message\"} instead of a trace)\n"
-    "Exit status: 0 ok, 1 traces differ, 2 invalid scenario or usage.\n";
+constexpr const char* footer =
+    "\nPrints the trace of SCENARIO (stdin for -) as JSON lines; with --batch, reads one\n"
+    "scenario per line from stdin and prints {\"end\":N} after each trace (an invalid\n"
+    "scenario prints {\"invalid\":\"message\"} instead of a trace).\n"
+    "Exit status: 0 ok, 1 traces differ, 2 invalid scenario, unreadable file or usage.";
 
-bool read_all(const std::string& path, std::string& out) {
+// The file's bytes (stdin for "-"); false with `error` saying why in words.
+bool read_all(const std::string& path, std::string& out, std::string& error) {
   if (path == "-") {
     out.assign(std::istreambuf_iterator<char>(std::cin), {});
     return true;
   }
+  errno = 0;
   std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  out.assign(std::istreambuf_iterator<char>(in), {});
-  return !in.bad();
+  if (in) out.assign(std::istreambuf_iterator<char>(in), {});
+  if (!in || in.bad()) {
+    error = errno != 0 ? std::strerror(errno) : "read error";
+    return false;
+  }
+  return true;
 }
 
 std::string json_escape(const std::string& s) {
@@ -63,27 +61,33 @@ std::string json_escape(const std::string& s) {
 int main(int argc, char** argv) {
   std::string level = "exact", mode = "single", compare, path;
   bool batch = false;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if ((a == "--level" || a == "--send" || a == "--compare") && i + 1 < argc) {
-      (a == "--level" ? level : a == "--send" ? mode : compare) = argv[++i];
-    } else if (a == "--batch") {
-      batch = true;
-    } else if (a == "-h" || a == "--help") {
-      std::fputs(usage, stdout);
-      return 0;
-    } else if (path.empty() && (a == "-" || a[0] != '-')) {
-      path = a;
-    } else {
-      std::fprintf(stderr, "chatframe-replay: unexpected argument '%s'\n%s", a.c_str(), usage);
-      return 2;
-    }
-  }
-  if ((level != "exact" && level != "frame") || (mode != "single" && mode != "gather") ||
-      (batch == !path.empty()) || (batch && !compare.empty())) {
-    std::fputs(usage, stderr);
-    return 2;
-  }
+  CLI::App app{"Replays a conformance scenario through chatframe and prints its trace.",
+               "chatframe-replay"};
+  app.footer(footer);
+  app.add_option("SCENARIO", path, "a scenario file (JSON), or - for stdin");
+  app.add_option("--level", level,
+                 "frame: join consecutive collect events and consecutive sends (the level at "
+                 "which a mode that splits them differently is compared)")
+      ->check(CLI::IsMember({"exact", "frame"}))
+      ->capture_default_str();
+  app.add_option("--send", mode,
+                 "gather: drain with outbox::gather() (writev-style) instead of one slice per "
+                 "send")
+      ->check(CLI::IsMember({"single", "gather"}))
+      ->capture_default_str();
+  CLI::Option* compare_opt =
+      app.add_option("--compare", compare,
+                     "compare with a trace file at the chosen level; exit 1 and show the first "
+                     "difference when they differ")
+          ->type_name("TRACE");
+  app.add_flag("--batch", batch, "read one scenario per line from stdin (no SCENARIO)")
+      ->excludes(compare_opt);
+  if (const auto status = chatframe_tools::parse(app, argc, argv)) return *status;
+  if (batch && !path.empty())
+    return chatframe_tools::usage_error(
+        app, "--batch reads stdin: SCENARIO '" + path + "' is not expected with it");
+  if (!batch && path.empty())
+    return chatframe_tools::usage_error(app, "a SCENARIO (or --batch) is required");
   const cf::send_mode send = mode == "gather" ? cf::send_mode::gather : cf::send_mode::single;
   auto trace_of = [&](const cf::scenario& s) {
     auto events = cf::replay(s, send);
@@ -106,9 +110,9 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  std::string text;
-  if (!read_all(path, text)) {
-    std::fprintf(stderr, "chatframe-replay: cannot read %s\n", path.c_str());
+  std::string text, error;
+  if (!read_all(path, text, error)) {
+    std::fprintf(stderr, "chatframe-replay: cannot read %s: %s\n", path.c_str(), error.c_str());
     return 2;
   }
   const cf::parse_result parsed = cf::parse_scenario(text);
@@ -122,9 +126,9 @@ int main(int argc, char** argv) {
     std::fputs(cf::format_trace(ours).c_str(), stdout);
     return 0;
   }
-  std::string golden_text, error;
+  std::string golden_text;
   std::vector<cf::event> golden;
-  if (!read_all(compare, golden_text) || !cf::parse_trace(golden_text, golden, error)) {
+  if (!read_all(compare, golden_text, error) || !cf::parse_trace(golden_text, golden, error)) {
     std::fprintf(stderr, "chatframe-replay: cannot read trace %s: %s\n", compare.c_str(),
                  error.c_str());
     return 2;

@@ -5,14 +5,32 @@
 // (keep-alive, possibly pipelined) request.
 //
 //   chatframe-http --root DIR --port N [--max-head N] [--max-body N]
-//                  [--backend epoll|poll|select] [--requests N]
+//                  [--backend epoll|poll|select] [--requests N] [--max-connections N]
+//                  [--header-timeout S] [--keepalive-timeout S] [--send-timeout S]
+//                  [--lingering-time S] [--lingering-timeout S] [--high-water BYTES]
 //
 // Serves files below DIR for GET and HEAD, echoes POST bodies, 400 for a
-// malformed head, 413 past --max-head / --max-body, 404, 405. Listens on
-// 127.0.0.1 only; prints "listening on 127.0.0.1:PORT"; runs until SIGINT or
-// SIGTERM, or until --requests responses were sent. Files up to 256 KiB are
-// kept in memory (64 MiB in all) and revalidated with one stat() per request.
-#include <sys/resource.h>
+// malformed head, 413 past --max-head / --max-body, 404, 405, 501 for a
+// transfer coding other than chunked. Listens on 127.0.0.1 only; prints
+// "listening on 127.0.0.1:PORT"; runs until SIGINT or SIGTERM, or until
+// --requests responses were sent. Exit status: 0 stopped, 1 runtime error
+// (said in words), 2 bad command line.
+//
+// Whatever a client does (examples/hostile tests each of these):
+//   - memory: chat_channel's budget stops reading a connection that holds
+//     too much; files stream in 64 KiB pieces; pipelined requests wait while
+//     a large response (or 64 KiB of small ones) drains; the file cache is
+//     bounded (static_files.hpp);
+//   - time: nginx's timeouts — a request head must be whole 60 s after its
+//     first byte, an idle keep-alive connection closes after 75 s, a stalled
+//     write after 60 s;
+//   - framing: every request's body is read (Content-Length, or chunked)
+//     before the next request; anything ambiguous is refused (request_head.hpp);
+//   - closing: after a response that ends the connection, the server shuts
+//     down its side and drains for a bounded time (nginx's lingering close),
+//     so the client reads the response rather than a reset;
+//   - limits: --max-connections at once, more are accepted and closed; select
+//     turns away a descriptor past FD_SETSIZE; no loop error stops the server.
 #include <unistd.h>
 
 #include <algorithm>
@@ -27,6 +45,9 @@
 
 #include "chatframe/reactor/chat_channel.hpp"
 #include "chatframe/reactor/loop.hpp"
+#include "chatframe_tools/backend_option.hpp"
+#include "chatframe_tools/cli.hpp"
+#include "chatframe_tools/server_limits.hpp"
 #include "request_head.hpp"
 #include "static_files.hpp"
 
@@ -48,14 +69,27 @@ struct config {
   std::size_t max_head = 8192;
   std::uint64_t max_body = 1 << 20;
   cr::backend backend = cr::backend::epoll;
-  std::uint64_t requests = 0;             // 0: unlimited
-  std::size_t max_connections = 0;        // 0: the descriptor limit allows (see main)
-  milliseconds header_timeout{60000};     // nginx client_header_timeout
-  milliseconds keepalive_timeout{75000};  // nginx keepalive_timeout
-  milliseconds send_timeout{60000};       // nginx send_timeout
-  milliseconds lingering_time{30000};     // nginx lingering_time
-  milliseconds lingering_timeout{5000};   // nginx lingering_timeout
+  std::uint64_t requests = 0;  // 0: unlimited
+  // --max-connections, --keepalive-timeout (nginx's 75 s), --send-timeout
+  // (60 s), --high-water.
+  chatframe_tools::server_limits limits;
+  double header_timeout_s = 60;    // nginx client_header_timeout
+  double lingering_time_s = 30;    // nginx lingering_time
+  double lingering_timeout_s = 5;  // nginx lingering_timeout
 };
+
+void add_http_limits(CLI::App& app, config& cfg) {
+  namespace tools = chatframe_tools;
+  tools::add_limit_options(app, cfg.limits, "--keepalive-timeout");
+  tools::add_seconds(app, "--header-timeout", cfg.header_timeout_s,
+                     "close a connection whose request head is not whole this long after its "
+                     "first byte, or after connecting (seconds; 0: never)");
+  tools::add_seconds(app, "--lingering-time", cfg.lingering_time_s,
+                     "before closing a connection it answered last, read and drop what the "
+                     "client still sends for at most this long (seconds; 0: close at once)");
+  tools::add_seconds(app, "--lingering-timeout", cfg.lingering_timeout_s,
+                     "... and stop once it sends nothing for this long (seconds)");
+}
 
 std::string_view reason(int status) {
   switch (status) {
@@ -99,6 +133,7 @@ class http_channel final : public cr::chat_channel {
   // parts of a chunked body, or done (a final response was queued).
   enum class phase : std::uint8_t { head, body, chunk_size, chunk_data, chunk_end, trailers, done };
 
+  void start_head_timer();
   void start_head();
   void head_complete();
   void chunk_line_complete();
@@ -129,10 +164,11 @@ class http_channel final : public cr::chat_channel {
 class http_server final : public cr::dispatcher {
  public:
   http_server(cr::loop& l, const config& cfg) : dispatcher(l), cfg_(cfg), files_(cfg.root) {
-    check(create_socket());
-    check(set_reuse_addr());
-    check(bind("127.0.0.1", cfg.port));
-    check(listen(511));  // nginx's backlog
+    const std::string where = "cannot listen on 127.0.0.1:" + std::to_string(cfg.port);
+    check(create_socket(), "socket");
+    check(set_reuse_addr(), "SO_REUSEADDR");
+    check(bind("127.0.0.1", cfg.port), where);
+    check(listen(511), where);  // nginx's backlog
   }
   // Channels refer to this server: close them all while it still exists,
   // whichever way main() leaves (a loop error, an exception).
@@ -146,7 +182,7 @@ class http_server final : public cr::dispatcher {
         if (a.error) ++refused_;  // EMFILE, or a descriptor select cannot watch
         return;
       }
-      if (cfg_.max_connections != 0 && channels_.size() >= cfg_.max_connections) {
+      if (channels_.size() >= cfg_.limits.max_connections) {
         ::close(a.fd);  // over the limit: refused; the others are served
         ++refused_;
         continue;
@@ -167,8 +203,9 @@ class http_server final : public cr::dispatcher {
   const config& cfg() const { return cfg_; }
   hx::static_files& files() { return files_; }
   [[nodiscard]] std::uint64_t refused() const { return refused_; }
-  static void check(std::error_code ec) {
-    if (ec) throw std::system_error(ec);
+  // Throws std::system_error "what: <the error in words>".
+  static void check(std::error_code ec, const std::string& what) {
+    if (ec) throw std::system_error(ec, what);
   }
 
  private:
@@ -187,16 +224,23 @@ http_channel::http_channel(cr::loop& l, int fd, http_server& server)
   set_drain_on_eof(true);  // a client that half-closes still gets its responses
   // The budget must hold one whole body (echoed) and one head being read.
   const std::size_t high =
-      std::max<std::size_t>(std::size_t{1} << 20, 2 * (cfg.max_body + cfg.max_head));
+      std::max<std::size_t>(cfg.limits.high_water, 2 * (cfg.max_body + cfg.max_head));
   set_budget({.high_water = high, .low_water = high / 2});
-  set_timeouts({.idle = cfg.keepalive_timeout, .write_stall = cfg.send_timeout});
+  set_timeouts(cfg.limits.timeouts());
   set_lingering_close(
-      {.enabled = true, .time = cfg.lingering_time, .timeout = cfg.lingering_timeout});
+      {.enabled = cfg.lingering_time_s > 0,
+       .time = chatframe_tools::server_limits::milliseconds(cfg.lingering_time_s),
+       .timeout = chatframe_tools::server_limits::milliseconds(cfg.lingering_timeout_s)});
   start_head();
-  start_request_timer(cfg.header_timeout);  // a new connection: the head's clock runs now
+  start_head_timer();  // a new connection: the head's clock runs now
 }
 
 http_channel::~http_channel() { server_.forget(this); }
+
+void http_channel::start_head_timer() {
+  const double s = server_.cfg().header_timeout_s;
+  if (s > 0) start_request_timer(chatframe_tools::server_limits::milliseconds(s));
+}
 
 void http_channel::start_head() {
   phase_ = phase::head;
@@ -214,7 +258,7 @@ void http_channel::collect_incoming_data(const chatframe::collected& data) {
   }
   switch (phase_) {
     case phase::head:
-      if (ibuffer_.empty()) start_request_timer(server_.cfg().header_timeout);
+      if (ibuffer_.empty()) start_head_timer();
       data.append_to(ibuffer_);
       if (ibuffer_.size() > server_.cfg().max_head) fail(413);
       return;
@@ -474,56 +518,34 @@ void http_channel::finish() {
   }
 }
 
-int usage() {
-  std::cerr << "usage: chatframe-http --root DIR --port N [--max-head N] [--max-body N]\n"
-               "                      [--backend epoll|poll|select] [--requests N]\n";
-  return 2;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
+  namespace tools = chatframe_tools;
   config cfg;
-  bool have_root = false, have_port = false;
-  try {
-    for (int i = 1; i < argc; ++i) {
-      const std::string a = argv[i];
-      if (i + 1 >= argc) return usage();
-      const std::string v = argv[++i];
-      if (a == "--root") {
-        cfg.root = v;
-        have_root = true;
-      } else if (a == "--port") {
-        cfg.port = static_cast<std::uint16_t>(std::stoul(v));
-        have_port = true;
-      } else if (a == "--max-head") {
-        cfg.max_head = std::stoull(v);
-      } else if (a == "--max-body") {
-        cfg.max_body = std::stoull(v);
-      } else if (a == "--requests") {
-        cfg.requests = std::stoull(v);
-      } else if (a == "--backend") {
-        auto b = cr::parse_backend(v);
-        if (!b) return usage();
-        cfg.backend = *b;
-      } else {
-        return usage();
-      }
-    }
-  } catch (const std::exception& e) {
-    std::cerr << "chatframe-http: " << e.what() << "\n";
-    return usage();
-  }
-  if (!have_root || !have_port) return usage();
+  CLI::App app{"An HTTP/1.1 file server on chatframe::reactor (the seed's http_request_handler).",
+               "chatframe-http"};
+  app.add_option("--root", cfg.root, "serve the files below DIR (GET, HEAD)")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  app.add_option("--port", cfg.port, "listen on 127.0.0.1:PORT")
+      ->required()
+      ->transform(tools::listen_port());
+  app.add_option("--max-head", cfg.max_head, "413 for a request head longer than N bytes")
+      ->transform(tools::decimal(1, std::size_t{1} << 30))
+      ->capture_default_str();
+  app.add_option("--max-body", cfg.max_body, "413 for a request body longer than N bytes")
+      ->transform(tools::decimal(0, std::uint64_t{1} << 62))
+      ->capture_default_str();
+  tools::add_backend_option(app, cfg.backend);
+  app.add_option("--requests", cfg.requests, "exit after N responses (0: never)")
+      ->transform(tools::decimal(0, UINT64_MAX))
+      ->capture_default_str();
+  add_http_limits(app, cfg);
+  if (const auto status = tools::parse(app, argc, argv)) return *status;
 
-  if (cfg.max_connections == 0) {
-    // Leave descriptors for the listener, streamed files and the spare that
-    // lets accept() drop a connection at EMFILE (dispatcher::listen()).
-    rlimit r{};
-    const std::size_t nofile =
-        ::getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur != RLIM_INFINITY ? r.rlim_cur : 1024;
-    cfg.max_connections = nofile > 128 ? nofile - 64 : 64;
-  }
+  if (cfg.limits.max_connections == 0)
+    cfg.limits.max_connections = tools::default_max_connections(64);
 
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
@@ -537,14 +559,14 @@ int main(int argc, char** argv) {
       // Only the wait itself can fail (nothing a peer does is a loop error):
       // say so and keep serving.
       if (std::error_code ec = l.run(std::chrono::milliseconds(200), 1)) {
-        std::cerr << "loop: " << ec.message() << "\n";
+        std::cerr << "chatframe-http: loop: " << ec.message() << "\n";
         ::usleep(10000);
       }
     }
     l.close_all();
   } catch (const std::exception& e) {
     std::cerr << "chatframe-http: " << e.what() << "\n";
-    return 1;
+    return tools::exit_failure;
   }
   return 0;
 }

@@ -37,6 +37,8 @@
 #include <chatframe/framer.hpp>
 #include <chatframe/outbox.hpp>
 
+#include "chatframe_tools/cli.hpp"
+
 #include <algorithm>
 #include <bit>
 #include <cassert>
@@ -46,6 +48,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <span>
 #include <string>
@@ -101,34 +104,20 @@ struct options {
   std::uint64_t max_connections = 0;  // 0: serve until SIGINT/SIGTERM
 };
 
-// --port N (0 picks a free port) and --max-connections N. Exits on a bad argument.
+// --port N (0 picks a free port) and --max-connections N. Exits 0 after
+// --help, 2 after a bad command line (chatframe_tools/cli.hpp).
 inline options parse_options(int argc, char** argv) {
   options o;
-  auto number = [&](int i, unsigned long long limit) {
-    if (i >= argc) {
-      std::fprintf(stderr, "%s: %s needs a value\n", argv[0], argv[i - 1]);
-      std::exit(2);
-    }
-    char* end = nullptr;
-    errno = 0;
-    const unsigned long long v = std::strtoull(argv[i], &end, 10);
-    if (errno != 0 || end == argv[i] || *end != '\0' || v > limit) {
-      std::fprintf(stderr, "%s: bad value for %s: %s\n", argv[0], argv[i - 1], argv[i]);
-      std::exit(2);
-    }
-    return v;
-  };
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view a = argv[i];
-    if (a == "--port") {
-      o.port = static_cast<std::uint16_t>(number(++i, 65535));
-    } else if (a == "--max-connections") {
-      o.max_connections = number(++i, ~0ULL);
-    } else {
-      std::fprintf(stderr, "usage: %s [--port N] [--max-connections N]\n", argv[0]);
-      std::exit(2);
-    }
-  }
+  const std::string name = argc > 0 ? std::filesystem::path(argv[0]).filename().string() : "";
+  CLI::App app{"A line-echo server embedding chatframe's sans-IO core in an event loop.", name};
+  app.add_option("--port", o.port, "listen on 127.0.0.1:PORT")
+      ->transform(chatframe_tools::listen_port())
+      ->capture_default_str();
+  app.add_option("--max-connections", o.max_connections,
+                 "exit after N connections finished (0: at SIGINT/SIGTERM)")
+      ->transform(chatframe_tools::decimal(0, UINT64_MAX))
+      ->capture_default_str();
+  if (const auto status = chatframe_tools::parse(app, argc, argv)) std::exit(*status);
   return o;
 }
 

@@ -36,6 +36,8 @@
 #include <thread>
 #include <vector>
 
+#include "chatframe_tools/cli.hpp"
+
 namespace {
 
 using clock_type = std::chrono::steady_clock;
@@ -232,34 +234,29 @@ bool run(std::vector<conn>& conns, clock_type::time_point deadline, bool whole_w
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 3) {
-    std::fprintf(
-        stderr,
-        "usage: %s HOST PORT [--connections N] [--seed S] [--timeout SEC] [--backpressure]\n",
-        argv[0]);
-    return 2;
-  }
-  const char* host = argv[1];
-  const auto port = static_cast<std::uint16_t>(std::strtoul(argv[2], nullptr, 10));
+  namespace tools = chatframe_tools;
+  std::string host_text;
+  std::uint16_t port = 0;
   std::size_t connections = 6;
   std::uint64_t seed = std::random_device{}();
   double timeout = 15;
   bool backpressure = false;
-  for (int i = 3; i < argc; ++i) {
-    const std::string_view a = argv[i];
-    if (a == "--connections" && i + 1 < argc) {
-      connections = std::strtoul(argv[++i], nullptr, 10);
-    } else if (a == "--seed" && i + 1 < argc) {
-      seed = std::strtoull(argv[++i], nullptr, 10);
-    } else if (a == "--timeout" && i + 1 < argc) {
-      timeout = std::strtod(argv[++i], nullptr);
-    } else if (a == "--backpressure") {
-      backpressure = true;
-    } else {
-      std::fprintf(stderr, "%s: unknown argument %s\n", argv[0], argv[i]);
-      return 2;
-    }
-  }
+  CLI::App app{"Test client for the chatframe-embed-* line-echo servers.", "embed_echo_client"};
+  app.add_option("HOST", host_text, "the server's address")->required()->check(tools::ipv4_host());
+  app.add_option("PORT", port, "the server's port")->required()->transform(tools::connect_port());
+  app.add_option("--connections", connections, "concurrent echo connections")
+      ->transform(tools::decimal(1, 1000))
+      ->capture_default_str();
+  app.add_option("--seed", seed, "the random seed (default: random, printed)")
+      ->transform(tools::decimal(0, UINT64_MAX));
+  app.add_option("--timeout", timeout, "seconds before the run fails")
+      ->transform(tools::real(0.001, 3600))
+      ->capture_default_str();
+  app.add_flag("--backpressure", backpressure,
+               "one connection that sends 8 MiB without reading, then reads it all back");
+  if (const auto status = tools::parse(app, argc, argv)) return *status;
+  if (host_text == "localhost") host_text = "127.0.0.1";
+  const char* host = host_text.c_str();
   std::printf("seed %llu\n", static_cast<unsigned long long>(seed));
   std::mt19937_64 rng(seed);
   const auto deadline =

@@ -15,6 +15,9 @@ struct event {
   enum class kind : std::uint8_t { recv, collect, found, send, close, error } type = kind::recv;
   std::string data;        // recv, collect, send: the bytes; error: the exception's name
   std::uint64_t sent = 0;  // send: bytes accepted
+  // found, close: the number the trace line carries. Every trace CPython or
+  // chatframe writes says 1; one that says otherwise compares unequal.
+  std::uint64_t value = 1;
   friend bool operator==(const event&, const event&) = default;
 };
 
