@@ -9,7 +9,9 @@
 #   4. echo:    chatframe reactor vs raw epoll vs CPython         (run_echo.sh)
 #   5. HTTP:    chatframe-http vs nginx with wrk, if installed    (run_http.sh --optional)
 #   6. embeddings: the same echo load on Asio, libuv, libevent, io_uring and the reactor (run_embed.sh)
-#   6. plot:    bench/results/framing.svg                         (plot.py)
+#   7. idle:    50,000 idle keep-alive connections, chatframe-http vs nginx (run_idle.sh --optional;
+#               --quick: 1,000)
+#   8. plot:    bench/results/framing.svg                         (plot.py)
 #
 # Builds the benchmark targets first in DIR (default build-bench; configure it
 # with the cmake line that run_bench.sh prints). --quick is a smoke run
@@ -29,7 +31,7 @@ while [[ $# -gt 0 ]]; do
   shift
 done
 export CHATFRAME_BENCH_BUILD="$build"
-targets=(chatframe-bench-framing chatframe-bench-outbox chatframe-loadgen chatframe-echo-server raw-epoll-echo chatframe-http chatframe-embed-asio chatframe-embed-libuv chatframe-embed-libevent chatframe-embed-io_uring)
+targets=(chatframe-bench-framing chatframe-bench-outbox chatframe-loadgen chatframe-echo-server raw-epoll-echo chatframe-http chatframe-idle-client chatframe-embed-asio chatframe-embed-libuv chatframe-embed-libevent chatframe-embed-io_uring)
 if [[ ! -f "$build/build.ninja" ]]; then
   echo "run_all: configure $build first:" >&2
   echo "  cmake -S $root -B $build -G Ninja -DCMAKE_BUILD_TYPE=Release -DCHATFRAME_BUILD_TESTS=OFF" >&2
@@ -64,6 +66,7 @@ fi
 step echo "$here/run_echo.sh" "${q[@]}"
 step embeddings "$here/run_embed.sh" "${q[@]}"
 step http "$here/run_http.sh" --optional "${q[@]}"
+step idle "$here/run_idle.sh" --optional "${q[@]}"
 if [[ $quick -eq 1 ]]; then
   step plot python3 "$here/plot.py" --framing "$here/results/framing-quick.json" \
     --cpython "$here/results/cpython_framing-quick.json" --chunk 4096 --out "$here/results/framing-quick.svg"

@@ -121,6 +121,7 @@ class http_channel final : public cr::chat_channel {
   void collect_incoming_data(const chatframe::collected& data) override;
   void found_terminator() override;
   bool readable() override;
+  void handle_read() override;
   void handle_write() override;
   [[nodiscard]] std::size_t assembling() const noexcept override {
     return ibuffer_.size() + line_.size() + stash_.size();
@@ -147,6 +148,7 @@ class http_channel final : public cr::chat_channel {
   void fail(int status);
   void hold_back_pipeline();
   void resume_pipeline();
+  void release_idle_output();
 
   http_server& server_;
   std::string ibuffer_;  // the head being read, then a POST's body
@@ -443,9 +445,25 @@ bool http_channel::readable() {
   return r && !holding_;
 }
 
+void http_channel::handle_read() {
+  chat_channel::handle_read();
+  release_idle_output();
+}
+
 void http_channel::handle_write() {
   chat_channel::handle_write();
   if (holding_ && fd() >= 0 && output().empty()) resume_pipeline();
+  release_idle_output();
+}
+
+void http_channel::release_idle_output() {
+  // Everything was sent: a new outbox lets the old one's queue (a ring that
+  // only grows, ~700 bytes after a response) go, so an idle keep-alive
+  // connection holds less than half of what it would.
+  if (fd() < 0 || closing_ || holding_ || !output().empty()) return;
+  const bool paused = output().producers_paused();
+  output() = chatframe::outbox(ac_out_buffer_size());
+  output().pause_producers(paused);
 }
 
 std::string http_channel::head(int status, std::string_view type, std::uint64_t length,
