@@ -110,6 +110,13 @@ class server {
         break;
       }
     }
+    // Whatever the server prints later (chatframe-echo logs every read) is
+    // read and dropped, so a full pipe never blocks it.
+    drain_ = std::thread([fd = out_] {
+      char buf[4096];
+      while (::read(fd, buf, sizeof buf) > 0) {
+      }
+    });
   }
   ~server() {
     if (pid_ > 0 && !reaped_) {
@@ -117,6 +124,7 @@ class server {
       int st = 0;
       ::waitpid(pid_, &st, 0);
     }
+    if (drain_.joinable()) drain_.join();  // ends with the child's end of the pipe
     if (out_ >= 0) ::close(out_);
   }
   server(const server&) = delete;
@@ -162,6 +170,7 @@ class server {
   std::uint16_t port_ = 0;
   int status_ = 0;
   bool reaped_ = false;
+  std::thread drain_;
 };
 
 inline std::string describe_status(int st) {

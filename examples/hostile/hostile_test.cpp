@@ -12,12 +12,14 @@
 //     it wait seconds);
 //   - time: connections that send too slowly or not at all are closed by the
 //     timeouts set on the command line, and new clients are served again;
+//   - the seed's echo protocol ("ECHO <length>\n", then the message): a
+//     message that never ends is read to the channel's budget, not held whole;
 //   - HTTP framing: each smuggling vector gets exactly one response; an
 //     error response reaches a client that is still sending, then end of
 //     stream (never a reset).
 //
-// CHATFRAME_HTTP_BIN / CHATFRAME_ECHO_SERVER_BIN override the binaries (to
-// run this suite against another build).
+// CHATFRAME_HTTP_BIN / CHATFRAME_ECHO_SERVER_BIN / CHATFRAME_ECHO_BIN override
+// the binaries (to run this suite against another build).
 #include <sys/stat.h>
 
 #include <atomic>
@@ -37,6 +39,7 @@ constexpr milliseconds attack_time(4000);
 
 std::string http_bin() { return binary("CHATFRAME_HTTP_BIN", CHATFRAME_HTTP_BIN); }
 std::string echo_bin() { return binary("CHATFRAME_ECHO_SERVER_BIN", CHATFRAME_ECHO_SERVER_BIN); }
+std::string echo_example_bin() { return binary("CHATFRAME_ECHO_BIN", CHATFRAME_ECHO_BIN); }
 
 // A document root with the files the tests ask for, removed afterwards.
 class web_root {
@@ -458,5 +461,71 @@ INSTANTIATE_TEST_SUITE_P(Modes, Echo, ::testing::Bool(),
                          [](const ::testing::TestParamInfo<bool>& i) {
                            return i.param ? "coalesce" : "push_sends";
                          });
+
+// --- chatframe-echo server (the seed's protocol) --------------------------------
+
+inline probe seed_echo_probe(std::uint16_t port) {
+  probe p;
+  const auto t0 = clock::now();
+  const int fd = connect_to(port);
+  if (fd < 0) {
+    p.why = "connect failed";
+    return p;
+  }
+  std::string got;
+  if (send_all(fd, "ECHO 4\nping")) got = read_to_eof(fd).bytes;
+  p.ok = got == "ping";
+  if (!p.ok) p.why = "got '" + got + "'";
+  p.ms = ms_since(t0);
+  ::close(fd);
+  return p;
+}
+
+class EchoExample : public ::testing::Test {
+ protected:
+  std::unique_ptr<server> start(std::vector<std::string> extra = {}) {
+    std::vector<std::string> args{"server", "0"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto s = std::make_unique<server>(echo_example_bin(), args);
+    EXPECT_TRUE(s->started()) << echo_example_bin();
+    return s;
+  }
+};
+
+TEST_F(EchoExample, AnEndlessMessageIsBoundedAndOthersAreServed) {
+  auto s = start();
+  ASSERT_TRUE(s->started());
+  const auto until = clock::now() + attack_time;
+  attackers a;
+  a.add([port = s->port(), until] {
+    const int fd = connect_to(port, true, 4096);
+    (void)::send(fd, "ECHO 1000000000\n", 16, MSG_NOSIGNAL);  // ~1 GB announced
+    flood(fd, std::string(64 * 1024, 'm'), until);            // and never read
+    ::close(fd);
+  });
+  const watch_result w = watch(*s, attack_time, [&] { return seed_echo_probe(s->port()); });
+  expect_bounded(w);
+  expect_clean_exit(*s);
+}
+
+TEST_F(EchoExample, SelectPastFdSetsizeKeepsServingAndExitsCleanly) {
+  hostile::raise_nofile_limit();
+  rlimit r{};
+  ::getrlimit(RLIMIT_NOFILE, &r);
+  if (r.rlim_cur < 2600) GTEST_SKIP() << "RLIMIT_NOFILE below 2600";
+  auto s = start({"--backend", "select"});
+  ASSERT_TRUE(s->started());
+  const int first = connect_to(s->port());
+  std::vector<int> many;
+  for (int i = 0; i < 1100; ++i) many.push_back(connect_to(s->port()));
+  ASSERT_TRUE(s->alive()) << "the server exited: " << describe_status(s->stop());
+  ASSERT_TRUE(send_all(first, "ECHO 4\nheld"));
+  EXPECT_EQ(read_to_eof(first).bytes, "held");
+  EXPECT_GT(closed_by_server(many, 1, milliseconds(10000)), 0);
+  EXPECT_TRUE(s->alive());
+  expect_clean_exit(*s);
+  for (int fd : many) ::close(fd);
+  ::close(first);
+}
 
 }  // namespace
