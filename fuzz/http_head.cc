@@ -58,7 +58,8 @@ void parse_exact(std::string_view bytes) {
     fail("content length above the limit", input);
   if (h.chunked && (h.content_length || h.version_minor != 1 || !h.header("transfer-encoding")))
     fail("chunked with a second framing, in HTTP/1.0, or without Transfer-Encoding", input);
-  if (!h.chunked && h.header("transfer-encoding")) fail("Transfer-Encoding accepted unframed", input);
+  if (!h.chunked && h.header("transfer-encoding"))
+    fail("Transfer-Encoding accepted unframed", input);
   (void)h.keep_alive();
 }
 

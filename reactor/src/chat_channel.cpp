@@ -18,7 +18,7 @@ constexpr std::size_t small_gather = 4096;
 // flush(): at most this many bytes per call, so one connection with a deep
 // backlog and a fast peer (or deep kernel buffers) takes a bounded slice of
 // an iteration; level-triggered polling brings it back for the rest.
-constexpr std::size_t flush_limit = 256 * 1024;
+constexpr std::size_t flush_limit = std::size_t{256} * 1024;
 
 // recv() buffers, one per thread, lent to one read at a time: the framer
 // never refers to a chunk after feed() returns (it copies what it holds

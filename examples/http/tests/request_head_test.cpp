@@ -68,9 +68,12 @@ TEST(RequestHead, TransferEncodingIsExactlyChunkedAndNeverWithContentLength) {
 }
 
 TEST(RequestHead, ExpectIsComparedCaseInsensitively) {
-  EXPECT_TRUE(parse_request_head("POST / HTTP/1.1\r\nExpect: 100-Continue").head.expects_continue());
-  EXPECT_TRUE(parse_request_head("POST / HTTP/1.1\r\nexpect: 100-CONTINUE").head.expects_continue());
-  EXPECT_FALSE(parse_request_head("POST / HTTP/1.1\r\nExpect: 100-continued").head.expects_continue());
+  EXPECT_TRUE(
+      parse_request_head("POST / HTTP/1.1\r\nExpect: 100-Continue").head.expects_continue());
+  EXPECT_TRUE(
+      parse_request_head("POST / HTTP/1.1\r\nexpect: 100-CONTINUE").head.expects_continue());
+  EXPECT_FALSE(
+      parse_request_head("POST / HTTP/1.1\r\nExpect: 100-continued").head.expects_continue());
   EXPECT_FALSE(parse_request_head("POST / HTTP/1.1").head.expects_continue());
 }
 
