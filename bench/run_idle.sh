@@ -34,8 +34,10 @@ while [[ $# -gt 0 ]]; do
   shift
 done
 
-nginx_bin="$(command -v nginx || true)"
-[[ -z "$nginx_bin" && -x /usr/sbin/nginx ]] && nginx_bin=/usr/sbin/nginx
+# shellcheck source=bench_lib.sh
+source "$here/bench_lib.sh"
+find_nginx
+nginx_bin="$NGINX_BIN"
 if [[ -z "$nginx_bin" ]]; then
   echo "run_idle: SKIPPED: nginx is missing (install it with bench/setup_bench.sh)"
   [[ $optional -eq 1 ]] && exit 0
@@ -46,7 +48,6 @@ client_bin="$build/bin/chatframe-idle-client"
 for b in "$http_bin" "$client_bin"; do
   [[ -x "$b" ]] || { echo "no $b: build it first" >&2; exit 1; }
 done
-source "$here/bench_lib.sh"
 
 # Descriptors: the server holds one per connection, the client's workers
 # (15,000 connections each) one each too.
@@ -103,31 +104,11 @@ else
   fail=1
 fi
 
-nport="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-mkdir -p "$tmp/nginx/logs"
-cat >"$tmp/nginx/nginx.conf" <<CONF
-worker_processes 1;
-worker_rlimit_nofile $hard;
-daemon off;
-pid $tmp/nginx/nginx.pid;
-error_log $tmp/nginx/logs/error.log warn;
-events { worker_connections $((2 * connections + 64)); use epoll; }  # nginx drains idle keep-alives when under 1/16 free
-http {
-  access_log off;
-  client_body_temp_path $tmp/nginx/body;
-  proxy_temp_path $tmp/nginx/proxy;
-  fastcgi_temp_path $tmp/nginx/fastcgi;
-  uwsgi_temp_path $tmp/nginx/uwsgi;
-  scgi_temp_path $tmp/nginx/scgi;
-  default_type text/plain;
-  keepalive_timeout 600s;
-  keepalive_requests 1000000;
-  server {
-    listen 127.0.0.1:$nport backlog=511;
-    root $tmp/www;
-  }
-}
-CONF
+nport="$(free_port)"
+# nginx drains idle keep-alive connections when fewer than 1/16 of its
+# worker_connections are free: give it room so it holds all of them.
+write_nginx_conf "$tmp/nginx" "$tmp/www" "$nport" $((2 * connections + 64)) \
+  "worker_rlimit_nofile $hard;" "keepalive_timeout 600s;" " backlog=511"
 "${pin_server[@]}" "$nginx_bin" -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" >"$tmp/nginx.log" 2>&1 &
 NGINX_PID=$!
 worker=""

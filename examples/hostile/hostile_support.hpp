@@ -23,6 +23,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -217,10 +218,12 @@ struct read_result {
   std::string bytes;
   int error = 0;
 };
-inline read_result read_to_eof(int fd, milliseconds limit = milliseconds(5000)) {
+// Reads until `done(bytes so far)` (if given), end of stream, an error or `limit`.
+inline read_result read_until(int fd, const std::function<bool(std::string_view)>& done,
+                              milliseconds limit = milliseconds(5000)) {
   read_result r;
   const auto t0 = clock::now();
-  for (;;) {
+  while (!(done && done(r.bytes))) {
     const double left = static_cast<double>(limit.count()) - ms_since(t0);
     if (left <= 0) {
       r.error = ETIMEDOUT;
@@ -239,6 +242,11 @@ inline read_result read_to_eof(int fd, milliseconds limit = milliseconds(5000)) 
       return r;
     }
   }
+  return r;
+}
+
+inline read_result read_to_eof(int fd, milliseconds limit = milliseconds(5000)) {
+  return read_until(fd, nullptr, limit);
 }
 
 // How many responses (status lines at the start of a response) `bytes` holds.
@@ -256,7 +264,11 @@ struct probe {
   std::string why;
 };
 
-inline probe http_probe(std::uint16_t port, const std::string& path = "/small.txt") {
+// Connects, sends `request`, reads until `done` (or end of stream) and asks
+// `good` of what came back.
+inline probe exchange(std::uint16_t port, std::string_view request,
+                      const std::function<bool(std::string_view)>& done,
+                      const std::function<bool(const read_result&)>& good) {
   probe p;
   const auto t0 = clock::now();
   const int fd = connect_to(port);
@@ -264,12 +276,11 @@ inline probe http_probe(std::uint16_t port, const std::string& path = "/small.tx
     p.why = "connect failed";
     return p;
   }
-  const std::string req = "GET " + path + " HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
-  if (!send_all(fd, req)) {
+  if (!send_all(fd, request)) {
     p.why = "send failed";
   } else {
-    const read_result r = read_to_eof(fd);
-    p.ok = r.error == 0 && r.bytes.rfind("HTTP/1.1 200 OK\r\n", 0) == 0;
+    const read_result r = read_until(fd, done);
+    p.ok = good(r);
     if (!p.ok) p.why = "error " + std::to_string(r.error) + ", got: " + r.bytes.substr(0, 60);
   }
   p.ms = ms_since(t0);
@@ -277,28 +288,19 @@ inline probe http_probe(std::uint16_t port, const std::string& path = "/small.tx
   return p;
 }
 
+// GET `path` (Connection: close): 200 and end of stream.
+inline probe http_probe(std::uint16_t port, const std::string& path = "/small.txt") {
+  return exchange(port, "GET " + path + " HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+                  nullptr, [](const read_result& r) {
+                    return r.error == 0 && r.bytes.rfind("HTTP/1.1 200 OK\r\n", 0) == 0;
+                  });
+}
+
+// A line to a line echo server: the line back (the connection stays open).
 inline probe echo_probe(std::uint16_t port) {
-  probe p;
-  const auto t0 = clock::now();
-  const int fd = connect_to(port);
-  if (fd < 0) {
-    p.why = "connect failed";
-    return p;
-  }
-  std::string got;
-  if (send_all(fd, "ping\n")) {
-    char buf[16];
-    while (got.size() < 5) {
-      const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-      if (n <= 0) break;
-      got.append(buf, static_cast<std::size_t>(n));
-    }
-  }
-  p.ok = got == "ping\n";
-  if (!p.ok) p.why = "got '" + got + "'";
-  p.ms = ms_since(t0);
-  ::close(fd);
-  return p;
+  return exchange(
+      port, "ping\n", [](std::string_view got) { return got.size() >= 5; },
+      [](const read_result& r) { return r.bytes == "ping\n"; });
 }
 
 // Writes `unit` over and over on a non-blocking socket while the peer takes

@@ -22,7 +22,8 @@ const cr::time_point t0{};
 cr::time_point at(long ms) { return t0 + milliseconds(ms); }
 
 struct tagged : cr::timer {
-  int id = 0;
+  explicit tagged(int i = 0) : id(i) {}
+  int id;
 };
 
 // Expires at `now`, returning the ids fired, in firing order.
@@ -34,10 +35,7 @@ std::vector<int> expire(cr::timer_queue& q, cr::time_point now) {
 
 TEST(TimerQueue, FiresWhenDueAndNotBefore) {
   cr::timer_queue q;
-  tagged a, b, c;
-  a.id = 1;
-  b.id = 2;
-  c.id = 3;
+  tagged a{1}, b{2}, c{3};
   q.arm(a, at(30));
   q.arm(b, at(10));
   q.arm(c, at(20));
@@ -53,8 +51,7 @@ TEST(TimerQueue, FiresWhenDueAndNotBefore) {
 
 TEST(TimerQueue, MovingADeadlineLaterIsAStoreAndFiresAtTheNewTime) {
   cr::timer_queue q;
-  tagged a;
-  a.id = 1;
+  tagged a{1};
   q.arm(a, at(10));
   const auto sifts = q.stats().sifts;
   for (int i = 1; i <= 100; ++i) q.arm(a, at(10 + i));
@@ -70,9 +67,7 @@ TEST(TimerQueue, MovingADeadlineLaterIsAStoreAndFiresAtTheNewTime) {
 
 TEST(TimerQueue, MovingADeadlineEarlierTakesEffectAtOnce) {
   cr::timer_queue q;
-  tagged a, b;
-  a.id = 1;
-  b.id = 2;
+  tagged a{1}, b{2};
   q.arm(a, at(100));
   q.arm(b, at(50));
   q.arm(a, at(20));
@@ -82,12 +77,10 @@ TEST(TimerQueue, MovingADeadlineEarlierTakesEffectAtOnce) {
 
 TEST(TimerQueue, CancelAndDestructionDisarm) {
   cr::timer_queue q;
-  tagged a;
-  a.id = 1;
+  tagged a{1};
   q.arm(a, at(10));
   {
-    tagged gone;
-    gone.id = 2;
+    tagged gone{2};
     q.arm(gone, at(5));
     EXPECT_EQ(q.size(), 2u);
   }  // destroyed while armed: leaves the queue
@@ -108,8 +101,7 @@ TEST(TimerQueue, CancelAndDestructionDisarm) {
 
 TEST(TimerQueue, ATimerMovesBetweenQueues) {
   cr::timer_queue q1, q2;
-  tagged a;
-  a.id = 1;
+  tagged a{1};
   q1.arm(a, at(10));
   q2.arm(a, at(20));
   EXPECT_TRUE(q1.empty());
@@ -118,8 +110,7 @@ TEST(TimerQueue, ATimerMovesBetweenQueues) {
 
 TEST(TimerQueue, ATimerRearmedInsideItsCallbackFiresInTheNextCall) {
   cr::timer_queue q;
-  tagged a;
-  a.id = 1;
+  tagged a{1};
   q.arm(a, at(10));
   int calls = 0;
   auto rearm = [&](cr::timer& t) {
@@ -134,10 +125,7 @@ TEST(TimerQueue, ATimerRearmedInsideItsCallbackFiresInTheNextCall) {
 
 TEST(TimerQueue, ACallbackMayCancelOrArmOthers) {
   cr::timer_queue q;
-  tagged a, b, c;
-  a.id = 1;
-  b.id = 2;
-  c.id = 3;
+  tagged a{1}, b{2}, c{3};
   q.arm(a, at(1));
   q.arm(b, at(2));
   std::vector<int> fired;
@@ -161,8 +149,7 @@ TEST(TimerQueue, RandomProgramsFireWhatAPlainMapFires) {
     constexpr int n = 64;
     std::vector<std::unique_ptr<tagged>> timers;
     for (int i = 0; i < n; ++i) {
-      timers.push_back(std::make_unique<tagged>());
-      timers.back()->id = i;
+      timers.push_back(std::make_unique<tagged>(i));
     }
     cr::timer_queue q;
     std::map<int, long> model;
