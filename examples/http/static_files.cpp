@@ -120,7 +120,12 @@ unique_fd static_files::open_beneath(const std::string& rel) const {
   how.flags = open_flags;
   // Symlinks may be followed only while they stay beneath the root.
   how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
-  const long fd = ::syscall(SYS_openat2, root_fd_.get(), path, &how, sizeof how);
+  long fd = -1;
+  // EAGAIN: a rename or mount elsewhere raced the walk (openat2(2)); try again.
+  for (int tries = 0; tries < 8; ++tries) {
+    fd = ::syscall(SYS_openat2, root_fd_.get(), path, &how, sizeof how);
+    if (fd >= 0 || errno != EAGAIN) break;
+  }
   if (fd >= 0) return unique_fd(static_cast<int>(fd));
   if (errno != ENOSYS && errno != EPERM) return unique_fd();
   // No openat2 (before Linux 5.6, or filtered by seccomp): resolve every
