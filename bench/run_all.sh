@@ -10,7 +10,9 @@
 #   5. HTTP:    chatframe-http vs nginx with wrk, if installed    (run_http.sh --optional)
 #   6. embeddings: the same echo load on Asio, libuv, libevent, io_uring and the reactor (run_embed.sh)
 #   7. python:  chatframe's Python package vs asynchat and asyncio (python_bench.py), if built
-#   8. plot:    bench/results/framing.svg                         (plot.py)
+#   8. idle:    50,000 idle keep-alive connections, chatframe-http vs nginx (run_idle.sh --optional;
+#               --quick: 1,000)
+#   9. plot:    bench/results/framing.svg                         (plot.py)
 #
 # Builds the benchmark targets first in DIR (default build-bench; configure it
 # with the cmake line that run_bench.sh prints). --quick is a smoke run
@@ -30,7 +32,7 @@ while [[ $# -gt 0 ]]; do
   shift
 done
 export CHATFRAME_BENCH_BUILD="$build"
-targets=(chatframe-bench-framing chatframe-bench-outbox chatframe-loadgen chatframe-echo-server raw-epoll-echo chatframe-http chatframe-embed-asio chatframe-embed-libuv chatframe-embed-libevent chatframe-embed-io_uring)
+targets=(chatframe-bench-framing chatframe-bench-outbox chatframe-loadgen chatframe-echo-server raw-epoll-echo chatframe-http chatframe-idle-client chatframe-embed-asio chatframe-embed-libuv chatframe-embed-libevent chatframe-embed-io_uring)
 if [[ ! -f "$build/build.ninja" ]]; then
   echo "run_all: configure $build first:" >&2
   echo "  cmake -S $root -B $build -G Ninja -DCMAKE_BUILD_TYPE=Release -DCHATFRAME_BUILD_TESTS=OFF" >&2
@@ -76,6 +78,7 @@ if [[ $python_module -eq 1 ]]; then
   step python env PYTHONPATH="$build/python" "${CHATFRAME_PYTHON:-python3.11}" "$here/python_bench.py" \
     "${q[@]}" --json "$here/results/python$sfx.json"
 fi
+step idle "$here/run_idle.sh" --optional "${q[@]}"
 if [[ $quick -eq 1 ]]; then
   step plot python3 "$here/plot.py" --framing "$here/results/framing-quick.json" \
     --cpython "$here/results/cpython_framing-quick.json" --chunk 4096 --out "$here/results/framing-quick.svg"

@@ -33,8 +33,10 @@ while [[ $# -gt 0 ]]; do
   esac
   shift
 done
-nginx_bin="$(command -v nginx || true)"
-[[ -z "$nginx_bin" && -x /usr/sbin/nginx ]] && nginx_bin=/usr/sbin/nginx
+# shellcheck source=bench_lib.sh
+source "$here/bench_lib.sh"
+find_nginx
+nginx_bin="$NGINX_BIN"
 if ! command -v wrk >/dev/null || [[ -z "$nginx_bin" ]]; then
   echo "run_http: SKIPPED: wrk and/or nginx are missing (install them with bench/setup_bench.sh)"
   [[ $optional -eq 1 ]] && exit 0
@@ -42,8 +44,6 @@ if ! command -v wrk >/dev/null || [[ -z "$nginx_bin" ]]; then
 fi
 http_bin="$build/bin/chatframe-http"
 [[ -x "$http_bin" ]] || { echo "no $http_bin: build it first (ninja -C $build chatframe-http)" >&2; exit 1; }
-# shellcheck source=bench_lib.sh
-source "$here/bench_lib.sh"
 pin_server=() pin_client=()
 if [[ "$(nproc)" -ge 2 ]] && command -v taskset >/dev/null; then
   pin_server=(taskset -c 0) pin_client=(taskset -c 1)
@@ -60,7 +60,6 @@ chmod 755 "$tmp" "$tmp/www"  # nginx workers run as an unprivileged user
 head -c 1024 /dev/zero | tr '\0' 'x' >"$tmp/www/file.txt"
 out="$here/results/http.json"; [[ $quick -eq 1 ]] && out="$here/results/http-quick.json"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 check_body() {  # the server really serves the file
   local got
   got="$(python3 - "$1" <<'PY'
@@ -87,28 +86,7 @@ fi
 # nginx: one worker, foreground master, everything under the temp dir.
 nport="$(free_port)"
 chmod 644 "$tmp/www/file.txt"
-mkdir -p "$tmp/nginx/logs"
-cat >"$tmp/nginx/nginx.conf" <<CONF
-worker_processes 1;
-daemon off;
-pid $tmp/nginx/nginx.pid;
-error_log $tmp/nginx/logs/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $tmp/nginx/body;
-  proxy_temp_path $tmp/nginx/proxy;
-  fastcgi_temp_path $tmp/nginx/fastcgi;
-  uwsgi_temp_path $tmp/nginx/uwsgi;
-  scgi_temp_path $tmp/nginx/scgi;
-  default_type text/plain;
-  keepalive_requests 1000000;
-  server {
-    listen 127.0.0.1:$nport;
-    root $tmp/www;
-  }
-}
-CONF
+write_nginx_conf "$tmp/nginx" "$tmp/www" "$nport" 1024
 "${pin_server[@]}" "$nginx_bin" -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" >"$tmp/nginx.log" 2>&1 &
 NGINX_PID=$!
 ok=0

@@ -6,7 +6,9 @@
 // in an exactly sized heap copy so ASan catches any over-read. Oracles: an
 // error has a name and a position inside the input; a head has a token method,
 // a non-empty target, HTTP/1.0 or 1.1, no CR/LF/NUL in any kept field, header
-// names without a colon, and header(name) finds the first header of that name.
+// names without a colon, header(name) finds the first header of that name, and
+// one framing at most: chunked only with Transfer-Encoding, never with a
+// Content-Length or in HTTP/1.0.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -54,6 +56,10 @@ void parse_exact(std::string_view bytes) {
   }
   if (h.content_length && *h.content_length > hx::head_limits{}.max_content_length)
     fail("content length above the limit", input);
+  if (h.chunked && (h.content_length || h.version_minor != 1 || !h.header("transfer-encoding")))
+    fail("chunked with a second framing, in HTTP/1.0, or without Transfer-Encoding", input);
+  if (!h.chunked && h.header("transfer-encoding"))
+    fail("Transfer-Encoding accepted unframed", input);
   (void)h.keep_alive();
 }
 

@@ -100,7 +100,12 @@ class echo_handler final : public cr::chat_channel {
     log("EchoHandler",
         "collect_incoming_data() -> (" + std::to_string(d.size()) + " bytes) " + repr(d));
     received_.push_back(d);
+    received_bytes_ += d.size();
   }
+  // What the message collected so far holds counts against the channel's
+  // memory budget (chat_channel.hpp): a client that announces an endless
+  // ECHO stops being read at 1 MiB, and the idle timeout closes it.
+  [[nodiscard]] std::size_t assembling() const noexcept override { return received_bytes_; }
   void found_terminator() override {
     log("EchoHandler", "found_terminator()");
     if (reading_command_) {
@@ -125,6 +130,7 @@ class echo_handler final : public cr::chat_channel {
     (void)set_terminator(chatframe::terminator::count(expected));
     reading_command_ = false;
     received_.clear();
+    received_bytes_ = 0;
   }
   void process_message() {
     const std::string to_echo = join(received_);
@@ -134,6 +140,7 @@ class echo_handler final : public cr::chat_channel {
   }
 
   std::vector<std::string> received_;
+  std::size_t received_bytes_ = 0;
   bool reading_command_ = true;
 };
 

@@ -63,6 +63,7 @@ std::string_view to_string(head_errc e) noexcept {
     case head_errc::bad_content_length: return "bad_content_length";
     case head_errc::unsupported_transfer_encoding: return "unsupported_transfer_encoding";
     case head_errc::too_many_headers: return "too_many_headers";
+    case head_errc::conflicting_framing: return "conflicting_framing";
   }
   return "unknown";
 }
@@ -71,6 +72,11 @@ std::optional<std::string_view> request_head::header(std::string_view name) cons
   for (const auto& [n, v] : headers)
     if (iequals(n, name)) return std::string_view(v);
   return std::nullopt;
+}
+
+bool request_head::expects_continue() const {
+  const auto e = header("expect");
+  return e && iequals(*e, "100-continue");
 }
 
 bool request_head::keep_alive() const {
@@ -128,6 +134,9 @@ head_result parse_request_head(std::string_view in, head_limits limits) {
   }
   r.head.method = method;
   r.head.target = target;
+  std::size_t te_start = std::string_view::npos;  // first Transfer-Encoding line
+  std::size_t codings = 0;
+  bool chunked_last = false;
 
   while (pos < in.size()) {
     const std::size_t start = next_line(line);
@@ -158,9 +167,28 @@ head_result parse_request_head(std::string_view in, head_limits limits) {
         return fail(head_errc::bad_content_length, start);
       r.head.content_length = n;
     } else if (iequals(name, "transfer-encoding")) {
-      return fail(head_errc::unsupported_transfer_encoding, start);
+      if (te_start == std::string_view::npos) te_start = start;
+      // Codings across every Transfer-Encoding line, in order (RFC 9110 §5.3).
+      std::string_view list = value;
+      while (!list.empty()) {
+        const std::size_t comma = list.find(',');
+        const std::string_view coding = trim(list.substr(0, comma));
+        if (!coding.empty()) {
+          ++codings;
+          chunked_last = iequals(coding, "chunked");
+        }
+        if (comma == std::string_view::npos) break;
+        list.remove_prefix(comma + 1);
+      }
     }
     r.head.headers.emplace_back(std::string(name), std::string(value));
+  }
+  if (te_start != std::string_view::npos) {
+    if (r.head.content_length || r.head.version_minor == 0)
+      return fail(head_errc::conflicting_framing, te_start);
+    if (codings != 1 || !chunked_last)
+      return fail(head_errc::unsupported_transfer_encoding, te_start);
+    r.head.chunked = true;
   }
   return r;
 }

@@ -6,6 +6,12 @@
 // obsolete line folding, a space before a header's colon, or a field name that
 // is not a token are errors, never guessed at.
 //
+// Framing is decided here, once: Content-Length (one value, however often
+// repeated), or Transfer-Encoding whose codings, across every such header,
+// are exactly "chunked". Anything else that would make the body's length
+// ambiguous is an error, so a server and a proxy in front of it cannot
+// disagree on where the next request starts.
+//
 // Stateless and allocation-light; the result owns copies of what it keeps, so
 // the input may be discarded after the call. Fuzzable: any input gives either
 // a head or an error with the byte position where parsing stopped.
@@ -31,8 +37,12 @@ enum class head_errc : std::uint8_t {
   bad_line_ending = 6,                // bare CR or LF, or NUL
   bad_header = 7,                     // no colon, empty name, non-token name, folding
   bad_content_length = 8,             // not digits, too large, or conflicting duplicates
-  unsupported_transfer_encoding = 9,  // Transfer-Encoding present (chunked bodies unsupported)
+  unsupported_transfer_encoding = 9,  // a Transfer-Encoding other than exactly "chunked" (501)
   too_many_headers = 10,
+  // Transfer-Encoding with Content-Length, or in an HTTP/1.0 request: the
+  // body's length is ambiguous, the classic request-smuggling vector
+  // (RFC 9112 §6.1, §6.3). A server answers 400 and closes.
+  conflicting_framing = 11,
 };
 
 [[nodiscard]] std::string_view to_string(head_errc e) noexcept;
@@ -43,11 +53,15 @@ struct request_head {
   int version_minor = 1;                                     // HTTP/1.<minor>
   std::vector<std::pair<std::string, std::string>> headers;  // names as sent, values trimmed
   std::optional<std::uint64_t> content_length;
+  // Transfer-Encoding: chunked (the only coding accepted; never with content_length).
+  bool chunked = false;
 
   // First header with this name (ASCII case-insensitive), or nullopt.
   [[nodiscard]] std::optional<std::string_view> header(std::string_view name) const;
   // HTTP/1.1 defaults to keep-alive, HTTP/1.0 to close; "Connection" overrides.
   [[nodiscard]] bool keep_alive() const;
+  // "Expect: 100-continue", compared ASCII case-insensitively (RFC 9110 §10.1.1).
+  [[nodiscard]] bool expects_continue() const;
 };
 
 struct head_result {

@@ -52,12 +52,19 @@ dispatcher::~dispatcher() { close_socket(); }
 
 std::error_code dispatcher::adopt_fd(int fd) {
   if (fd_ >= 0) return errc::already_open;
+  if (loop_ != nullptr && loop_->refuses(fd)) {
+    ::close(fd);
+    connected_ = false;
+    refused_ = true;
+    return errc::descriptor_too_large_for_select;
+  }
   fd_ = fd;
   if (loop_ != nullptr) id_ = loop_->add_channel(this, fd);
   return {};
 }
 
 void dispatcher::close_socket() noexcept {
+  cancel_deadline();
   if (spare_fd_ >= 0) {
     ::close(spare_fd_);
     spare_fd_ = -1;
@@ -80,6 +87,22 @@ void dispatcher::close() {
 void dispatcher::handle_error(std::exception_ptr error) {
   last_error_ = std::move(error);
   handle_close();
+}
+
+void dispatcher::interest_changed() noexcept {
+  if (loop_ != nullptr && fd_ >= 0) loop_->mark_dirty(this, fd_, id_);
+}
+
+void dispatcher::set_deadline(time_point when) {
+  if (loop_ != nullptr) loop_->timers_.arm(*this, when);
+}
+
+void dispatcher::set_timeout(std::chrono::milliseconds after) {
+  if (loop_ != nullptr) set_deadline(loop_->now() + after);
+}
+
+void dispatcher::cancel_deadline() noexcept {
+  if (loop_ != nullptr) loop_->timers_.cancel(*this);
 }
 
 void dispatcher::handle_accept() {
@@ -157,6 +180,11 @@ accept_result dispatcher::accept() {
     socklen_t len = sizeof sa;
     const int fd =
         ::accept4(fd_, reinterpret_cast<sockaddr*>(&sa), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd >= 0 && loop_ != nullptr && loop_->refuses(fd)) {
+      ::close(fd);
+      out.error = errc::descriptor_too_large_for_select;
+      return out;
+    }
     if (fd >= 0) {
       char buf[INET_ADDRSTRLEN] = {};
       ::inet_ntop(AF_INET, &sa.sin_addr, buf, sizeof buf);

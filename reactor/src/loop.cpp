@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <memory>
+#include <system_error>
 #include <utility>
 
 namespace chatframe::reactor {
@@ -25,9 +26,18 @@ int to_ms(std::chrono::milliseconds t) {
   return static_cast<int>(t.count());
 }
 
+// The wait before `next` is due, rounded up to whole milliseconds (rounding
+// down would wake a millisecond early and spin until the deadline).
+std::chrono::milliseconds until(time_point now, time_point next) {
+  if (next <= now) return std::chrono::milliseconds(0);
+  return std::chrono::ceil<std::chrono::milliseconds>(next - now);
+}
+
 }  // namespace
 
-loop::loop(backend b) : backend_(b) {
+loop::loop(backend b, interest_updates u)
+    : backend_(b), updates_(b == backend::epoll ? u : interest_updates::every_poll),
+      now_(clock::now()) {
   if (b == backend::epoll) epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
 }
 
@@ -46,10 +56,22 @@ loop::~loop() {
 
 void loop::detach(dispatcher* d) noexcept { d->loop_ = nullptr; }
 
+bool loop::refuses(int fd) const noexcept {
+  return backend_ == backend::select && fd >= FD_SETSIZE;
+}
+
 std::uint64_t loop::add_channel(dispatcher* d, int fd) {
   const std::uint64_t id = next_id_++;
   map_[fd] = entry{d, id, 0};
+  d->dirty_ = false;
+  mark_dirty(d, fd, id);
   return id;
+}
+
+void loop::mark_dirty(dispatcher* d, int fd, std::uint64_t id) {
+  if (updates_ != interest_updates::on_events || d->dirty_) return;
+  d->dirty_ = true;
+  dirty_.emplace_back(fd, id);
 }
 
 void loop::del_channel(dispatcher* d, int fd) noexcept {
@@ -58,6 +80,7 @@ void loop::del_channel(dispatcher* d, int fd) noexcept {
     if (epoll_fd_ >= 0 && it->second.epoll_mask != 0) {
       epoll_event ev{};
       (void)::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, &ev);
+      --watched_;
     }
     map_.erase(it);
   }
@@ -80,6 +103,12 @@ template <class F>
 void loop::dispatch(int fd, std::uint64_t id, F&& f) {
   dispatcher* d = lookup(fd, id);
   if (d == nullptr) return;  // closed (or its descriptor reused) earlier in this iteration
+  guarded(d, fd, id, std::forward<F>(f));
+}
+
+template <class F>
+void loop::guarded(dispatcher* d, int fd, std::uint64_t id, F&& f) {
+  if (fd >= 0) mark_dirty(d, fd, id);  // an event may change what it wants next
   try {
     f(*d);
   } catch (...) {
@@ -122,21 +151,33 @@ std::error_code loop::run(std::chrono::milliseconds timeout, std::optional<std::
 }
 
 std::error_code loop::poll_once(std::chrono::milliseconds timeout) {
+  now_ = clock::now();
+  if (const auto next = timers_.next()) {
+    const std::chrono::milliseconds due = until(now_, *next);
+    if (timeout.count() < 0 || due < timeout) timeout = due;
+  }
   std::error_code ec;
   switch (backend_) {
     case backend::select: ec = poll_select(timeout); break;
     case backend::poll: ec = poll_poll(timeout); break;
     case backend::epoll: ec = poll_epoll(timeout); break;
   }
+  now_ = clock::now();
+  expire_timers();
   reap();
   return ec;
 }
 
+void loop::expire_timers() {
+  timers_.expire(now_, [this](timer& t) {
+    dispatcher* d = &static_cast<dispatcher&>(t);
+    guarded(d, d->fd_, d->id_, [](dispatcher& x) { x.handle_timeout(); });
+  });
+}
+
 std::error_code loop::poll_select(std::chrono::milliseconds timeout) {
-  // Refuse before touching any fd_set: FD_SET past FD_SETSIZE writes out of bounds.
-  for (auto& [fd, e] : map_) {
-    if (fd >= FD_SETSIZE) return errc::descriptor_too_large_for_select;
-  }
+  // No registered descriptor is >= FD_SETSIZE (refuses() turned it away when
+  // it joined), so no FD_SET below writes past a set.
   fd_set r, w, x;
   FD_ZERO(&r);
   FD_ZERO(&w);
@@ -215,29 +256,54 @@ std::error_code loop::poll_poll(std::chrono::milliseconds timeout) {
   return {};
 }
 
+void loop::update_interest(int fd, entry& e) {
+  std::uint32_t mask = 0;
+  if (e.d->readable()) mask |= EPOLLIN | EPOLLPRI;
+  if (e.d->writable() && !e.d->accepting()) mask |= EPOLLOUT;
+  if (mask == e.epoll_mask) return;
+  epoll_event ev{};
+  ev.events = mask;
+  ev.data.fd = fd;
+  // A descriptor nobody wants events from leaves the set, or its hang-up
+  // would be reported on every wait.
+  const int op = e.epoll_mask == 0 ? EPOLL_CTL_ADD : (mask == 0 ? EPOLL_CTL_DEL : EPOLL_CTL_MOD);
+  if (::epoll_ctl(epoll_fd_, op, fd, &ev) != 0) {
+    // This descriptor's failure (ENOMEM, ENOSPC at max_user_watches, a
+    // descriptor closed behind the dispatcher's back) is this dispatcher's
+    // error, not the loop's: it goes to handle_error() before the wait.
+    failed_.push_back({fd, e.id, static_cast<std::uint32_t>(errno)});
+    return;
+  }
+  if (e.epoll_mask == 0) ++watched_;
+  if (mask == 0) --watched_;
+  e.epoll_mask = mask;
+}
+
 std::error_code loop::poll_epoll(std::chrono::milliseconds timeout) {
   if (epoll_fd_ < 0) return {EBADF, std::system_category()};
-  // Level-triggered; the interest set follows the predicates, asked every
-  // iteration as asyncore does, with a system call only when one changed.
-  std::size_t watched = 0;
-  for (auto& [fd, e] : map_) {
-    std::uint32_t mask = 0;
-    if (e.d->readable()) mask |= EPOLLIN | EPOLLPRI;
-    if (e.d->writable() && !e.d->accepting()) mask |= EPOLLOUT;
-    if (mask != e.epoll_mask) {
-      epoll_event ev{};
-      ev.events = mask;
-      ev.data.fd = fd;
-      // A descriptor nobody wants events from leaves the set, or its hang-up
-      // would be reported on every wait.
-      const int op =
-          e.epoll_mask == 0 ? EPOLL_CTL_ADD : (mask == 0 ? EPOLL_CTL_DEL : EPOLL_CTL_MOD);
-      if (::epoll_ctl(epoll_fd_, op, fd, &ev) != 0) return {errno, std::system_category()};
-      e.epoll_mask = mask;
+  // Level-triggered; the interest set follows the predicates, with a system
+  // call only when one changed. every_poll asks every dispatcher, as asyncore
+  // does; on_events only those marked since they were last asked.
+  if (updates_ == interest_updates::every_poll) {
+    for (auto& [fd, e] : map_) update_interest(fd, e);
+  } else {
+    asking_.swap(dirty_);  // a predicate that calls interest_changed() lands in dirty_
+    for (const auto& [fd, id] : asking_) {
+      auto it = map_.find(fd);
+      if (it == map_.end() || it->second.id != id) continue;  // closed since
+      it->second.d->dirty_ = false;
+      update_interest(fd, it->second);
     }
-    if (mask != 0) ++watched;
+    asking_.clear();
   }
-  const std::size_t want = watched == 0 ? 1 : watched;
+  for (const ready& c : failed_) {
+    const int err = static_cast<int>(c.events);
+    dispatch(c.fd, c.id, [err](dispatcher&) {
+      throw std::system_error(err, std::system_category(), "epoll_ctl");
+    });
+  }
+  failed_.clear();
+  const std::size_t want = watched_ == 0 ? 1 : watched_;
   if (epoll_capacity_ < want) {
     // Grow geometrically; the array is reused from one iteration to the next.
     const std::size_t cap = std::max(want, epoll_capacity_ * 2);
@@ -245,7 +311,7 @@ std::error_code loop::poll_epoll(std::chrono::milliseconds timeout) {
     epoll_capacity_ = cap;
   }
   epoll_event* const events = epoll_events_.get();
-  // At most `watched` events: that many descriptors are in the set.
+  // At most `watched_` events: that many descriptors are in the set.
   const int n = ::epoll_wait(epoll_fd_, events, static_cast<int>(want), to_ms(timeout));
   if (n < 0) {
     if (errno == EINTR) return {};

@@ -88,7 +88,7 @@ class echo_client : public cr::chat_channel {
   bool closed = false;
 };
 
-class Asynchat : public ::testing::TestWithParam<cr::backend> {
+class Asynchat : public ::testing::TestWithParam<loop_kind> {
  protected:
   // asyncore.loop(count=300, timeout=.01) — bounded; the server closes when done.
   static void run(cr::loop& l, echo_client& c) {
@@ -101,7 +101,7 @@ TEST_P(Asynchat, LineTerminators) {
     for (std::size_t chunk : {1u, 2u, 3u}) {
       SCOPED_TRACE("terminator " + term + " chunk " + std::to_string(chunk));
       echo_server_thread s(chunk);
-      cr::loop l(GetParam());
+      test_loop l(GetParam());
       echo_client c(l, term, s.port());
       c.push("hello " + term + "world" + term + "I'm not dead yet!" + term);
       c.push(quit);
@@ -115,7 +115,7 @@ TEST_P(Asynchat, NumericTerminators) {
   const std::string data = "hello world, I'm not dead yet!\n";
   for (std::int64_t n : {1, 5, 10}) {
     echo_server_thread s(1);
-    cr::loop l(GetParam());
+    test_loop l(GetParam());
     echo_client c(l, "\n", s.port());
     (void)c.set_terminator(chatframe::terminator::count(n));
     c.push(data);
@@ -129,7 +129,7 @@ TEST_P(Asynchat, NumericTerminators) {
 TEST_P(Asynchat, NoneTerminator) {
   const std::string data = "hello world, I'm not dead yet!\n";
   echo_server_thread s(2);
-  cr::loop l(GetParam());
+  test_loop l(GetParam());
   echo_client c(l, "\n", s.port());
   (void)c.set_terminator(chatframe::terminator::none());
   c.push(data);
@@ -141,7 +141,7 @@ TEST_P(Asynchat, NoneTerminator) {
 
 TEST_P(Asynchat, SimpleProducer) {
   echo_server_thread s(1);
-  cr::loop l(GetParam());
+  test_loop l(GetParam());
   echo_client c(l, "\n", s.port());
   c.push_with_producer(
       std::make_unique<chatframe::simple_producer>("hello world\nI'm not dead yet!\n" + quit, 8));
@@ -151,7 +151,7 @@ TEST_P(Asynchat, SimpleProducer) {
 
 TEST_P(Asynchat, StringProducer) {
   echo_server_thread s(1);
-  cr::loop l(GetParam());
+  test_loop l(GetParam());
   echo_client c(l, "\n", s.port());
   c.push_with_producer("hello world\nI'm not dead yet!\n" + quit);
   run(l, c);
@@ -160,7 +160,7 @@ TEST_P(Asynchat, StringProducer) {
 
 TEST_P(Asynchat, EmptyLine) {
   echo_server_thread s(3);
-  cr::loop l(GetParam());
+  test_loop l(GetParam());
   echo_client c(l, "\n", s.port());
   c.push("hello world\n\nI'm not dead yet!\n");
   c.push(quit);
@@ -170,7 +170,7 @@ TEST_P(Asynchat, EmptyLine) {
 
 TEST_P(Asynchat, CloseWhenDone) {
   echo_server_thread s(1);
-  cr::loop l(GetParam());
+  test_loop l(GetParam());
   echo_client c(l, "\n", s.port());
   c.push("hello world\nI'm not dead yet!\n");
   c.push(quit);
@@ -184,7 +184,7 @@ TEST_P(Asynchat, CloseWhenDone) {
 TEST_P(Asynchat, CoalescingSendsOncePerReadBatch) {
   // A server channel in coalescing mode answers many frames of one read with
   // one gathered send.
-  cr::loop l(GetParam());
+  test_loop l(GetParam());
   echo_listener server(l, /*coalesce=*/true);
   const int c = blocking_connect(server.local_port());
   ASSERT_GE(c, 0);
@@ -203,6 +203,6 @@ TEST_P(Asynchat, CoalescingSendsOncePerReadBatch) {
   ::close(c);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, Asynchat, all_backends, backend_name);
+INSTANTIATE_TEST_SUITE_P(Loops, Asynchat, all_loops, loop_name);
 
 }  // namespace

@@ -202,7 +202,7 @@ TEST_P(Asyncore, LoopOwnedDispatcherIsDestroyedAfterClose) {
   EXPECT_TRUE(l.empty());
 }
 
-TEST(AsyncoreSelect, RefusesDescriptorAtOrAboveFdSetsize) {
+TEST(AsyncoreSelect, RefusesDescriptorAtOrAboveFdSetsizeWhenItJoins) {
   raise_nofile_limit();
   rlimit r{};
   ::getrlimit(RLIMIT_NOFILE, &r);
@@ -219,7 +219,10 @@ TEST(AsyncoreSelect, RefusesDescriptorAtOrAboveFdSetsize) {
     ASSERT_EQ(::write(sv[1], "x", 1), 1);
     const std::error_code ec = l.poll_once(std::chrono::milliseconds(10));
     if (b == cr::backend::select) {
-      EXPECT_EQ(ec, cr::errc::descriptor_too_large_for_select);
+      // Refused when it joined: closed, never watched, and not a loop error.
+      EXPECT_FALSE(ec) << ec.message();
+      EXPECT_EQ(d.fd(), -1);
+      EXPECT_EQ(::fcntl(fd, F_GETFD), -1) << "the refused descriptor was not closed";
       EXPECT_EQ(d.reads, 0);
     } else {
       EXPECT_FALSE(ec) << ec.message();
@@ -233,3 +236,45 @@ TEST(AsyncoreSelect, RefusesDescriptorAtOrAboveFdSetsize) {
 INSTANTIATE_TEST_SUITE_P(Backends, Asyncore, all_backends, backend_name);
 
 }  // namespace
+
+// interest_updates::on_events (epoll): predicates are asked again after the
+// dispatcher's own events, or when it says they changed — not every poll.
+TEST(OnEvents, APredicateChangedOutsideAHookWaitsForInterestChanged) {
+  cr::loop l(cr::backend::epoll, cr::interest_updates::on_events);
+  int sv[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+  recorder a(l, sv[0]);
+  a.want_read = false;
+  ASSERT_EQ(::write(sv[1], "x", 1), 1);
+  ASSERT_FALSE(l.run(std::chrono::milliseconds(5), 3));
+  EXPECT_EQ(a.readable_calls, 1) << "asked again without an event";
+  a.want_read = true;
+  ASSERT_FALSE(l.run(std::chrono::milliseconds(5), 3));
+  EXPECT_EQ(a.reads, 0) << "the change was not announced";
+  a.interest_changed();
+  ASSERT_TRUE(run_until(l, [&] { return a.reads == 1; }));
+  ::close(sv[1]);
+}
+
+TEST(OnEvents, APushFromOutsideTheChannelsHooksIsSent) {
+  struct quiet : cr::chat_channel {
+    using chat_channel::chat_channel;
+    void collect_incoming_data(const chatframe::collected&) override {}
+    void found_terminator() override {}
+  };
+  cr::loop l(cr::backend::epoll, cr::interest_updates::on_events);
+  int sv[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+  quiet ch(l, sv[0]);
+  ch.set_coalescing(true);  // a push only queues: the loop must send it
+  ASSERT_FALSE(l.run(std::chrono::milliseconds(5), 3));
+  (void)ch.push("from elsewhere\n");
+  std::string got;
+  ASSERT_TRUE(run_until(l, [&] {
+    char buf[64];
+    const ssize_t n = ::recv(sv[1], buf, sizeof buf, MSG_DONTWAIT);
+    if (n > 0) got.append(buf, static_cast<std::size_t>(n));
+    return got == "from elsewhere\n";
+  }));
+  ::close(sv[1]);
+}

@@ -1,7 +1,8 @@
 // A peer that sends faster than it reads never makes a connection's memory
-// grow past its budget: with chatframe::memory_budget deciding readable(),
-// the channel stops reading at the high water mark, TCP flow control pushes
-// back on the peer, and everything still comes back once the peer reads.
+// grow past its budget: chat_channel's own chatframe::memory_budget decides
+// readable(), the channel stops reading at the high water mark, TCP flow
+// control pushes back on the peer, and everything still comes back once the
+// peer reads.
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -22,10 +23,12 @@ constexpr std::size_t kHigh = 256 * 1024;
 constexpr std::size_t kLow = 64 * 1024;
 constexpr std::size_t kLine = 100;
 
+// A line echo with chat_channel's own budget, set smaller than the default.
+// Nothing here decides when to read: the channel does.
 class budgeted_echo final : public cr::chat_channel {
  public:
-  budgeted_echo(cr::loop& l, int fd)
-      : chat_channel(l, fd), budget_({.high_water = kHigh, .low_water = kLow}) {
+  budgeted_echo(cr::loop& l, int fd) : chat_channel(l, fd) {
+    set_budget({.high_water = kHigh, .low_water = kLow});
     (void)set_terminator(chatframe::terminator::bytes("\n"));
     set_coalescing(true);
     const int small = 32 * 1024;  // so the output queue, not the kernel, takes the backlog
@@ -37,68 +40,44 @@ class budgeted_echo final : public cr::chat_channel {
     (void)push(std::move(line_));
     line_.clear();
   }
-  bool readable() override {
-    account();
-    return budget_.reading_allowed() && chat_channel::readable();
-  }
-  void handle_read() override {
-    chat_channel::handle_read();
-    account();
-  }
-  void handle_write() override {
-    chat_channel::handle_write();
-    account();
-  }
-  const chatframe::memory_budget& budget() const { return budget_; }
+  [[nodiscard]] std::size_t assembling() const noexcept override { return line_.size(); }
 
  private:
-  void account() {
-    if (budget_.update(input(), output(), line_.size()) != chatframe::budget_change::none)
-      output().pause_producers(budget_.paused());
-  }
-  chatframe::memory_budget budget_;
   std::string line_;
 };
 
-class budget_listener final : public cr::dispatcher {
- public:
-  explicit budget_listener(cr::loop& l) : dispatcher(l) {
-    EXPECT_FALSE(create_socket());
-    EXPECT_FALSE(bind("127.0.0.1", 0));
-    EXPECT_FALSE(listen(8));
-  }
-  void handle_accept() override {
-    cr::accept_result a = accept();
-    if (a.fd < 0) return;
-    auto ch = std::make_unique<budgeted_echo>(get_loop(), a.fd);
-    channel = ch.get();
-    get_loop().adopt(std::move(ch));
-  }
-  budgeted_echo* channel = nullptr;
-};
+using budget_listener = listener_for<budgeted_echo>;
+budget_listener::factory make_budgeted() {
+  return [](cr::loop& l, int fd) { return std::make_unique<budgeted_echo>(l, fd); };
+}
 
-class Budget : public ::testing::TestWithParam<cr::backend> {};
+class Budget : public ::testing::TestWithParam<loop_kind> {};
 
-TEST_P(Budget, PipeliningPeerThatReadsNothingKeepsMemoryBounded) {
-  cr::loop l(GetParam());
-  budget_listener server(l);
-  const int c = blocking_connect(server.local_port());
-  ASSERT_GE(c, 0);
-  const int small = 32 * 1024;
-  ::setsockopt(c, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-  ASSERT_EQ(::fcntl(c, F_SETFL, ::fcntl(c, F_GETFL) | O_NONBLOCK), 0);
-  ASSERT_TRUE(run_until(l, [&] { return server.channel != nullptr; }));
-
-  // 8 MiB of numbered 100-byte lines.
+// `bytes` of numbered 100-byte lines.
+std::string numbered_lines(std::size_t bytes = 8u << 20) {
   std::string stream;
-  for (std::size_t i = 0; stream.size() < (8u << 20); ++i) {
+  for (std::size_t i = 0; stream.size() < bytes; ++i) {
     std::string line = std::to_string(i);
     line.resize(kLine - 1, '.');
     stream += line + '\n';
   }
+  return stream;
+}
 
-  // Phase 1: send as fast as the server takes it, read nothing, until the
-  // sender has been blocked for a while (the server stopped reading).
+// A non-blocking client with a small receive buffer, so the server's output
+// queue, not the kernel, takes the backlog.
+int small_window_client(std::uint16_t port) {
+  const int c = blocking_connect(port);
+  const int small = 32 * 1024;
+  ::setsockopt(c, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  EXPECT_EQ(::fcntl(c, F_SETFL, ::fcntl(c, F_GETFL) | O_NONBLOCK), 0);
+  return c;
+}
+
+// Sends as fast as the server takes it, reading nothing, until the sender
+// has been blocked for 300 ms (the server stopped reading) or all is sent.
+// Returns the bytes sent.
+std::size_t send_until_pushed_back(cr::loop& l, int c, const std::string& stream) {
   std::size_t sent = 0;
   auto blocked_since = std::chrono::steady_clock::now();
   bool blocked = false;
@@ -114,16 +93,30 @@ TEST_P(Budget, PipeliningPeerThatReadsNothingKeepsMemoryBounded) {
       blocked = true;
       if (std::chrono::steady_clock::now() - blocked_since > std::chrono::milliseconds(300)) break;
     } else {
-      FAIL() << "send: " << errno;
+      ADD_FAILURE() << "send: " << errno;
+      break;
     }
-    ASSERT_FALSE(l.poll_once(std::chrono::milliseconds(1)));
+    EXPECT_FALSE(l.poll_once(std::chrono::milliseconds(1)));
   }
-  ASSERT_NE(server.channel, nullptr);
-  const chatframe::memory_budget& b = server.channel->budget();
+  return sent;
+}
+
+TEST_P(Budget, PipeliningPeerThatReadsNothingKeepsMemoryBounded) {
+  test_loop l(GetParam());
+  budget_listener server(l, make_budgeted());
+  const int c = small_window_client(server.local_port());
+  ASSERT_GE(c, 0);
+  ASSERT_TRUE(run_until(l, [&] { return server.last != nullptr; }));
+  const std::string stream = numbered_lines();
+
+  // Phase 1: the peer reads nothing.
+  std::size_t sent = send_until_pushed_back(l, c, stream);
+  ASSERT_NE(server.last, nullptr);
+  const chatframe::memory_budget& b = server.last->budget();
   EXPECT_GE(b.pauses(), 1u) << "the server never had to stop reading";
   EXPECT_LT(sent, stream.size()) << "the peer was never pushed back";
   // One read (ac_in_buffer_size) and the echo it triggers may land on top of the mark.
-  EXPECT_LE(b.peak(), kHigh + 2 * server.channel->ac_in_buffer_size() + kLine);
+  EXPECT_LE(b.peak(), kHigh + 2 * server.last->ac_in_buffer_size() + kLine);
 
   // Phase 2: the peer reads; everything it sent comes back, byte for byte.
   std::string echoed;
@@ -147,11 +140,31 @@ TEST_P(Budget, PipeliningPeerThatReadsNothingKeepsMemoryBounded) {
       std::chrono::seconds(30));
   ASSERT_TRUE(done) << "echoed " << echoed.size() << " of " << stream.size();
   EXPECT_TRUE(echoed == stream);
-  EXPECT_LE(b.peak(), kHigh + 2 * server.channel->ac_in_buffer_size() + kLine);
+  EXPECT_LE(b.peak(), kHigh + 2 * server.last->ac_in_buffer_size() + kLine);
   ::close(c);
   server.close();
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, Budget, all_backends, backend_name);
+// A channel that sets nothing is bounded too: the default budget (1 MiB).
+TEST_P(Budget, AChannelThatSetsNothingHasTheDefaultBudget) {
+  test_loop l(GetParam());
+  echo_listener server(l, /*coalesce=*/true);
+  const int c = small_window_client(server.local_port());
+  ASSERT_GE(c, 0);
+  ASSERT_TRUE(run_until(l, [&] { return server.last != nullptr; }));
+  // More than the kernel's socket buffers on both sides hold with 1 MiB queued.
+  const std::string stream = numbered_lines(32u << 20);
+  const std::size_t sent = send_until_pushed_back(l, c, stream);
+  const chatframe::memory_budget& b = server.last->budget();
+  EXPECT_EQ(b.options().high_water, std::size_t{1} << 20);
+  EXPECT_EQ(b.options().low_water, std::size_t{1} << 19);
+  EXPECT_GE(b.pauses(), 1u) << "the server never had to stop reading";
+  EXPECT_LT(sent, stream.size()) << "the peer was never pushed back";
+  EXPECT_LE(b.peak(), b.options().high_water + 2 * server.last->ac_in_buffer_size() + kLine);
+  ::close(c);
+  server.close();
+}
+
+INSTANTIATE_TEST_SUITE_P(Loops, Budget, all_loops, loop_name);
 
 }  // namespace

@@ -15,26 +15,25 @@ namespace {
 
 using namespace rt;
 
-class Faults : public ::testing::TestWithParam<cr::backend> {
- protected:
-  // A second, well-behaved client still gets its echo.
-  static void expect_still_serving(cr::loop& l, echo_listener& server) {
-    const int c = blocking_connect(server.local_port());
-    ASSERT_GE(c, 0);
-    ASSERT_EQ(::send(c, "still here\n", 11, 0), 11);
-    std::string got;
-    ASSERT_TRUE(run_until(l, [&] {
-      char buf[64];
-      const ssize_t n = ::recv(c, buf, sizeof buf, MSG_DONTWAIT);
-      if (n > 0) got.append(buf, static_cast<std::size_t>(n));
-      return got == "still here\n";
-    }));
-    ::close(c);
-  }
-};
+// A second, well-behaved client still gets its echo.
+void expect_still_serving(cr::loop& l, echo_listener& server) {
+  const int c = blocking_connect(server.local_port());
+  ASSERT_GE(c, 0);
+  ASSERT_EQ(::send(c, "still here\n", 11, 0), 11);
+  std::string got;
+  ASSERT_TRUE(run_until(l, [&] {
+    char buf[64];
+    const ssize_t n = ::recv(c, buf, sizeof buf, MSG_DONTWAIT);
+    if (n > 0) got.append(buf, static_cast<std::size_t>(n));
+    return got == "still here\n";
+  }));
+  ::close(c);
+}
+
+class Faults : public ::testing::TestWithParam<loop_kind> {};
 
 TEST_P(Faults, PeerResetMidFrame) {
-  cr::loop l(GetParam());
+  test_loop l(GetParam());
   echo_listener server(l);
   const int c = blocking_connect(server.local_port());
   ASSERT_TRUE(run_until(l, [&] { return l.size() == 2; }));
@@ -66,7 +65,7 @@ TEST_P(Faults, PeerClosesWhileWeWrite) {
       if (a.fd >= 0) get_loop().adopt(std::make_unique<flooder>(get_loop(), a.fd));
     }
   };
-  cr::loop l(GetParam());
+  test_loop l(GetParam());
   flood_listener server(l);
   const int c = blocking_connect(server.local_port());
   ASSERT_TRUE(run_until(l, [&] { return l.size() == 2; }));
@@ -80,7 +79,7 @@ TEST_P(Faults, PeerClosesWhileWeWrite) {
 
 TEST_P(Faults, HandlerThrowsClosesOnlyThatChannel) {
   for (const char* poison : {"boom\n", "BOOM\n"}) {  // in collect_incoming_data / found_terminator
-    cr::loop l(GetParam());
+    test_loop l(GetParam());
     echo_listener server(l);
     const int other = blocking_connect(server.local_port());
     const int bad = blocking_connect(server.local_port());
@@ -117,7 +116,7 @@ TEST_P(Faults, HalfClosedPeerGetsItsAnswersWhenDraining) {
       if (a.fd >= 0) get_loop().adopt(std::make_unique<drainer>(get_loop(), a.fd));
     }
   };
-  cr::loop l(GetParam());
+  test_loop l(GetParam());
   drain_listener server(l);
   const int c = blocking_connect(server.local_port());
   const std::string req(300000, 'a');  // more than one send can take
@@ -158,7 +157,7 @@ TEST_P(Faults, ACountReplacedByADelimiterInsideCollectIsHandledAsCPythonsTypeErr
   };
   int fds[2];
   ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
-  cr::loop l(GetParam());
+  test_loop l(GetParam());
   replacer ch(l, fds[0]);
   ASSERT_EQ(::send(fds[1], "abc", 3, 0), 3);
   ASSERT_TRUE(run_until(l, [&] { return ch.fd() < 0; })) << "channel not closed";
@@ -177,7 +176,7 @@ TEST_P(Faults, AcceptAtDescriptorLimitDoesNotSpin) {
 #ifdef CHATFRAME_TEST_SANITIZED
   GTEST_SKIP() << "sanitizers need free descriptors; runs in unsanitized builds";
 #endif
-  cr::loop l(GetParam());
+  test_loop l(GetParam());
   echo_listener server(l);
   // One ordinary accept first (it also warms the sanitizer's type cache,
   // which needs descriptors of its own).
@@ -207,6 +206,39 @@ TEST_P(Faults, AcceptAtDescriptorLimitDoesNotSpin) {
   expect_still_serving(l, server);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, Faults, all_backends, backend_name);
+INSTANTIATE_TEST_SUITE_P(Loops, Faults, all_loops, loop_name);
+
+// select cannot watch a descriptor >= FD_SETSIZE: a client accepted on one is
+// turned away, the loop reports no error, and the others are still served.
+TEST(FaultsSelect, AClientPastFdSetsizeIsTurnedAwayAndTheRestServed) {
+  raise_nofile_limit();
+  rlimit r{};
+  ::getrlimit(RLIMIT_NOFILE, &r);
+  if (r.rlim_cur <= FD_SETSIZE + 64) GTEST_SKIP() << "RLIMIT_NOFILE too low to test";
+  cr::loop l(cr::backend::select);
+  echo_listener server(l);
+  const int early = blocking_connect(server.local_port());  // a low descriptor, served throughout
+  ASSERT_TRUE(run_until(l, [&] { return server.accepted == 1; }));
+  std::vector<int> hog;
+  for (int fd; (fd = ::dup(0)) >= 0 && fd < FD_SETSIZE + 8;) hog.push_back(fd);
+  const int late = blocking_connect(server.local_port());
+  ASSERT_GE(late, FD_SETSIZE);
+  for (int i = 0; i < 20; ++i) EXPECT_FALSE(l.poll_once(std::chrono::milliseconds(5)));
+  EXPECT_EQ(server.last_accept_error, cr::errc::descriptor_too_large_for_select);
+  char b;
+  EXPECT_LE(::recv(late, &b, 1, 0), 0) << "the refused client was not closed";
+  ::close(late);
+  ASSERT_EQ(::send(early, "still\n", 6, 0), 6);
+  std::string got;
+  ASSERT_TRUE(run_until(l, [&] {
+    char buf[16];
+    const ssize_t n = ::recv(early, buf, sizeof buf, MSG_DONTWAIT);
+    if (n > 0) got.append(buf, static_cast<std::size_t>(n));
+    return got == "still\n";
+  }));
+  for (int fd : hog) ::close(fd);
+  ::close(early);
+  expect_still_serving(l, server);
+}
 
 }  // namespace

@@ -51,14 +51,14 @@ class stress_client final : public cr::chat_channel {
   std::string sent_, cur_;
 };
 
-class Stress : public ::testing::TestWithParam<cr::backend> {};
+class Stress : public ::testing::TestWithParam<loop_kind> {};
 
 TEST_P(Stress, ConcurrentClientsEchoByteForByte) {
   raise_nofile_limit();
-  const cr::backend b = GetParam();
+  const cr::backend b = GetParam().backend;
   const int n = b == cr::backend::select ? 200 : 500;
   for (bool coalesce : {false, true}) {
-    cr::loop l(b);
+    test_loop l(GetParam());
     echo_listener server(l, coalesce);
     std::vector<std::unique_ptr<stress_client>> clients;
     std::size_t bytes = 0;
@@ -93,6 +93,6 @@ TEST_P(Stress, ConcurrentClientsEchoByteForByte) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, Stress, all_backends, backend_name);
+INSTANTIATE_TEST_SUITE_P(Loops, Stress, all_loops, loop_name);
 
 }  // namespace

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "chatframe/reactor/chat_channel.hpp"
@@ -27,6 +28,25 @@ inline const auto all_backends =
 inline std::string backend_name(const ::testing::TestParamInfo<cr::backend>& info) {
   return std::string(cr::to_string(info.param));
 }
+
+// A backend and when the loop asks predicates: the three backends as asyncore
+// runs them, and epoll asking only after events (what the servers use).
+struct loop_kind {
+  cr::backend backend;
+  cr::interest_updates updates = cr::interest_updates::every_poll;
+};
+inline const auto all_loops = ::testing::Values(
+    loop_kind{cr::backend::select}, loop_kind{cr::backend::poll}, loop_kind{cr::backend::epoll},
+    loop_kind{cr::backend::epoll, cr::interest_updates::on_events});
+inline std::string loop_name(const ::testing::TestParamInfo<loop_kind>& info) {
+  std::string n(cr::to_string(info.param.backend));
+  if (info.param.updates == cr::interest_updates::on_events) n += "_on_events";
+  return n;
+}
+class test_loop : public cr::loop {
+ public:
+  explicit test_loop(loop_kind k) : loop(k.backend, k.updates) {}
+};
 
 // Runs single polls until `done` or the deadline; returns whether done.
 inline bool run_until(cr::loop& l, const std::function<bool()>& done,
@@ -103,10 +123,13 @@ class line_echo : public cr::chat_channel {
   std::string line_;
 };
 
-// A listening dispatcher that adopts a line_echo per connection.
-class echo_listener final : public cr::dispatcher {
+// A listening dispatcher that adopts a Channel (made by `make`) per connection
+// and remembers the last one (valid until that channel is closed and reaped).
+template <class Channel>
+class listener_for : public cr::dispatcher {
  public:
-  explicit echo_listener(cr::loop& l, bool coalesce = false) : dispatcher(l), coalesce_(coalesce) {
+  using factory = std::function<std::unique_ptr<Channel>(cr::loop&, int)>;
+  listener_for(cr::loop& l, factory make) : dispatcher(l), make_(std::move(make)) {
     EXPECT_FALSE(create_socket());
     EXPECT_FALSE(set_reuse_addr());
     EXPECT_FALSE(bind("127.0.0.1", 0));
@@ -120,12 +143,26 @@ class echo_listener final : public cr::dispatcher {
         return;
       }
       ++accepted;
-      get_loop().adopt(std::make_unique<line_echo>(get_loop(), a.fd, coalesce_));
+      auto ch = make_(get_loop(), a.fd);
+      last = ch.get();
+      get_loop().adopt(std::move(ch));
     }
   }
-  bool coalesce_;
+  Channel* last = nullptr;
   int accepted = 0;
   std::error_code last_accept_error;
+
+ private:
+  factory make_;
+};
+
+// A listening dispatcher that adopts a line_echo per connection.
+class echo_listener final : public listener_for<line_echo> {
+ public:
+  explicit echo_listener(cr::loop& l, bool coalesce = false)
+      : listener_for(l, [coalesce](cr::loop& loop, int fd) {
+          return std::make_unique<line_echo>(loop, fd, coalesce);
+        }) {}
 };
 
 }  // namespace rt

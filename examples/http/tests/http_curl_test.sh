@@ -44,8 +44,8 @@ echo "ok GET"
 
 # HEAD: headers, no body
 out=$(c -I "$base/sub/a.txt")
-echo "$out" | grep -q '^HTTP/1.1 200' || fail "HEAD status"
-echo "$out" | grep -qi '^Content-Length: 11' || fail "HEAD length"
+echo "$out" | grep -q '^HTTP/1.1 200' || fail "HEAD status: $out"
+echo "$out" | grep -qi '^Content-Length: 11' || fail "HEAD length: $out"
 echo "ok HEAD"
 
 # POST echo (small, and larger than curl's Expect: 100-continue threshold)

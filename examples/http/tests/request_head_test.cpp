@@ -36,8 +36,45 @@ TEST(RequestHead, ContentLength) {
             head_errc::bad_content_length);
   EXPECT_EQ(parse_request_head("POST / HTTP/1.1\r\nContent-Length: 99999999999999999999").error,
             head_errc::bad_content_length);
-  EXPECT_EQ(parse_request_head("POST / HTTP/1.1\r\nTransfer-Encoding: chunked").error,
+}
+
+TEST(RequestHead, TransferEncodingIsExactlyChunkedAndNeverWithContentLength) {
+  auto r = parse_request_head("POST / HTTP/1.1\r\nTransfer-Encoding: Chunked");
+  ASSERT_EQ(r.error, head_errc::ok);
+  EXPECT_TRUE(r.head.chunked);
+  EXPECT_FALSE(r.head.content_length);
+  EXPECT_TRUE(parse_request_head("POST / HTTP/1.1\r\nTransfer-Encoding: , chunked ,").head.chunked);
+  EXPECT_FALSE(parse_request_head("POST / HTTP/1.1\r\nContent-Length: 3").head.chunked);
+  for (const char* te : {"gzip", "gzip, chunked", "chunked, gzip", "chunked, chunked", "xchunked",
+                         "chunked;q=1", ""}) {
+    EXPECT_EQ(parse_request_head(std::string("POST / HTTP/1.1\r\nTransfer-Encoding: ") + te).error,
+              head_errc::unsupported_transfer_encoding)
+        << te;
+  }
+  // Split over two lines, the codings are still read as one list.
+  EXPECT_EQ(parse_request_head("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n"
+                               "Transfer-Encoding: gzip")
+                .error,
             head_errc::unsupported_transfer_encoding);
+  auto both = parse_request_head(
+      "POST / HTTP/1.1\r\nContent-Length: 3\r\nHost: h\r\nTransfer-Encoding: chunked");
+  EXPECT_EQ(both.error, head_errc::conflicting_framing);
+  EXPECT_EQ(both.position, 45u);  // the Transfer-Encoding line
+  EXPECT_EQ(parse_request_head("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3")
+                .error,
+            head_errc::conflicting_framing);
+  EXPECT_EQ(parse_request_head("POST / HTTP/1.0\r\nTransfer-Encoding: chunked").error,
+            head_errc::conflicting_framing);
+}
+
+TEST(RequestHead, ExpectIsComparedCaseInsensitively) {
+  EXPECT_TRUE(
+      parse_request_head("POST / HTTP/1.1\r\nExpect: 100-Continue").head.expects_continue());
+  EXPECT_TRUE(
+      parse_request_head("POST / HTTP/1.1\r\nexpect: 100-CONTINUE").head.expects_continue());
+  EXPECT_FALSE(
+      parse_request_head("POST / HTTP/1.1\r\nExpect: 100-continued").head.expects_continue());
+  EXPECT_FALSE(parse_request_head("POST / HTTP/1.1").head.expects_continue());
 }
 
 TEST(RequestHead, Errors) {

@@ -39,6 +39,11 @@
 /// Exceptions thrown from any hook called by the loop are caught by the loop
 /// and passed to handle_error() of the same dispatcher; the default closes it.
 /// The loop goes on serving the others.
+///
+/// Time: a dispatcher has one deadline (set_deadline(), set_timeout()); when
+/// the loop's clock reaches it, the loop calls handle_timeout(), whose default
+/// closes. close() cancels it. Moving a deadline later costs no heap work
+/// (timer_queue.hpp), so a protocol may move it on every event.
 #pragma once
 
 #include <cstddef>
@@ -47,6 +52,8 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+
+#include "chatframe/reactor/timer_queue.hpp"
 
 namespace chatframe::reactor {
 
@@ -76,12 +83,15 @@ struct accept_result {
 
 /// asyncore.dispatcher: one non-blocking TCP/IPv4 socket and its event hooks
 /// (see the file's description).
-class dispatcher {
+class dispatcher : private timer {
  public:
   /// A dispatcher with no socket yet (create_socket() makes one).
   explicit dispatcher(loop& l);
   /// Adopts a connected socket (e.g. from accept()): made non-blocking,
-  /// registered, connected() is true. Takes ownership of `fd`.
+  /// registered, connected() is true. Takes ownership of `fd`. If the loop
+  /// refuses the descriptor (loop::refuses()), it is closed and the dispatcher
+  /// is left closed (fd() == -1); loop::adopt() then destroys it after the
+  /// iteration.
   dispatcher(loop& l, int fd);
   /// Closes the socket, if open, and leaves the loop's map.
   virtual ~dispatcher();
@@ -120,10 +130,33 @@ class dispatcher {
   /// A hook (or send/recv) threw. Default: remember it in last_error() and
   /// handle_close(). If this throws too, the loop closes the socket itself.
   virtual void handle_error(std::exception_ptr error);
+  /// The deadline set with set_deadline() or set_timeout() passed (it is no
+  /// longer armed). Default: close().
+  virtual void handle_timeout() { close(); }
+
+  /// Tells the loop that readable() or writable() may answer differently now.
+  /// Needed only with interest_updates::on_events, and only for changes made
+  /// outside this dispatcher's hooks (after an event or a timeout the loop
+  /// asks anyway); harmless otherwise.
+  void interest_changed() noexcept;
+
+  // --- time -------------------------------------------------------------------
+  /// Arms the deadline at `when` on the loop's clock (loop::now()), replacing
+  /// any earlier one. Without a loop, nothing happens.
+  void set_deadline(time_point when);
+  /// set_deadline(loop's now() + after).
+  void set_timeout(std::chrono::milliseconds after);
+  /// Disarms the deadline.
+  void cancel_deadline() noexcept;
+  /// Whether a deadline is armed, and which.
+  [[nodiscard]] bool has_deadline() const noexcept { return timer::armed(); }
+  /// The armed deadline (meaningful while has_deadline()).
+  [[nodiscard]] time_point deadline() const noexcept { return timer::deadline(); }
 
   // --- socket operations ------------------------------------------------------
   /// An AF_INET/SOCK_STREAM socket, non-blocking and close-on-exec; registers.
-  /// errc::already_open if it has one.
+  /// errc::already_open if it has one; errc::descriptor_too_large_for_select
+  /// when the loop refuses it (closed).
   [[nodiscard]] std::error_code create_socket();
   /// SO_REUSEADDR, so that a server can listen again on a port in TIME_WAIT.
   [[nodiscard]] std::error_code set_reuse_addr();
@@ -144,7 +177,10 @@ class dispatcher {
   [[nodiscard]] std::error_code connect(std::string_view host, std::uint16_t port);
   /// One accept(); fd == -1 with no error when nothing is pending (EAGAIN,
   /// ECONNABORTED). EMFILE/ENFILE: the connection is accepted and closed (see
-  /// listen()) and the error is reported.
+  /// listen()) and the error is reported. A descriptor the loop refuses
+  /// (loop::refuses(): select and >= FD_SETSIZE) is closed at once and
+  /// reported as errc::descriptor_too_large_for_select: that one client is
+  /// turned away, the loop goes on serving the others.
   [[nodiscard]] accept_result accept();
   /// At most data.size() bytes, with MSG_NOSIGNAL (a dead peer is EPIPE, not SIGPIPE).
   io_result send(std::string_view data);
@@ -200,11 +236,13 @@ class dispatcher {
   loop* loop_;
   int fd_ = -1;
   int spare_fd_ = -1;
-  std::uint64_t id_ = 0;  // the loop's name for this registration (detects fd reuse)
+  std::uint64_t id_ = 0;  ///< the loop's name for this registration (detects fd reuse)
   bool connected_ = false;
   bool accepting_ = false;
   bool connecting_ = false;
   std::exception_ptr last_error_;
+  bool refused_ = false;  ///< the loop refused the descriptor given to the constructor
+  bool dirty_ = false;    ///< on_events: waiting to be asked its predicates
 };
 
 }  // namespace chatframe::reactor
