@@ -40,7 +40,7 @@ def cases(data, refused, in_use):
         *[(args, st, rx) for args, st, rx in port_cases(["--port"])],
         (["--max-connections", "-1"], 2, r"--max-connections: '-1' is not a decimal number"),
         (["--port", "0", "junk"], 2, r"not expected: junk"),
-        (["--port", u], 1, r"(?i)\b(bind|listen): Address already in use"),
+        (["--port", u], 1, r"(?im)^chatframe-embed-\w+: (bind|listen): Address already in use"),
     ]
     return {
         "chatframe-echo": [

@@ -94,8 +94,10 @@ inline void print_listening(unsigned port) {
   std::fflush(stdout);
 }
 
+// "<program>: <call>: <error in words>", as the tools' other messages
+// (program_invocation_short_name: glibc's basename of argv[0]).
 [[noreturn]] inline void die(const char* what, int err) {
-  std::fprintf(stderr, "%s: %s\n", what, std::strerror(err));
+  std::fprintf(stderr, "%s: %s: %s\n", program_invocation_short_name, what, std::strerror(err));
   std::exit(1);
 }
 

@@ -167,7 +167,7 @@ void on_signal(uv_signal_t* h, int /*signum*/) { stop_server(static_cast<server*
 
 void check(int r, const char* what) {
   if (r < 0) {
-    std::fprintf(stderr, "%s: %s\n", what, uv_strerror(r));
+    std::fprintf(stderr, "%s: %s: %s\n", program_invocation_short_name, what, uv_strerror(r));
     std::exit(1);
   }
 }
