@@ -12,6 +12,8 @@
 #include <memory>
 #include <ostream>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "chatframe/frame_assembler.hpp"
@@ -235,6 +237,183 @@ TEST(MultiFramer, TheDelimitersAndHeldBytesGoWithAMoveAndTheSourceIsANewOne) {
   (void)c.feed("d\r\n", moved);
   EXPECT_EQ(moved.log, "C(d)F0");
   // NOLINTEND(bugprone-use-after-move)
+}
+
+// --- multi_framer's callback rules are framer's ------------------------------
+//
+// A callback's action on the framer feeding it: set the delimiters (one
+// delimiter here, so that framer can be given the same program), discard,
+// or throw. `at` counts the callback's calls, from 1.
+struct action {
+  enum class kind : std::uint8_t { set, discard, raise };
+  kind what;
+  int at;
+  std::string delimiter{};
+};
+struct injected {};
+
+// Runs `actions` from inside on_collect() (in_collect) or on_found(), on a
+// framer or a multi_framer, and logs the events; "!" marks a throw.
+template <class Framer>
+struct programmed {
+  Framer& f;
+  std::vector<action> in_collect, in_found;
+  std::string log;
+  int collects = 0, founds = 0;
+
+  void act(const std::vector<action>& actions, int at) {
+    for (const action& a : actions) {
+      if (a.at != at) continue;
+      switch (a.what) {
+        case action::kind::set:
+          if constexpr (std::is_same_v<Framer, chatframe::framer>) {
+            EXPECT_EQ(f.set_terminator(chatframe::terminator::bytes(a.delimiter)), errc::ok);
+          } else {
+            const std::string_view one[] = {a.delimiter};
+            EXPECT_EQ(f.set_delimiters(one), errc::ok);
+          }
+          break;
+        case action::kind::discard: f.discard(); break;
+        case action::kind::raise: log += "!"; throw injected{};
+      }
+    }
+  }
+  void on_collect(const collected& d) {
+    log += "C(" + d.str() + ")";
+    act(in_collect, ++collects);
+  }
+  void on_found(std::size_t which) {
+    log += "F" + std::to_string(which);
+    act(in_found, ++founds);
+  }
+  void on_found() { on_found(0); }
+};
+
+// Feeds `chunks` to a framer and to a multi_framer, both starting with
+// `delimiter`, through handlers that play the same program; after a throw
+// the next chunk is fed as usual. Returns both logs, held bytes appended.
+std::pair<std::string, std::string> run_both(const std::string& delimiter,
+                                             const std::vector<std::string>& chunks,
+                                             const std::vector<action>& in_collect,
+                                             const std::vector<action>& in_found) {
+  chatframe::framer single;
+  EXPECT_EQ(single.set_terminator(chatframe::terminator::bytes(delimiter)), errc::ok);
+  chatframe::multi_framer multi;
+  const std::string_view one[] = {delimiter};
+  EXPECT_EQ(multi.set_delimiters(one), errc::ok);
+  programmed<chatframe::framer> a{single, in_collect, in_found, {}, 0, 0};
+  programmed<chatframe::multi_framer> b{multi, in_collect, in_found, {}, 0, 0};
+  for (const std::string& chunk : chunks) {
+    try {
+      (void)single.feed(chunk, a);
+    } catch (const injected&) {
+    }
+    try {
+      (void)multi.feed(chunk, b);
+    } catch (const injected&) {
+    }
+  }
+  a.log += "|" + std::string(single.held());
+  b.log += "|" + std::string(multi.held());
+  return {a.log, b.log};
+}
+
+using kind = action::kind;
+
+TEST(MultiFramerCallbacks, DelimitersSetInsideOnFoundFrameTheRestOfTheChunk) {
+  // The first defect: every "\n" was still reported as the new delimiter.
+  const auto [single, multi] = run_both("\n", {"a\nb\nc"}, {}, {{kind::set, 1, "X"}});
+  EXPECT_EQ(single, "C(a)F0C(b\nc)|");
+  EXPECT_EQ(multi, single);
+}
+
+TEST(MultiFramerCallbacks, DiscardInsideOnCollectStillReportsThePendingFound) {
+  // The second defect: the pending on_found() was dropped.
+  const auto [single, multi] = run_both("\n", {"ab\ncd\n"}, {{kind::discard, 1}}, {});
+  EXPECT_EQ(single, "C(ab)F0|");
+  EXPECT_EQ(multi, single);
+}
+
+TEST(MultiFramerCallbacks, DelimitersSetInsideOnCollectDoNotChangeTheStepBeingTaken) {
+  // "\r\n" is consumed with its old length; "\n" frames what follows.
+  const auto [single, multi] = run_both("\r\n", {"ab\r\ncd\r\n"}, {{kind::set, 1, "\n"}}, {});
+  EXPECT_EQ(single, "C(ab)F0C(cd\r)F0|");
+  EXPECT_EQ(multi, single);
+}
+
+TEST(MultiFramerCallbacks, DelimitersSetInsideOnCollectWhileHoldingBackHoldWhatTheOldOnesMayBegin) {
+  // asynchat.py:183-187: the tail is held back for the delimiter the step
+  // looked for, then framed with the new one by the next feed().
+  const auto [single, multi] = run_both("\r\n", {"ab\r", "x\ny"}, {{kind::set, 1, "\n"}}, {});
+  EXPECT_EQ(single, "C(ab)C(\rx)F0C(y)|");
+  EXPECT_EQ(multi, single);
+}
+
+TEST(MultiFramerCallbacks, DiscardInsideOnFoundDropsTheRestOfTheChunkAndTheHeldBytes) {
+  const auto [single, multi] = run_both("\r\n", {"a\r\nb\r", "\nc\r\n"}, {}, {{kind::discard, 1}});
+  EXPECT_EQ(single, "C(a)F0C(\nc)F0|");
+  EXPECT_EQ(multi, single);
+}
+
+TEST(MultiFramerCallbacks, AThrowingOnCollectUndoesItsStepAndTheNextFeedFramesItAgain) {
+  const auto [single, multi] = run_both("\n", {"ab\ncd", "\n"}, {{kind::raise, 1}}, {});
+  EXPECT_EQ(single, "C(ab)!C(ab)F0C(cd)F0|");
+  EXPECT_EQ(multi, single);
+}
+
+TEST(MultiFramerCallbacks, AThrowingOnFoundLeavesItsDelimiterConsumed) {
+  const auto [single, multi] = run_both("\n", {"ab\ncd\ne", "f\n"}, {}, {{kind::raise, 1}});
+  EXPECT_EQ(single, "C(ab)F0!C(cd)F0C(ef)F0|");
+  EXPECT_EQ(multi, single);
+}
+
+TEST(MultiFramerCallbacks, HeldBytesAreFramedWithDelimitersSetBetweenFeeds) {
+  chatframe::multi_framer f = with({"abc"});
+  recorder r;
+  (void)f.feed("xab", r);
+  EXPECT_EQ(f.held(), "ab");
+  const std::string_view b[] = {"b"};
+  ASSERT_EQ(f.set_delimiters(b), errc::ok);
+  (void)f.feed("", r);
+  EXPECT_EQ(r.log, "C(x)C(a)F0");
+  EXPECT_EQ(f.held(), "");
+}
+
+TEST(MultiFramerCallbacks, FeedFromInsideACallbackIsRefused) {
+  chatframe::multi_framer f = with({"\n"});
+  struct : recorder {
+    chatframe::multi_framer* self = nullptr;
+    chatframe::feed_result inner{};
+    void on_found(std::size_t w) {
+      recorder::on_found(w);
+      inner = self->feed("more\n", *this);
+    }
+  } r;
+  r.self = &f;
+  const chatframe::feed_result outer = f.feed("a\nb", r);
+  EXPECT_EQ(r.inner.error, errc::reentrant_feed);
+  EXPECT_EQ(r.inner.consumed, 0u);
+  EXPECT_EQ(outer.consumed, 3u);
+  EXPECT_EQ(r.log, "C(a)F0C(b)");
+}
+
+TEST(MultiFramerCallbacks, ACopyFramesTheRestOfTheStreamAsTheOriginalDoes) {
+  chatframe::multi_framer a = with({"\r\n", "END"});
+  recorder first;
+  (void)a.feed("x\r\nyE", first);
+  chatframe::multi_framer b = a;
+  chatframe::multi_framer c;
+  c = a;
+  recorder ra, rb, rc;
+  for (const std::string_view chunk : {"N", "Dz\r", "\n"}) {
+    (void)a.feed(chunk, ra);
+    (void)b.feed(chunk, rb);
+    (void)c.feed(chunk, rc);
+  }
+  EXPECT_EQ(first.log, "C(x)F0C(y)");
+  EXPECT_EQ(ra.log, "F1C(z)F0");
+  EXPECT_EQ(rb.log, ra.log);
+  EXPECT_EQ(rc.log, ra.log);
 }
 
 TEST(MultiFramer, AdversarialInputCompletesCorrectly) {
