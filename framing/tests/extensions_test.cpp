@@ -11,6 +11,7 @@
 #include <limits>
 #include <memory>
 #include <ostream>
+#include <stdexcept>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -592,6 +593,101 @@ TEST(FrameAssembler, EndOfStreamPolicies) {
         break;
     }
   }
+}
+
+// Length-prefixed records (a one-byte header, then that many bytes): the sink
+// names its own assembler type, without type erasure, to call set_count()
+// from on_frame().
+struct records {
+  chatframe::framer* f = nullptr;
+  chatframe::frame_assembler<records>* a = nullptr;
+  bool header = true;
+  std::vector<std::string> bodies;
+  std::vector<chatframe::frame_error> errors;
+  void on_frame(std::string_view frame, std::size_t /*which*/) {
+    std::int64_t next = 1;
+    if (header) {
+      next = static_cast<unsigned char>(frame[0]);
+    } else {
+      bodies.emplace_back(frame);
+    }
+    header = !header;
+    if (a->set_count(*f, next) != errc::ok) header = true;  // refused: read the next header
+  }
+  void on_limit(const chatframe::frame_error& e) { errors.push_back(e); }
+};
+
+TEST(FrameAssembler, ASinkReachesSetCountThroughItsOwnAssemblerType) {
+  chatframe::framer f;
+  records r;
+  chatframe::frame_assembler<records> a(r, {.max_frame_size = 5});
+  r.f = &f;
+  r.a = &a;
+  ASSERT_EQ(a.set_count(f, 1), errc::ok);
+  std::string stream;
+  for (const std::string_view body : {"abc", "hello", "xy"}) {
+    stream.push_back(static_cast<char>(body.size()));
+    stream.append(body);
+  }
+  (void)a.feed(f, stream.substr(0, 6));  // a header and a half
+  for (const char c : stream.substr(6)) (void)a.feed(f, std::string_view(&c, 1));
+  EXPECT_EQ(r.bodies, (std::vector<std::string>{"abc", "hello", "xy"}));
+  EXPECT_TRUE(r.errors.empty());
+}
+
+TEST(FrameAssembler, ASinkCountOverTheLimitIsRefusedAndReported) {
+  chatframe::framer f;
+  records r;
+  chatframe::frame_assembler<records> a(r, {.max_frame_size = 4});
+  r.f = &f;
+  r.a = &a;
+  ASSERT_EQ(a.set_count(f, 1), errc::ok);
+  (void)a.feed(f, std::string_view("\x02"
+                                   "ab"
+                                   "\x09",
+                                   4));
+  EXPECT_EQ(r.bodies, std::vector<std::string>{"ab"});
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].code, errc::count_too_large);
+  EXPECT_EQ(r.errors[0].bytes, 9u);
+  EXPECT_EQ(f.get_terminator(), chatframe::terminator::count(0));  // the refused count is not set
+}
+
+TEST(FrameAssembler, AThrowingOnFrameLeavesThatFrameDeliveredAndTheNextOneWhole) {
+  auto f = line_framer();
+  struct : sink {
+    int throws = 1;
+    void on_frame(std::string_view fr, std::size_t w) {
+      sink::on_frame(fr, w);
+      if (throws-- > 0) throw std::runtime_error("sink");
+    }
+  } s;
+  chatframe::frame_assembler a(s);
+  std::string chunk = "one\r\ntwo\r\nthr";
+  EXPECT_THROW((void)a.feed(f, chunk), std::runtime_error);
+  chunk.assign(chunk.size(), '#');  // the caller reuses its buffer
+  (void)a.feed(f, "ee\r\n");
+  EXPECT_EQ(s.frames, (std::vector<std::string>{"one", "two", "three"}));
+}
+
+TEST(FrameAssembler, AThrowingOnLimitLeavesTheAssemblerAsItWas) {
+  auto f = line_framer();
+  struct : sink {
+    int throws = 1;
+    void on_limit(const chatframe::frame_error& e) {
+      sink::on_limit(e);
+      if (throws-- > 0) throw std::runtime_error("sink");
+    }
+  } s;
+  chatframe::frame_assembler a(s, {.max_frame_size = 3});
+  std::string chunk = "ab";
+  (void)a.feed(f, chunk);
+  chunk.assign(chunk.size(), '#');
+  EXPECT_THROW((void)a.feed(f, "cd\r\nok\r\n"), std::runtime_error);
+  (void)a.feed(f, "");  // the framer delivers "cd..." again
+  ASSERT_EQ(s.errors.size(), 2u);
+  EXPECT_EQ(s.errors[1].bytes, 4u);
+  EXPECT_EQ(s.frames, std::vector<std::string>{"ok"});
 }
 
 TEST(FrameAssembler, WorksOverSeveralDelimiters) {
