@@ -151,6 +151,8 @@ class engine {
   void changed() noexcept { changed_ = true; }
   // Set by a step that must make feed() return an error once it stops.
   void fail(errc e) noexcept { error_ = e; }
+  // A feed() is running (a call from a callback would be refused).
+  [[nodiscard]] bool feeding() const noexcept { return in_feed_; }
 
   // --- the feed loop --------------------------------------------------------
 
@@ -207,6 +209,14 @@ class engine {
   // count leaves.
   template <class Count, class Events>
   step_outcome count_run(const char*& k, const char* end, Count& count, Events& ev);
+
+  // Length-prefixed records that lie whole in the chunk, one after another.
+  // `records` is the configuration: records.whole_record(p, left, frame) is
+  // the length of the record at p if it lies whole in the `left` bytes from
+  // p and its header is one the run may frame (`frame` is then what it
+  // delivers), else 0. ev.frame(frame) delivers it.
+  template <class Records, class Events>
+  step_outcome record_run(const char*& k, const char* end, const Records& records, Events& ev);
 
  private:
   template <class Matcher, class Events>
@@ -534,6 +544,35 @@ template <class Count, class Events>
     if (discarded_) break;
   }
   k = frame;
+  return step_outcome::go_on;
+}
+
+// record_run(): with nothing held back, the records a chunk holds whole,
+// framed without returning to feed()'s loop — a length-prefixed protocol's
+// records come many to a chunk. Each record's header is read in place and
+// its frame delivered as one view into the chunk; a record that does not lie
+// whole in the chunk, or whose header the configuration's step must judge
+// (an error, an oversized record), ends the run, and the plain steps take it
+// from there. The record's start is a local, stored to k before the callback
+// if a callback can throw (the record is then consumed, as a count is when
+// on_found() throws), otherwise once, when the run ends. Like the delimiter
+// runs, it returns to feed()'s loop after a discard() or a change.
+template <class Records, class Events>
+[[gnu::noinline]] step_outcome engine::record_run(const char*& k, const char* end,
+                                                  const Records& records, Events& ev) {
+  changed_ = false;
+  const char* record = k;
+  for (;;) {
+    std::string_view frame;
+    const std::size_t n =
+        records.whole_record(record, static_cast<std::size_t>(end - record), frame);
+    if (n == 0) break;
+    record += n;
+    if constexpr (Events::may_throw) k = record;
+    ev.frame(frame);
+    if (discarded_ || changed_) break;
+  }
+  k = record;
   return step_outcome::go_on;
 }
 
