@@ -63,6 +63,7 @@ fuzzer() {
 
 fuzzer framer
 fuzzer multi_framer
+fuzzer length_field -I"$root/framing/tests"  # the reference model and its harness
 fuzzer outbox -I"$root/framing/tests"  # borrowed_bytes_arena.hpp
 fuzzer scenario
 
