@@ -62,8 +62,9 @@ fuzzer() {
 }
 
 fuzzer framer
-fuzzer multi_framer
-fuzzer outbox -I"$root/framing/tests"  # borrowed_bytes_arena.hpp
+fuzzer multi_framer -I"$root/framing/tests"     # reference_model.hpp, callback_program.hpp
+fuzzer frame_assembler -I"$root/framing/tests"  # the same
+fuzzer outbox -I"$root/framing/tests"           # borrowed_bytes_arena.hpp
 fuzzer scenario
 
 # The HTTP example was written separately from these targets: build its
