@@ -100,6 +100,35 @@ namespace detail {
 
 enum class step_outcome : std::uint8_t { go_on, stop };
 
+// The prefetch schedule of a run that walks from frame to frame inside a
+// chunk (count_run(), record_run()); count_run()'s comment says why and
+// bench/NOTES.md, "count_run", has the figures. An address cursor, so that
+// it may step past the chunk's end without a check per frame.
+class walk_prefetch {
+ public:
+  explicit walk_prefetch(const char* end) noexcept
+      : end_(reinterpret_cast<std::uintptr_t>(end)) {}
+  // Before the frame of n bytes at `frame` is handed over.
+  void before(const char* frame, std::size_t n) noexcept {
+    if (n - kLine <= kWalkFrame - kLine && last_ <= kWalkFrame) {
+      const auto next = reinterpret_cast<std::uintptr_t>(frame) + n;
+      const std::uintptr_t until = end_ - next > kWalkAhead ? next + kWalkAhead : end_;
+      if (prefetched_ < next) prefetched_ = next;
+      // Inside the chunk: prefetched_ < until <= end.
+      for (; prefetched_ < until; prefetched_ += kLine)
+        __builtin_prefetch(
+            reinterpret_cast<const void*>(prefetched_));  // NOLINT(performance-no-int-to-ptr)
+    }
+    last_ = n;
+  }
+
+ private:
+  static constexpr std::size_t kLine = 64, kWalkFrame = 1024, kWalkAhead = 1024;
+  std::uintptr_t end_;
+  std::uintptr_t prefetched_ = 0;      // lines below this address were prefetched
+  std::size_t last_ = kWalkFrame + 1;  // the frame before this one (none yet)
+};
+
 class engine {
  public:
   engine() = default;
@@ -513,29 +542,15 @@ template <bool all_one_byte, class Matcher, class Events>
 template <class Count, class Events>
 [[gnu::noinline]] step_outcome engine::count_run(const char*& k, const char* end, Count& count,
                                                  Events& ev) {
-  constexpr std::size_t kLine = 64, kWalkFrame = 1024, kWalkAhead = 1024;
   const char* frame = k;
-  // An address, so that it may step past the chunk's end (see above).
-  std::uintptr_t prefetched = 0;      // lines below this address were prefetched
-  std::size_t last = kWalkFrame + 1;  // the frame before this one (none yet)
-  const auto end_address = reinterpret_cast<std::uintptr_t>(end);
+  walk_prefetch prefetch(end);
   // "A count is running and the chunk holds it" in one compare: the count is
   // zero unless a count is set, and both zero and a negative count (which the
   // configuration's step handles) wrap to above any chunk's size.
   while (static_cast<std::uint64_t>(count.running_count()) - 1 <
          static_cast<std::uint64_t>(end - frame)) {
     const auto n = static_cast<std::size_t>(count.running_count());
-    if (n - kLine <= kWalkFrame - kLine && last <= kWalkFrame) {
-      const auto next = reinterpret_cast<std::uintptr_t>(frame) + n;
-      const std::uintptr_t until =
-          end_address - next > kWalkAhead ? next + kWalkAhead : end_address;
-      if (prefetched < next) prefetched = next;
-      // Inside the chunk: prefetched < until <= end.
-      for (; prefetched < until; prefetched += kLine)
-        __builtin_prefetch(
-            reinterpret_cast<const void*>(prefetched));  // NOLINT(performance-no-int-to-ptr)
-    }
-    last = n;
+    prefetch.before(frame, n);
     ev.collect(collected{{}, std::string_view(frame, n)});
     frame += n;  // asynchat.py:156; after a discard() the loop ends below
     if constexpr (Events::may_throw) k = frame;
@@ -562,11 +577,13 @@ template <class Records, class Events>
                                                   const Records& records, Events& ev) {
   changed_ = false;
   const char* record = k;
+  walk_prefetch prefetch(end);  // as count_run()'s, for the same reasons
   for (;;) {
     std::string_view frame;
     const std::size_t n =
         records.whole_record(record, static_cast<std::size_t>(end - record), frame);
     if (n == 0) break;
+    prefetch.before(record, n);
     record += n;
     if constexpr (Events::may_throw) k = record;
     ev.frame(frame);
