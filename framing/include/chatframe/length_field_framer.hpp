@@ -192,7 +192,9 @@ class length_field_framer {
   /// far, less those held back.
   [[nodiscard]] std::uint64_t position() const noexcept { return position_; }
   /// True once a header stopped the decoder.
-  [[nodiscard]] bool stopped() const noexcept { return stopped_; }
+  [[nodiscard]] bool stopped() const noexcept {
+    return refused_ != errc::ok && refused_ != errc::invalid_length_options;
+  }
   /// What stopped it (code errc::ok while running).
   [[nodiscard]] const length_error& error() const noexcept { return error_; }
 
@@ -205,7 +207,11 @@ class length_field_framer {
   template <class H>
   detail::step_outcome step(const char*& k, const char* end, detail::length_events<H>& ev);
   template <class H>
-  [[nodiscard]] bool may_run() const noexcept;
+  bool fast(const char*& k, const char* end, detail::length_events<H>& ev);
+  template <class H>
+  void rest_of_record(const char*& k, const char* end, H& handler);
+  template <class Reader, class H>
+  bool start_of_record(const char*& k, const char* end, H& handler);
   template <class H>
   void take(const collected& data, H& handler);
   template <class H>
@@ -215,7 +221,7 @@ class length_field_framer {
   template <class H>
   void frame_done(H& handler);
   template <class H>
-  void whole_frame(std::string_view frame, H& handler);
+  void whole_frame(std::string_view frame, detail::length_events<H>& ev);
   template <class H>
   void flush_header_piece(H& handler);
   template <class H>
@@ -223,6 +229,7 @@ class length_field_framer {
   [[nodiscard]] length_error error_at(errc code, std::uint64_t field,
                                       std::uint64_t frame_length) const noexcept;
   void keep_frame_part(std::string_view bytes, bool lasting);
+  void keep_field(const char* start) noexcept;
   void new_record() noexcept;
   void settle() noexcept;
   void apply_options() noexcept;
@@ -230,7 +237,7 @@ class length_field_framer {
 
   length_field_options next_;     // set last
   bool pending_ = false;          // next_ is not in force yet
-  bool valid_ = false;            // some valid options are (or are about to be) in force
+  errc refused_ = errc::ok;       // what feed() refuses with: invalid options, or what stopped it
   detail::length_layout layout_;  // in force for the record in progress
   bool fail_fast_ = true;
   oversized_action on_oversized_ = oversized_action::skip;
@@ -247,7 +254,6 @@ class length_field_framer {
   std::uint64_t fed_ = 0;       // every byte fed
   std::uint64_t position_ = 0;  // the next byte to frame
   bool abandon_ = false;        // discard() from a callback: a new record at the feed's end
-  bool stopped_ = false;
   length_error error_;
   detail::engine engine_;
 };

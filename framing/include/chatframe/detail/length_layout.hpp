@@ -82,7 +82,7 @@ class length_layout {
     runnable_ = lo <= hi;
     lo_ = runnable_ ? static_cast<std::uint64_t>(lo) : 0;
     span_ = runnable_ ? static_cast<std::uint64_t>(hi - lo) : 0;
-    to_frame_ = static_cast<std::uint64_t>(h + a - s);  // mod 2^64: exact for accepted v
+    to_record_ = static_cast<std::uint64_t>(h + a);  // mod 2^64: exact for accepted v
   }
 
   [[nodiscard]] std::size_t offset() const noexcept { return offset_; }
@@ -109,8 +109,13 @@ class length_layout {
   [[nodiscard]] bool runnable() const noexcept { return runnable_; }
   // judge(v).code == errc::ok, in one compare.
   [[nodiscard]] bool accepts(std::uint64_t v) const noexcept { return v - lo_ <= span_; }
+  // judge(v).record for an accepted v: one add, the only step between two
+  // headers' loads in a walk over records.
+  [[nodiscard]] std::uint64_t record_of(std::uint64_t v) const noexcept { return v + to_record_; }
   // judge(v).frame for an accepted v.
-  [[nodiscard]] std::uint64_t frame_of(std::uint64_t v) const noexcept { return v + to_frame_; }
+  [[nodiscard]] std::uint64_t frame_of(std::uint64_t v) const noexcept {
+    return record_of(v) - strip_;
+  }
 
   // The field's value from its width bytes, whatever the width.
   [[nodiscard]] std::uint64_t read(const unsigned char* field) const noexcept {
@@ -165,7 +170,7 @@ class length_layout {
   bool runnable_ = false;
   std::uint64_t lo_ = 0;
   std::uint64_t span_ = 0;
-  std::uint64_t to_frame_ = 0;
+  std::uint64_t to_record_ = 0;
 };
 
 }  // namespace chatframe::detail

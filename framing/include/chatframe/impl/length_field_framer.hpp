@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 #include <utility>
 
@@ -42,10 +43,11 @@ template <class H>
 struct length_events {
   length_field_framer& framer;
   H& handler;
+  const char** cursor = nullptr;  // the engine's k, which the fast path's callbacks keep right
   static constexpr bool may_throw = length_handler_may_throw<H>();
   void collect(const collected& data) { framer.take(data, handler); }
   void found(std::size_t /*which*/) { framer.part_done(handler); }
-  void frame(std::string_view frame) { framer.whole_frame(frame, handler); }
+  void frame(std::string_view frame) { framer.whole_frame(frame, *this); }
 };
 
 // Whole records, for engine::record_run(): the header read with the fixed
@@ -60,10 +62,9 @@ class length_walk {
     if (left < layout_.header()) return 0;
     const std::uint64_t v = Reader::read(p + layout_.offset());
     if (!layout_.accepts(v)) return 0;
-    const std::uint64_t f = layout_.frame_of(v);
-    const std::uint64_t r = f + layout_.strip();  // <= 2^63: f <= max, strip <= 2^62
+    const std::uint64_t r = layout_.record_of(v);  // <= 2^63: F <= max, strip <= 2^62
     if (r > left) return 0;
-    frame = std::string_view(p + layout_.strip(), static_cast<std::size_t>(f));
+    frame = std::string_view(p + layout_.strip(), static_cast<std::size_t>(r - layout_.strip()));
     return static_cast<std::size_t>(r);
   }
 
@@ -74,8 +75,8 @@ class length_walk {
 }  // namespace detail
 
 inline length_field_framer::length_field_framer(const length_field_options& options)
-    : next_(options), valid_(validate(options) == errc::ok) {
-  if (valid_) apply_options();
+    : next_(options), refused_(validate(options)) {
+  if (refused_ == errc::ok) apply_options();
 }
 
 inline length_field_framer::length_field_framer(length_field_framer&& other) noexcept {
@@ -100,22 +101,21 @@ inline length_field_framer& length_field_framer::operator=(length_field_framer&&
 // A new decoder with the options set last.
 inline void length_field_framer::become_new() noexcept {
   const length_field_options options = next_;
-  const bool valid = valid_;
   new_record();
   pending_ = false;
   fed_ = position_ = 0;
-  abandon_ = stopped_ = false;
+  abandon_ = false;
   error_ = {};
   engine_ = detail::engine();
   next_ = options;
-  valid_ = valid;
-  if (valid_) apply_options();
+  refused_ = validate(next_);
+  if (refused_ == errc::ok) apply_options();
 }
 
 inline errc length_field_framer::set_options(const length_field_options& options) {
   if (validate(options) != errc::ok) return errc::invalid_length_options;
   next_ = options;
-  valid_ = true;
+  if (refused_ == errc::invalid_length_options) refused_ = errc::ok;  // not once stopped
   pending_ = true;
   engine_.changed();  // ends a record run: the next record reads the options
   if (!engine_.feeding() && at_record_boundary()) apply_options();
@@ -166,8 +166,7 @@ inline void length_field_framer::settle() noexcept {
 template <length_handler H>
 feed_result length_field_framer::feed(std::string_view chunk, H& handler) {
   if (engine_.feeding()) return {0, errc::reentrant_feed};
-  if (stopped_) return {0, error_.code};
-  if (!valid_) return {0, errc::invalid_length_options};
+  if (refused_ != errc::ok) return {0, refused_};
   fed_ += chunk.size();
   detail::length_events<H> ev{*this, handler};
   feed_result r;
@@ -182,29 +181,16 @@ feed_result length_field_framer::feed(std::string_view chunk, H& handler) {
 }
 
 template <class H>
-bool length_field_framer::may_run() const noexcept {
-  // A piece handler that may throw is framed by the plain steps only: a
-  // throw between its events must leave the record part-way, which the run
-  // does not keep track of.
-  if constexpr (length_piece_handler<H>) {
-    if (detail::length_handler_may_throw<H>()) return false;
-  }
-  return engine_.nothing_held() && layout_.runnable();
-}
-
-template <class H>
 detail::step_outcome length_field_framer::step(const char*& k, const char* end,
                                                detail::length_events<H>& ev) {
-  if (at_record_boundary()) {
-    if (pending_) apply_options();
-    if (may_run<H>()) {
-      const char* const from = k;
-      layout_.with_reader([&](auto reader) {
-        (void)engine_.record_run(k, end, detail::length_walk<decltype(reader)>(layout_), ev);
-      });
-      position_ += static_cast<std::uint64_t>(k - from);
-      if (k != from) return detail::step_outcome::go_on;
-    }
+  if (pending_ && at_record_boundary()) apply_options();
+  if (engine_.nothing_held() && layout_.runnable()) {
+    const char* const from = k;
+    ev.cursor = &k;
+    const bool acted = fast(k, end, ev);
+    position_ += static_cast<std::uint64_t>(k - from);
+    // Back to feed()'s loop, which sees a discard(); the next step reads new options.
+    if (acted) return detail::step_outcome::go_on;
   }
   // The plain path: the part's count. Held bytes and the chunk's are never
   // mixed in one step, so every collect is one view.
@@ -216,7 +202,99 @@ detail::step_outcome length_field_framer::step(const char*& k, const char* end,
     return detail::step_outcome::go_on;
   }
   engine_.complete_count(static_cast<std::size_t>(need), k, end, ev, [] {});
-  return stopped_ ? detail::step_outcome::stop : detail::step_outcome::go_on;
+  return refused_ != errc::ok ? detail::step_outcome::stop : detail::step_outcome::go_on;
+}
+
+// ===========================================================================
+// The fast path: the same events as the plain count steps above, for the
+// common case — nothing held back, headers the layout's range check accepts
+// — with fewer instructions: the rest of a record begun in an earlier chunk,
+// then the records that lie whole in the chunk (engine::record_run()), then
+// the start of one that goes on in the next chunk. Anything else (a header
+// to report, a header or strip cut by the chunk's end, held bytes) is left
+// to the plain path. Each callback is called with the decoder's state and
+// the engine's cursor where the plain path would have them, so a callback
+// that throws, discards or sets options has the same effect.
+// ===========================================================================
+
+// True if it took bytes or delivered an event.
+template <class H>
+bool length_field_framer::fast(const char*& k, const char* end, detail::length_events<H>& ev) {
+  const char* const from = k;
+  // (A piece handler's header piece, if still to come, is the plain path's.)
+  if (phase_ == part::body && at_ >= layout_.strip() &&
+      (!length_piece_handler<H> || frame_.size() == 0)) {
+    rest_of_record(k, end, ev.handler);
+    if (k == end || abandon_ || pending_) return true;
+  }
+  if (!at_record_boundary()) return k != from;
+  return layout_.with_reader([&](auto reader) {
+    const detail::length_walk<decltype(reader)> walk(layout_);
+    std::string_view first;
+    // The run is not called for a chunk that begins with the start of a
+    // record longer than it (records longer than the reads).
+    if (walk.whole_record(k, static_cast<std::size_t>(end - k), first) != 0) {
+      (void)engine_.record_run(k, end, walk, ev);
+      if (k == end || abandon_ || pending_) return true;
+    }
+    return start_of_record<decltype(reader)>(k, end, ev.handler) || k != from;
+  });
+}
+
+// The rest of a record whose frame bytes began in an earlier chunk.
+template <class H>
+void length_field_framer::rest_of_record(const char*& k, const char* end, H& handler) {
+  const std::uint64_t need = record_ - at_;
+  const auto avail = static_cast<std::size_t>(end - k);
+  const std::size_t n = need < avail ? static_cast<std::size_t>(need) : avail;
+  const std::string_view bytes(k, n);
+  if constexpr (length_piece_handler<H>) {
+    // None when on_frame_begin() of an empty body threw: only its end is due.
+    if (n != 0) handler.on_frame_piece(bytes);  // if it throws, nothing moved: delivered again
+  } else {
+    frame_.add(bytes, true);
+  }
+  k += n;
+  at_ += n;
+  if (at_ == record_) frame_done(handler);
+}
+
+// A record whose header lies in the chunk, accepted, and whose end does not.
+// True if it took it.
+template <class Reader, class H>
+bool length_field_framer::start_of_record(const char*& k, const char* end, H& handler) {
+  const auto avail = static_cast<std::size_t>(end - k);
+  const std::size_t h = layout_.header();
+  if (avail < h) return false;
+  const std::uint64_t v = Reader::read(k + layout_.offset());
+  if (!layout_.accepts(v)) return false;
+  const std::uint64_t record = layout_.record_of(v);
+  if (record <= avail) return false;  // whole: the record run's, which stopped before it
+  const char* const start = k;
+  keep_field(start);
+  phase_ = part::body;
+  record_ = record;
+  at_ = h;
+  k = start + h;  // the header is read
+  if (layout_.strip() < h) frame_.add(std::string_view(start + layout_.strip(), h - layout_.strip()), true);
+  if constexpr (length_piece_handler<H>) {
+    handler.on_frame_begin(layout_.frame_of(v));
+    if (abandon_) return true;
+    flush_header_piece(handler);
+    if (abandon_) return true;
+  }
+  const std::size_t from = std::max(layout_.strip(), h);
+  if (from < avail) {
+    const std::string_view bytes(start + from, avail - from);
+    if constexpr (length_piece_handler<H>) {
+      handler.on_frame_piece(bytes);  // if it throws, the body is delivered again from k
+    } else {
+      frame_.add(bytes, true);
+    }
+  }
+  at_ = avail;
+  k = end;
+  return true;
 }
 
 // Bytes at record offsets [at_, at_ + size) of the part being read.
@@ -243,6 +321,12 @@ void length_field_framer::take(const collected& data, H& handler) {
   }
   at_ += bytes.size();
   position_ += bytes.size();
+}
+
+// The length field of the record starting at `start`, as the plain path
+// keeps it (finish() reports it for a record cut short).
+inline void length_field_framer::keep_field(const char* start) noexcept {
+  std::memcpy(field_, start + layout_.offset(), layout_.width());
 }
 
 // The bytes of the frame among those at record offsets [at_, at_ + size).
@@ -328,10 +412,15 @@ void length_field_framer::frame_done(H& handler) {
 }
 
 // A record whose frame lies whole in the chunk (engine::record_run()): the
-// events the plain steps would give it, in one go.
+// events the plain steps would give it, in one go. The engine has moved its
+// cursor past the record; a piece handler whose callbacks may throw has it
+// and the decoder's state set as the plain steps leave them at each event.
 template <class H>
-void length_field_framer::whole_frame(std::string_view frame, H& handler) {
-  if constexpr (length_piece_handler<H>) {
+void length_field_framer::whole_frame(std::string_view frame, detail::length_events<H>& ev) {
+  H& handler = ev.handler;
+  if constexpr (!length_piece_handler<H>) {
+    handler.on_frame(frame);
+  } else if constexpr (!detail::length_handler_may_throw<H>()) {
     handler.on_frame_begin(frame.size());
     if (abandon_) {
       // Dropped from on_frame_begin(): the end only if no body byte was due.
@@ -341,7 +430,31 @@ void length_field_framer::whole_frame(std::string_view frame, H& handler) {
     if (!frame.empty()) handler.on_frame_piece(frame);
     handler.on_frame_end();
   } else {
-    handler.on_frame(frame);
+    const char* const start = frame.data() - layout_.strip();
+    const std::size_t h = layout_.header();
+    const std::uint64_t record = layout_.strip() + frame.size();
+    const char* const next = *ev.cursor;
+    keep_field(start);
+    phase_ = part::body;
+    record_ = record;
+    at_ = h;
+    *ev.cursor = start + h;  // the header is read
+    if (layout_.strip() < h) frame_.add(std::string_view(start + layout_.strip(), h - layout_.strip()), true);
+    handler.on_frame_begin(frame.size());
+    if (at_ == record_) {
+      frame_done(handler);
+      *ev.cursor = next;
+      return;
+    }
+    if (abandon_) return;  // no body byte was read: nothing more of the record
+    flush_header_piece(handler);
+    if (abandon_) return;
+    const std::size_t from = std::max(layout_.strip(), h);
+    if (from < record)
+      handler.on_frame_piece(std::string_view(start + from, static_cast<std::size_t>(record - from)));
+    at_ = record_;
+    *ev.cursor = next;
+    frame_done(handler);
   }
 }
 
@@ -356,7 +469,7 @@ void length_field_framer::flush_header_piece(H& handler) {
 
 template <class H>
 void length_field_framer::halt(const length_error& e, H& handler) {
-  stopped_ = true;
+  refused_ = e.code;
   error_ = e;
   engine_.fail(e.code);
   engine_.discard();  // the rest of the chunk cannot be framed
@@ -373,10 +486,9 @@ inline length_error length_field_framer::error_at(errc code, std::uint64_t field
 
 template <length_handler H>
 errc length_field_framer::finish(H& handler) {
-  if (stopped_) return error_.code;
-  if (!valid_) return errc::invalid_length_options;
+  if (refused_ != errc::ok) return refused_;
   if (!engine_.held().empty()) (void)feed({}, handler);
-  if (stopped_) return error_.code;
+  if (refused_ != errc::ok) return refused_;
   if (at_record_boundary()) return errc::ok;
   const bool late = late_pending_;
   const length_error too_large = late_;
