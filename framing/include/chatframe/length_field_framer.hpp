@@ -210,7 +210,7 @@ class length_field_framer {
   bool fast(const char*& k, const char* end, detail::length_events<H>& ev);
   template <class H>
   void rest_of_record(const char*& k, const char* end, H& handler);
-  template <class Reader, class H>
+  template <class H>
   bool start_of_record(const char*& k, const char* end, H& handler);
   template <class H>
   void take(const collected& data, H& handler);
@@ -229,7 +229,6 @@ class length_field_framer {
   [[nodiscard]] length_error error_at(errc code, std::uint64_t field,
                                       std::uint64_t frame_length) const noexcept;
   void keep_frame_part(std::string_view bytes, bool lasting);
-  void keep_field(const char* start) noexcept;
   void new_record() noexcept;
   void settle() noexcept;
   void apply_options() noexcept;
@@ -246,7 +245,8 @@ class length_field_framer {
   part phase_ = part::header;
   std::uint64_t at_ = 0;          // its bytes read so far
   std::uint64_t record_ = 0;      // its length R, once its header is read
-  unsigned char field_[8] = {};   // its length field's bytes
+  unsigned char field_[8] = {};   // its length field's bytes, while its header is read
+  std::uint64_t field_value_ = 0; // its length field, once read
   detail::frame_bytes frame_;     // its frame so far (or the header's share of it)
   length_error late_;             // an oversized record's report, for its end (!fail_fast)
   bool late_pending_ = false;

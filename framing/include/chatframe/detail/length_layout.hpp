@@ -126,6 +126,10 @@ class length_layout {
     }
     return v;
   }
+  // The field's value from memory, with the fixed load of its width.
+  [[nodiscard]] std::uint64_t read_at(const char* field) const noexcept {
+    return big_ ? read_at<true>(field) : read_at<false>(field);
+  }
   // Writes v (which must fit) as the field's width bytes.
   void write(std::uint64_t v, char* field) const noexcept {
     for (std::size_t i = 0; i < width_; ++i) {
@@ -143,14 +147,24 @@ class length_layout {
   // Calls f(field_reader<W, Big>{}) for this layout's width and byte order,
   // so that a loop over many headers reads each with a fixed load.
   template <class F>
-  decltype(auto) with_reader(F&& f) const {
+  [[gnu::always_inline]] decltype(auto) with_reader(F&& f) const {
     if (big_) return with_width<true>(f);
     return with_width<false>(f);
   }
 
  private:
+  template <bool Big>
+  [[nodiscard]] std::uint64_t read_at(const char* field) const noexcept {
+    switch (width_) {
+      case 1: return field_reader<1, Big>::read(field);
+      case 2: return field_reader<2, Big>::read(field);
+      case 3: return field_reader<3, Big>::read(field);
+      case 4: return field_reader<4, Big>::read(field);
+      default: return field_reader<8, Big>::read(field);
+    }
+  }
   template <bool Big, class F>
-  decltype(auto) with_width(F& f) const {
+  [[gnu::always_inline]] decltype(auto) with_width(F& f) const {
     switch (width_) {
       case 1: return f(field_reader<1, Big>{});
       case 2: return f(field_reader<2, Big>{});

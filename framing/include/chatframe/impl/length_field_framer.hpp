@@ -57,6 +57,9 @@ template <class Reader>
 class length_walk {
  public:
   explicit length_walk(const length_layout& layout) noexcept : layout_(layout) {}
+  length_walk(const length_walk&) = delete;
+  length_walk& operator=(const length_walk&) = delete;
+  ~length_walk() = default;
   [[nodiscard]] std::size_t whole_record(const char* p, std::size_t left,
                                          std::string_view& frame) const noexcept {
     if (left < layout_.header()) return 0;
@@ -69,7 +72,9 @@ class length_walk {
   }
 
  private:
-  length_layout layout_;  // a copy: the handler's calls cannot change it
+  // The handler's calls cannot change it: options change at a record's
+  // start, in the decoder's step, never in the middle of a run.
+  const length_layout& layout_;
 };
 
 }  // namespace detail
@@ -181,8 +186,8 @@ feed_result length_field_framer::feed(std::string_view chunk, H& handler) {
 }
 
 template <class H>
-detail::step_outcome length_field_framer::step(const char*& k, const char* end,
-                                               detail::length_events<H>& ev) {
+[[gnu::always_inline]] inline detail::step_outcome length_field_framer::step(
+    const char*& k, const char* end, detail::length_events<H>& ev) {
   if (pending_ && at_record_boundary()) apply_options();
   if (engine_.nothing_held() && layout_.runnable()) {
     const char* const from = k;
@@ -219,7 +224,8 @@ detail::step_outcome length_field_framer::step(const char*& k, const char* end,
 
 // True if it took bytes or delivered an event.
 template <class H>
-bool length_field_framer::fast(const char*& k, const char* end, detail::length_events<H>& ev) {
+[[gnu::always_inline]] inline bool length_field_framer::fast(const char*& k, const char* end,
+                                                             detail::length_events<H>& ev) {
   const char* const from = k;
   // (A piece handler's header piece, if still to come, is the plain path's.)
   if (phase_ == part::body && at_ >= layout_.strip() &&
@@ -228,17 +234,17 @@ bool length_field_framer::fast(const char*& k, const char* end, detail::length_e
     if (k == end || abandon_ || pending_) return true;
   }
   if (!at_record_boundary()) return k != from;
-  return layout_.with_reader([&](auto reader) {
+  const bool ran = layout_.with_reader([&](auto reader) {
     const detail::length_walk<decltype(reader)> walk(layout_);
     std::string_view first;
     // The run is not called for a chunk that begins with the start of a
     // record longer than it (records longer than the reads).
-    if (walk.whole_record(k, static_cast<std::size_t>(end - k), first) != 0) {
-      (void)engine_.record_run(k, end, walk, ev);
-      if (k == end || abandon_ || pending_) return true;
-    }
-    return start_of_record<decltype(reader)>(k, end, ev.handler) || k != from;
+    if (walk.whole_record(k, static_cast<std::size_t>(end - k), first) == 0) return false;
+    (void)engine_.record_run(k, end, walk, ev);
+    return true;
   });
+  if (ran && (k == end || abandon_ || pending_)) return true;
+  return start_of_record(k, end, ev.handler) || k != from;
 }
 
 // The rest of a record whose frame bytes began in an earlier chunk.
@@ -261,17 +267,17 @@ void length_field_framer::rest_of_record(const char*& k, const char* end, H& han
 
 // A record whose header lies in the chunk, accepted, and whose end does not.
 // True if it took it.
-template <class Reader, class H>
+template <class H>
 bool length_field_framer::start_of_record(const char*& k, const char* end, H& handler) {
   const auto avail = static_cast<std::size_t>(end - k);
   const std::size_t h = layout_.header();
   if (avail < h) return false;
-  const std::uint64_t v = Reader::read(k + layout_.offset());
+  const std::uint64_t v = layout_.read_at(k + layout_.offset());
   if (!layout_.accepts(v)) return false;
   const std::uint64_t record = layout_.record_of(v);
   if (record <= avail) return false;  // whole: the record run's, which stopped before it
   const char* const start = k;
-  keep_field(start);
+  field_value_ = v;  // for finish()
   phase_ = part::body;
   record_ = record;
   at_ = h;
@@ -323,12 +329,6 @@ void length_field_framer::take(const collected& data, H& handler) {
   position_ += bytes.size();
 }
 
-// The length field of the record starting at `start`, as the plain path
-// keeps it (finish() reports it for a record cut short).
-inline void length_field_framer::keep_field(const char* start) noexcept {
-  std::memcpy(field_, start + layout_.offset(), layout_.width());
-}
-
 // The bytes of the frame among those at record offsets [at_, at_ + size).
 inline void length_field_framer::keep_frame_part(std::string_view bytes, bool lasting) {
   if (at_ + bytes.size() <= layout_.strip()) return;
@@ -356,6 +356,7 @@ void length_field_framer::part_done(H& handler) {
 template <class H>
 void length_field_framer::header_done(H& handler) {
   const std::uint64_t v = layout_.read(field_);
+  field_value_ = v;  // for finish()
   const detail::header_verdict verdict = layout_.judge(v);
   if (verdict.code == errc::ok) {
     record_ = verdict.record;
@@ -434,7 +435,7 @@ void length_field_framer::whole_frame(std::string_view frame, detail::length_eve
     const std::size_t h = layout_.header();
     const std::uint64_t record = layout_.strip() + frame.size();
     const char* const next = *ev.cursor;
-    keep_field(start);
+    field_value_ = layout_.read_at(start + layout_.offset());  // for finish()
     phase_ = part::body;
     record_ = record;
     at_ = h;
@@ -462,7 +463,8 @@ void length_field_framer::whole_frame(std::string_view frame, detail::length_eve
 // until on_frame_begin() is called, and until a piece callback returns.
 template <class H>
 void length_field_framer::flush_header_piece(H& handler) {
-  if (frame_.size() == 0) return;
+  // (No header byte is in the frame unless the strip ends inside the header.)
+  if (layout_.strip() >= layout_.header() || frame_.size() == 0) return;
   handler.on_frame_piece(frame_.view());
   frame_.clear();
 }
@@ -494,7 +496,7 @@ errc length_field_framer::finish(H& handler) {
   const length_error too_large = late_;
   const std::uint64_t start = position_ - at_;
   const length_error truncated{errc::truncated_frame, start,
-                               phase_ == part::header ? 0 : layout_.read(field_), at_,
+                               phase_ == part::header ? 0 : field_value_, at_,
                                layout_.max_frame()};
   new_record();
   if (late) handler.on_error(too_large);
