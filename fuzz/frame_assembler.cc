@@ -16,8 +16,6 @@
 // mode records).
 #include <fuzzer/FuzzedDataProvider.h>
 
-#include <cstdio>
-#include <cstdlib>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,44 +24,20 @@
 #include "chatframe/frame_assembler.hpp"
 #include "chatframe/framer.hpp"
 #include "chatframe/multi_framer.hpp"
+#include "fuzz_program.hpp"
 #include "reference_model.hpp"
 
 namespace {
 
 using chatframe::errc;
-using chatframe::testing::action;
 using chatframe::testing::program;
 using chatframe::testing::reference_frame_assembler;
 
 constexpr char kAlphabet[] = {'a', 'b', '\r', '\n', ';'};
 
-void fail(const char* what) {
-  std::fprintf(stderr, "frame_assembler oracle violated: %s\n", what);
-  std::abort();
-}
+constexpr std::string_view kLetters(kAlphabet, sizeof kAlphabet);
 
-std::string letters(FuzzedDataProvider& in, std::size_t most) {
-  std::string s(in.ConsumeIntegralInRange<std::size_t>(1, most), 'a');
-  for (char& c : s) c = kAlphabet[in.ConsumeIntegralInRange<std::size_t>(0, sizeof kAlphabet - 1)];
-  return s;
-}
-
-std::vector<action> actions(FuzzedDataProvider& in) {
-  std::vector<action> out(in.ConsumeIntegralInRange<std::size_t>(0, 8));
-  for (action& a : out) {
-    const int pick = in.ConsumeIntegralInRange(0, 9);
-    if (pick >= 6 && pick <= 7) {
-      a.what = action::kind::set;
-      a.delimiters.resize(in.ConsumeIntegralInRange<std::size_t>(1, 3));
-      for (std::string& d : a.delimiters) d = letters(in, 3);
-    } else if (pick == 8) {
-      a.what = action::kind::discard;
-    } else if (pick == 9) {
-      a.what = action::kind::raise;
-    }
-  }
-  return out;
-}
+[[noreturn]] void fail(const char* what) { chatframe::fuzzing::fail("frame_assembler", what); }
 
 void whole(const chatframe::feed_result& r, std::size_t size) {
   if (r.error != errc::ok || r.consumed != size) fail("feed did not take the whole chunk");
@@ -76,7 +50,7 @@ std::string with_delimiters(const std::vector<std::string>& delimiters, const pr
                             chatframe::eof_policy policy) {
   Framer f;
   if (chatframe::testing::set_delimiters(f, delimiters) != errc::ok) fail("delimiters refused");
-  chatframe::testing::programmed_sink<Framer> sink{f, p};
+  chatframe::testing::programmed_sink<Framer> sink{{f, p}};
   Assembler<chatframe::testing::programmed_sink<Framer>> a(sink, options);
   return chatframe::testing::assembled(f, a, sink.log, chunks, policy, whole);
 }
@@ -92,12 +66,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       in.ConsumeBool() ? chatframe::limit_action::close : chatframe::limit_action::resync;
   const auto policy = static_cast<chatframe::eof_policy>(in.ConsumeIntegralInRange(0, 3));
   std::vector<std::string> delimiters(in.ConsumeIntegralInRange<std::size_t>(1, 4));
-  for (std::string& d : delimiters) d = letters(in, 4);
-  program p;
-  p.in_first = actions(in);
-  p.in_second = actions(in);
-  std::vector<std::size_t> sizes(in.ConsumeIntegralInRange<std::size_t>(0, 16));
-  for (std::size_t& n : sizes) n = in.ConsumeIntegralInRange<std::size_t>(0, 40);
+  for (std::string& d : delimiters) d = chatframe::fuzzing::letters(in, kLetters, 4);
+  const program p = chatframe::fuzzing::program(in, kLetters, 8, 3);
+  const std::vector<std::size_t> sizes = chatframe::fuzzing::chunk_sizes(in);
   std::string stream = in.ConsumeRemainingBytesAsString();
   const std::vector<std::string> chunks = chatframe::testing::chunks_of(stream, sizes);
 

@@ -15,8 +15,6 @@
 //     callback is refused with errc::reentrant_feed and takes nothing.
 #include <fuzzer/FuzzedDataProvider.h>
 
-#include <cstdio>
-#include <cstdlib>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +22,7 @@
 #include "callback_program.hpp"
 #include "chatframe/framer.hpp"
 #include "chatframe/multi_framer.hpp"
+#include "fuzz_program.hpp"
 #include "reference_model.hpp"
 
 namespace {
@@ -35,33 +34,9 @@ using chatframe::testing::program;
 // Six letters, so that up to six delimiters can all end in different bytes.
 constexpr char kAlphabet[] = {'a', 'b', '\r', '\n', ';', '\0'};
 
-void fail(const char* what) {
-  std::fprintf(stderr, "multi_framer oracle violated: %s\n", what);
-  std::abort();
-}
+constexpr std::string_view kLetters(kAlphabet, sizeof kAlphabet);
 
-std::string letters(FuzzedDataProvider& in, std::size_t most) {
-  std::string s(in.ConsumeIntegralInRange<std::size_t>(1, most), 'a');
-  for (char& c : s) c = kAlphabet[in.ConsumeIntegralInRange<std::size_t>(0, sizeof kAlphabet - 1)];
-  return s;
-}
-
-std::vector<action> actions(FuzzedDataProvider& in) {
-  std::vector<action> out(in.ConsumeIntegralInRange<std::size_t>(0, 12));
-  for (action& a : out) {
-    const int pick = in.ConsumeIntegralInRange(0, 9);
-    if (pick >= 6 && pick <= 7) {
-      a.what = action::kind::set;
-      a.delimiters.resize(in.ConsumeIntegralInRange<std::size_t>(1, 3));
-      for (std::string& d : a.delimiters) d = letters(in, 4);
-    } else if (pick == 8) {
-      a.what = action::kind::discard;
-    } else if (pick == 9) {
-      a.what = action::kind::raise;
-    }
-  }
-  return out;
-}
+[[noreturn]] void fail(const char* what) { chatframe::fuzzing::fail("multi_framer", what); }
 
 // The same program with every set cut to its first delimiter.
 program single_delimiter(program p) {
@@ -96,7 +71,7 @@ struct checked : chatframe::testing::programmed_handler<Framer> {
 template <class Framer>
 std::string run(Framer& f, const std::vector<std::string>& chunks, const program& p,
                 std::size_t longest) {
-  checked<Framer> h{{f, p}, {}};
+  checked<Framer> h{{{f, p}}, {}};
   const bool quiet = p.in_first.empty() && p.in_second.empty();
   chatframe::testing::feed_all(
       f, chunks, h.log,
@@ -136,14 +111,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::vector<std::string> delimiters(in.ConsumeIntegralInRange<std::size_t>(1, 6));
   std::size_t longest = 0;
   for (std::string& d : delimiters) {
-    d = letters(in, 6);
+    d = chatframe::fuzzing::letters(in, kLetters, 6);
     longest = d.size() > longest ? d.size() : longest;
   }
-  program p;
-  p.in_first = actions(in);
-  p.in_second = actions(in);
-  std::vector<std::size_t> cuts(in.ConsumeIntegralInRange<std::size_t>(0, 16));
-  for (std::size_t& c : cuts) c = in.ConsumeIntegralInRange<std::size_t>(0, 40);
+  const program p = chatframe::fuzzing::program(in, kLetters, 12, 4);
+  const std::vector<std::size_t> cuts = chatframe::fuzzing::chunk_sizes(in);
   std::string stream = in.ConsumeRemainingBytesAsString();
   for (char& c : stream) c = kAlphabet[static_cast<unsigned char>(c) % sizeof kAlphabet];
 

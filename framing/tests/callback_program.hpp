@@ -67,46 +67,46 @@ void play(Framer& f, const std::vector<action>& actions, std::size_t call, std::
   }
 }
 
-// Logs a framer's events — C(bytes), F<which> — and plays a program on it.
+// Logs events and plays a program on the framer: `first` and `second` are
+// the two callbacks' turns.
 template <class Framer>
-struct programmed_handler {
+struct player {
   Framer& f;
   const program& p;
   std::string log{};
-  std::size_t collects = 0;
-  std::size_t founds = 0;
+  std::size_t firsts = 0;
+  std::size_t seconds = 0;
 
-  void on_collect(const collected& d) {
-    log += "C(" + d.str() + ")";
-    play(f, p.in_first, collects++, log);
+  void first(const std::string& event) {
+    log += event;
+    play(f, p.in_first, firsts++, log);
   }
-  void on_found(std::size_t which) {
-    log += "F" + std::to_string(which);
-    play(f, p.in_second, founds++, log);
+  void second(const std::string& event) {
+    log += event;
+    play(f, p.in_second, seconds++, log);
   }
+};
+
+// A framer's handler: C(bytes) and F<which>.
+template <class Framer>
+struct programmed_handler : player<Framer> {
+  void on_collect(const collected& d) { this->first("C(" + d.str() + ")"); }
+  void on_found(std::size_t which) { this->second("F" + std::to_string(which)); }
   void on_found() { on_found(0); }
 };
 
-// Logs a frame_assembler's (or its model's) calls and plays a program on the
-// framer under it.
+// A frame_assembler's (or its model's) sink, playing on the framer under it.
 template <class Framer>
-struct programmed_sink {
-  Framer& f;
-  const program& p;
-  std::string log{};
-  std::size_t frames = 0;
-  std::size_t limits = 0;
-
+struct programmed_sink : player<Framer> {
   void on_frame(std::string_view frame, std::size_t which) {
-    log += "frame(" + std::string(frame) + "," + std::to_string(static_cast<long>(which)) + ")";
-    play(f, p.in_first, frames++, log);
+    this->first("frame(" + std::string(frame) + "," + std::to_string(static_cast<long>(which)) +
+                ")");
   }
   void on_limit(const frame_error& e) {
-    log += "limit(" + std::string(to_string(e.code)) + "," + std::to_string(e.bytes) + "," +
-           std::to_string(e.limit) + ")";
-    play(f, p.in_second, limits++, log);
+    this->second("limit(" + std::string(to_string(e.code)) + "," + std::to_string(e.bytes) + "," +
+                 std::to_string(e.limit) + ")");
   }
-  void on_partial(std::string_view rest) { log += "partial(" + std::string(rest) + ")"; }
+  void on_partial(std::string_view rest) { this->log += "partial(" + std::string(rest) + ")"; }
 };
 
 // Feeds `chunks` one by one through feed(chunk) -> feed_result, each from a

@@ -617,13 +617,21 @@ struct records {
   void on_limit(const chatframe::frame_error& e) { errors.push_back(e); }
 };
 
-TEST(FrameAssembler, ASinkReachesSetCountThroughItsOwnAssemblerType) {
+// A framer reading records through an assembler, its first header's count set.
+struct record_reader {
   chatframe::framer f;
   records r;
-  chatframe::frame_assembler<records> a(r, {.max_frame_size = 5});
-  r.f = &f;
-  r.a = &a;
-  ASSERT_EQ(a.set_count(f, 1), errc::ok);
+  chatframe::frame_assembler<records> a;
+  explicit record_reader(std::size_t limit) : a(r, {.max_frame_size = limit}) {
+    r.f = &f;
+    r.a = &a;
+    EXPECT_EQ(a.set_count(f, 1), errc::ok);
+  }
+};
+
+TEST(FrameAssembler, ASinkReachesSetCountThroughItsOwnAssemblerType) {
+  record_reader reader(5);
+  auto& [f, r, a] = reader;
   std::string stream;
   for (const std::string_view body : {"abc", "hello", "xy"}) {
     stream.push_back(static_cast<char>(body.size()));
@@ -636,12 +644,8 @@ TEST(FrameAssembler, ASinkReachesSetCountThroughItsOwnAssemblerType) {
 }
 
 TEST(FrameAssembler, ASinkCountOverTheLimitIsRefusedAndReported) {
-  chatframe::framer f;
-  records r;
-  chatframe::frame_assembler<records> a(r, {.max_frame_size = 4});
-  r.f = &f;
-  r.a = &a;
-  ASSERT_EQ(a.set_count(f, 1), errc::ok);
+  record_reader reader(4);
+  auto& [f, r, a] = reader;
   (void)a.feed(f, std::string_view("\x02"
                                    "ab"
                                    "\x09",

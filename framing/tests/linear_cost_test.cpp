@@ -97,41 +97,32 @@ void expect_linear(const cost& at_n, const cost& at_2n, std::size_t n, double pe
       << "work per byte " << static_cast<double>(at_2n.work) / static_cast<double>(2 * n);
 }
 
-TEST(LinearCost, NearMissesOfA1MiBDelimiterInOneByteChunks) {
-  const std::size_t n = std::size_t{2} << 20;  // two near misses, and four
-  const cost at_n = single(near_misses(n), 1);
-  const cost at_2n = single(near_misses(2 * n), 1);
+// Near misses at 2 MiB (two of them) and 4 MiB (four), in `chunk`-byte chunks.
+void near_misses_in_chunks_of(std::size_t chunk) {
+  const std::size_t n = std::size_t{2} << 20;
+  const cost at_n = single(near_misses(n), chunk);
+  const cost at_2n = single(near_misses(2 * n), chunk);
   EXPECT_EQ(at_2n.events.frames, 0u);
   EXPECT_EQ(at_2n.events.bytes + at_2n.held, 2 * n);  // every byte collected or held
   expect_linear(at_n, at_2n, n, 8);
 }
 
-TEST(LinearCost, NearMissesOfA1MiBDelimiterIn16ByteChunks) {
-  const std::size_t n = std::size_t{2} << 20;
-  const cost at_n = single(near_misses(n), 16);
-  const cost at_2n = single(near_misses(2 * n), 16);
-  EXPECT_EQ(at_2n.events.bytes + at_2n.held, 2 * n);
-  expect_linear(at_n, at_2n, n, 8);
-}
+TEST(LinearCost, NearMissesOfA1MiBDelimiterInOneByteChunks) { near_misses_in_chunks_of(1); }
+TEST(LinearCost, NearMissesOfA1MiBDelimiterIn16ByteChunks) { near_misses_in_chunks_of(16); }
 
 // After the first MiB of 'a's, every byte keeps 1 MiB - 1 bytes held, one
 // further on: each byte fed then costs the same (counted from there, as the
 // first MiB, which only grows the held bytes, costs less per byte).
-TEST(LinearCost, HeldBytesShiftingByOneByteInOneByteChunks) {
+void shifting_held_bytes_in_chunks_of(std::size_t chunk) {
   const std::size_t n = std::size_t{1} << 20;
-  const cost at_n = single(all_a(kDelimiter + n), 1, kDelimiter);
-  const cost at_2n = single(all_a(kDelimiter + 2 * n), 1, kDelimiter);
+  const cost at_n = single(all_a(kDelimiter + n), chunk, kDelimiter);
+  const cost at_2n = single(all_a(kDelimiter + 2 * n), chunk, kDelimiter);
   EXPECT_EQ(at_2n.held, kDelimiter - 1);
   expect_linear(at_n, at_2n, n, 8);
 }
 
-TEST(LinearCost, HeldBytesShiftingByOneByteIn16ByteChunks) {
-  const std::size_t n = std::size_t{1} << 20;
-  const cost at_n = single(all_a(kDelimiter + n), 16, kDelimiter);
-  const cost at_2n = single(all_a(kDelimiter + 2 * n), 16, kDelimiter);
-  EXPECT_EQ(at_2n.held, kDelimiter - 1);
-  expect_linear(at_n, at_2n, n, 8);
-}
+TEST(LinearCost, HeldBytesShiftingByOneByteInOneByteChunks) { shifting_held_bytes_in_chunks_of(1); }
+TEST(LinearCost, HeldBytesShiftingByOneByteIn16ByteChunks) { shifting_held_bytes_in_chunks_of(16); }
 
 TEST(LinearCost, ADelimiterSetsHeldBytesAreNotSearchedAgain) {
   // Sixteen 64-byte delimiters, each 'a' x 63 and a byte of its own: a

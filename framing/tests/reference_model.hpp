@@ -171,12 +171,12 @@ class reference_frame_assembler {
   // A count over the limit is refused, and reported, before any byte is read.
   template <class Framer>
   errc set_count(Framer& f, std::int64_t n) {
-    if (n > 0 && static_cast<std::uint64_t>(n) > options_.max_frame_size) {
-      sink_.on_limit(
-          frame_error{errc::count_too_large, static_cast<std::size_t>(n), options_.max_frame_size});
-      return errc::count_too_large;
-    }
-    return f.set_count(n);
+    const bool fits = n <= 0 || static_cast<std::uint64_t>(n) <= options_.max_frame_size;
+    if (fits) return f.set_count(n);
+    const frame_error refused{errc::count_too_large, static_cast<std::size_t>(n),
+                              options_.max_frame_size};
+    sink_.on_limit(refused);
+    return refused.code;
   }
 
   // End of stream: the frame so far and the held-back bytes, by the policy.
@@ -186,23 +186,22 @@ class reference_frame_assembler {
     rest.append(f.held());
     (void)f.take_held();
     frame_.clear();
-    const bool dropping = skipping_ || failed_;
+    // A frame being skipped, or anything after a close, is never delivered.
+    const bool dropped = skipping_ || failed_;
     skipping_ = false;
-    if (rest.empty() || dropping) return;
-    switch (policy) {
-      case eof_policy::drop: return;
-      case eof_policy::deliver: sink_.on_frame(rest, none_matched); return;
-      case eof_policy::deliver_flagged:
-        if constexpr (requires { sink_.on_partial(std::string_view(rest)); }) {
-          sink_.on_partial(std::string_view(rest));
-        } else {
-          sink_.on_frame(rest, none_matched);
-        }
-        return;
-      case eof_policy::error:
-        sink_.on_limit(frame_error{errc::truncated_frame, rest.size(), options_.max_frame_size});
-        return;
+    if (rest.empty() || dropped || policy == eof_policy::drop) return;
+    if (policy == eof_policy::error) {
+      sink_.on_limit(frame_error{errc::truncated_frame, rest.size(), options_.max_frame_size});
+      return;
     }
+    constexpr bool flags_partial = requires { sink_.on_partial(std::string_view()); };
+    if constexpr (flags_partial) {
+      if (policy == eof_policy::deliver_flagged) {
+        sink_.on_partial(std::string_view(rest));
+        return;
+      }
+    }
+    sink_.on_frame(rest, none_matched);  // deliver, or deliver_flagged to a sink without on_partial
   }
 
   [[nodiscard]] bool failed() const { return failed_; }

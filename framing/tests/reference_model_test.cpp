@@ -26,18 +26,8 @@
 
 namespace {
 
-using chatframe::collected;
 using chatframe::errc;
-using chatframe::testing::action;
-using chatframe::testing::assembled;
-using chatframe::testing::chunks_of;
-using chatframe::testing::feed_all;
-using chatframe::testing::program;
-using chatframe::testing::programmed_handler;
-using chatframe::testing::programmed_sink;
-using chatframe::testing::records;
-using chatframe::testing::reference_frame_assembler;
-using chatframe::testing::reference_multi_framer;
+using namespace chatframe::testing;  // NOLINT(google-build-using-namespace): the helpers under test
 
 // --- programs ------------------------------------------------------------------
 
@@ -96,7 +86,7 @@ void whole(const chatframe::feed_result& r, std::size_t size) {
 // The log of a framer's events, and of held() after every feed, under a program.
 template <class Framer>
 std::string framed(Framer& f, const std::vector<std::string>& chunks, const program& p) {
-  programmed_handler<Framer> h{f, p};
+  programmed_handler<Framer> h{{f, p}};
   feed_all(
       f, chunks, h.log, [&](const std::string& c) { return f.feed(c, h); }, whole);
   return h.log;
@@ -143,8 +133,8 @@ RC_GTEST_PROP(ReferenceModel, MultiFramerCopiesAndMovesFrameTheRestAsTheOriginal
   reference_multi_framer model;
   set(engine, delimiters);
   set(model, delimiters);
-  programmed_handler<chatframe::multi_framer> a{engine, none};
-  programmed_handler<reference_multi_framer> b{model, none};
+  programmed_handler<chatframe::multi_framer> a{{engine, none}};
+  programmed_handler<reference_multi_framer> b{{model, none}};
   for (std::size_t i = 0; i < chunks.size(); ++i) {
     (void)engine.feed(chunks[i], a);
     (void)model.feed(chunks[i], b);
@@ -193,12 +183,12 @@ RC_GTEST_PROP(ReferenceModel, FrameAssemblerGivesTheModelsFramesUnderAnyLimitChu
 
   chatframe::multi_framer engine;
   set(engine, delimiters);
-  programmed_sink<chatframe::multi_framer> engine_sink{engine, p};
+  programmed_sink<chatframe::multi_framer> engine_sink{{engine, p}};
   chatframe::frame_assembler assembler(engine_sink, c.options);
 
   reference_multi_framer model;
   set(model, delimiters);
-  programmed_sink<reference_multi_framer> model_sink{model, p};
+  programmed_sink<reference_multi_framer> model_sink{{model, p}};
   reference_frame_assembler model_assembler(model_sink, c.options);
 
   RC_ASSERT(assembled(engine, assembler, engine_sink.log, chunks, c.policy, whole) ==

@@ -71,11 +71,6 @@
 
 namespace chatframe {
 
-namespace detail {
-template <class H>
-struct framer_events;  // impl/framer.hpp
-}  // namespace detail
-
 /// Limits a framer enforces.
 struct framer_options {
   /// Longest delimiter set_terminator() accepts. The delimiter is copied and a
@@ -173,9 +168,11 @@ class framer {
   friend class detail::engine;  // count_run() reads and completes the running count
 
   template <class H>
-  detail::step_outcome step(const char*& k, const char* end, detail::framer_events<H>& ev);
+  using events = detail::handler_events<H, false>;
   template <class H>
-  detail::step_outcome count_step(const char*& k, const char* end, detail::framer_events<H>& ev);
+  detail::step_outcome step(const char*& k, const char* end, events<H> ev);
+  template <class H>
+  detail::step_outcome count_step(const char*& k, const char* end, events<H> ev);
   [[nodiscard]] errc set_terminator_slow(terminator t);
   // For detail::engine::count_run(): the count still expected, and what a
   // completed one leaves (asynchat.py:157).

@@ -62,11 +62,6 @@
 
 namespace chatframe {
 
-namespace detail {
-template <class H>
-struct multi_framer_events;  // impl/multi_framer.hpp
-}  // namespace detail
-
 /// Anything with these two members can receive a multi_framer's events;
 /// `which` is the index, in set_delimiters()'s list, of the delimiter that
 /// ended the frame.

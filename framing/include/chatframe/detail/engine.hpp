@@ -98,7 +98,36 @@ namespace chatframe {
 
 namespace detail {
 
-enum class step_outcome : std::uint8_t { go_on, stop };
+// What a step leaves feed()'s loop to do. `unmatched` is internal to
+// delimiter_step(): a fast run ended with bytes that hold no delimiter.
+enum class step_outcome : std::uint8_t { go_on, stop, unmatched };
+
+// The engine's events as a handler's calls: on_collect(data), and
+// on_found(which) for a configuration that says which delimiter ended the
+// frame (kWhich), on_found() for one that does not. Passed by value: the
+// runs then keep the handler's address in a register (by reference, it was
+// loaded again after every store to the handler: bench/NOTES.md, "events").
+template <class H, bool kWhich>
+struct handler_events {
+  H& handler;
+  static constexpr bool may_throw = [] {
+    if constexpr (kWhich) {
+      return !noexcept(std::declval<H&>().on_collect(std::declval<const collected&>())) ||
+             !noexcept(std::declval<H&>().on_found(std::size_t{}));
+    } else {
+      return !noexcept(std::declval<H&>().on_collect(std::declval<const collected&>())) ||
+             !noexcept(std::declval<H&>().on_found());
+    }
+  }();
+  void collect(const collected& data) { handler.on_collect(data); }
+  void found(std::size_t which) {
+    if constexpr (kWhich) {
+      handler.on_found(which);
+    } else {
+      handler.on_found();
+    }
+  }
+};
 
 // The prefetch schedule of a run that walks from frame to frame inside a
 // chunk (count_run(), record_run()); count_run()'s comment says why and
@@ -162,7 +191,7 @@ class engine {
   }
   // Delivers the held bytes through collect (never found) and forgets them.
   template <class Events>
-  void flush_held(Events& ev) {
+  void flush_held(Events ev) {
     if (held_.empty()) return;
     ev.collect(collected{held_.view(), {}});
     held_.clear();
@@ -200,7 +229,7 @@ class engine {
 
   // asynchat.py:143-146 — no terminator: collect it all.
   template <class Events>
-  step_outcome collect_all(const char*& k, const char* end, Events& ev) {
+  step_outcome collect_all(const char*& k, const char* end, Events ev) {
     const std::size_t lb = buffered(k, end);
     ev.collect(slice(lb, k));
     advance(lb, k, end);
@@ -209,14 +238,14 @@ class engine {
   // asynchat.py:150-152 — a count longer than the buffer: collect it all.
   // The configuration then counts down (asynchat.py:153).
   template <class Events>
-  void collect_short_count(std::size_t lb, const char*& k, const char* end, Events& ev) {
+  void collect_short_count(std::size_t lb, const char*& k, const char* end, Events ev) {
     ev.collect(slice(lb, k));
     advance(lb, k, end);
   }
   // asynchat.py:155-158 — a count the buffer holds: collect n, done() (the
   // configuration's count is now 0, whatever the callback set), found.
   template <class Events, class Done>
-  void complete_count(std::size_t n, const char*& k, const char* end, Events& ev, Done&& done) {
+  void complete_count(std::size_t n, const char*& k, const char* end, Events ev, Done&& done) {
     ev.collect(slice(n, k));
     advance(n, k, end);
     done();
@@ -226,7 +255,7 @@ class engine {
   // A delimiter: the leftmost frame end of the buffer, found with matcher m.
   // With nothing held back, one of the fast runs frames the chunk.
   template <class Matcher, class Events>
-  step_outcome delimiter_step(Matcher& m, const char*& k, const char* end, Events& ev);
+  step_outcome delimiter_step(Matcher& m, const char*& k, const char* end, Events ev);
 
   // --- fast paths: the same events as the steps above, fewer instructions ---
   // (defined below the banner in this file)
@@ -237,7 +266,7 @@ class engine {
   // negative when no count is running), count.count_done() what a completed
   // count leaves.
   template <class Count, class Events>
-  step_outcome count_run(const char*& k, const char* end, Count& count, Events& ev);
+  step_outcome count_run(const char*& k, const char* end, Count& count, Events ev);
 
   // Length-prefixed records that lie whole in the chunk, one after another.
   // `records` is the configuration: records.whole_record(p, left, frame) is
@@ -245,20 +274,20 @@ class engine {
   // p and its header is one the run may frame (`frame` is then what it
   // delivers), else 0. ev.frame(frame) delivers it.
   template <class Records, class Events>
-  step_outcome record_run(const char*& k, const char* end, const Records& records, Events& ev);
+  step_outcome record_run(const char*& k, const char* end, const Records& records, Events ev);
 
  private:
   template <class Matcher, class Events>
-  step_outcome delimiter_step_across(Matcher& m, const char*& k, const char* end, Events& ev);
+  step_outcome delimiter_step_across(Matcher& m, const char*& k, const char* end, Events ev);
   template <class Matcher, class Events>
   step_outcome hold_back(Matcher& m, const typename Matcher::partial& tail, const char*& k,
-                         const char* end, Events& ev);
+                         const char* end, Events ev);
   template <class Matcher, class Events>
-  step_outcome no_delimiter_in_chunk(Matcher& m, const char*& k, const char* end, Events& ev);
+  step_outcome no_delimiter_in_chunk(Matcher& m, const char*& k, const char* end, Events ev);
   template <class Matcher, class Events>
-  step_outcome delimiter_run(Matcher& m, const char*& k, const char* end, Events& ev);
+  step_outcome delimiter_run(Matcher& m, const char*& k, const char* end, Events ev);
   template <bool all_one_byte, class Matcher, class Events>
-  step_outcome short_delimiter_run(Matcher& m, const char*& k, const char* end, Events& ev);
+  step_outcome short_delimiter_run(Matcher& m, const char*& k, const char* end, Events ev);
 
   [[nodiscard]] collected slice(std::size_t n, const char* k) const noexcept {
     if (held_.empty()) return collected{{}, std::string_view(k, n)};
@@ -328,13 +357,20 @@ feed_result engine::feed(std::string_view chunk, Step&& step) {
 
 template <class Matcher, class Events>
 [[gnu::always_inline]] inline step_outcome engine::delimiter_step(Matcher& m, const char*& k,
-                                                                  const char* end, Events& ev) {
+                                                                  const char* end, Events ev) {
   if (!held_.empty()) return delimiter_step_across(m, k, end, ev);
+  step_outcome run;
   if (short_frames_ && m.short_run_ok()) {
-    if (m.all_one_byte()) return short_delimiter_run<true>(m, k, end, ev);
-    return short_delimiter_run<false>(m, k, end, ev);
+    run = m.all_one_byte() ? short_delimiter_run<true>(m, k, end, ev)
+                           : short_delimiter_run<false>(m, k, end, ev);
+  } else {
+    run = delimiter_run(m, k, end, ev);
   }
-  return delimiter_run(m, k, end, ev);
+  // The rest of the chunk is left to the plain hold-back here rather than
+  // from inside the runs, which then keep one register less busy (the
+  // matcher): their loops are shorter (bench/NOTES.md, "events").
+  if (run == step_outcome::unmatched) return no_delimiter_in_chunk(m, k, end, ev);
+  return run;
 }
 
 // One step over a buffer that starts with held bytes. The automaton walks
@@ -342,8 +378,7 @@ template <class Matcher, class Events>
 // time, until a delimiter ends or no match in progress reaches back before
 // the next byte; from there find() searches the rest of the chunk at speed.
 template <class Matcher, class Events>
-step_outcome engine::delimiter_step_across(Matcher& m, const char*& k, const char* end,
-                                           Events& ev) {
+step_outcome engine::delimiter_step_across(Matcher& m, const char*& k, const char* end, Events ev) {
   const std::size_t held = held_.size();
   const auto fresh = static_cast<std::size_t>(end - k);
   const bool known = held_known_ && !changed_;
@@ -387,7 +422,7 @@ step_outcome engine::delimiter_step_across(Matcher& m, const char*& k, const cha
 // matcher's state after it.
 template <class Matcher, class Events>
 step_outcome engine::hold_back(Matcher& m, const typename Matcher::partial& tail, const char*& k,
-                               const char* end, Events& ev) {
+                               const char* end, Events ev) {
   const std::size_t lb = buffered(k, end);
   // asynchat.py:181 — does the buffer end with the start of a delimiter?
   const std::size_t p = m.reach(tail);
@@ -413,8 +448,7 @@ step_outcome engine::hold_back(Matcher& m, const typename Matcher::partial& tail
 
 // With nothing held back: the unread rest of the chunk holds no whole delimiter.
 template <class Matcher, class Events>
-step_outcome engine::no_delimiter_in_chunk(Matcher& m, const char*& k, const char* end,
-                                           Events& ev) {
+step_outcome engine::no_delimiter_in_chunk(Matcher& m, const char*& k, const char* end, Events ev) {
   return hold_back(m, m.state_at_end(k, static_cast<std::size_t>(end - k)), k, end, ev);
 }
 
@@ -439,7 +473,7 @@ step_outcome engine::no_delimiter_in_chunk(Matcher& m, const char*& k, const cha
 // shorter than two 64-byte blocks, if the matcher allows that run.
 template <class Matcher, class Events>
 [[gnu::noinline]] step_outcome engine::delimiter_run(Matcher& m, const char*& k, const char* end,
-                                                     Events& ev) {
+                                                     Events ev) {
   changed_ = false;
   const bool short_ok = m.short_run_ok();
   const char* frame = k;
@@ -464,7 +498,7 @@ template <class Matcher, class Events>
   }
   // Not at the end: delimiter_step() starts a run only on unread bytes, and
   // a frame that reaches the end returns above.
-  return no_delimiter_in_chunk(m, k, end, ev);
+  return step_outcome::unmatched;
 }
 
 // short_delimiter_run(): short frames. The chunk is compared with the
@@ -476,7 +510,7 @@ template <class Matcher, class Events>
 // that case gets a loop of its own.
 template <bool all_one_byte, class Matcher, class Events>
 [[gnu::noinline]] step_outcome engine::short_delimiter_run(Matcher& m, const char*& k,
-                                                           const char* end, Events& ev) {
+                                                           const char* end, Events ev) {
   changed_ = false;
   typename Matcher::scanner candidates = m.candidates(k, end);
   const char* frame = k;
@@ -516,7 +550,7 @@ template <bool all_one_byte, class Matcher, class Events>
     }
   }
   if (frame == end) return step_outcome::go_on;
-  return no_delimiter_in_chunk(m, k, end, ev);
+  return step_outcome::unmatched;
 }
 
 // count_run(): with nothing held back, count frames one after another while
@@ -541,7 +575,7 @@ template <bool all_one_byte, class Matcher, class Events>
 // behind each of these choices.
 template <class Count, class Events>
 [[gnu::noinline]] step_outcome engine::count_run(const char*& k, const char* end, Count& count,
-                                                 Events& ev) {
+                                                 Events ev) {
   const char* frame = k;
   walk_prefetch prefetch(end);
   // "A count is running and the chunk holds it" in one compare: the count is
@@ -574,7 +608,7 @@ template <class Count, class Events>
 // runs, it returns to feed()'s loop after a discard() or a change.
 template <class Records, class Events>
 [[gnu::noinline]] step_outcome engine::record_run(const char*& k, const char* end,
-                                                  const Records& records, Events& ev) {
+                                                  const Records& records, Events ev) {
   changed_ = false;
   const char* record = k;
   walk_prefetch prefetch(end);  // as count_run()'s, for the same reasons

@@ -15,26 +15,15 @@
 
 namespace chatframe {
 
-// The engine's events as a framing_handler's calls.
-template <class H>
-struct detail::framer_events {
-  H& handler;
-  static constexpr bool may_throw =
-      !noexcept(std::declval<H&>().on_collect(std::declval<const collected&>())) ||
-      !noexcept(std::declval<H&>().on_found());
-  void collect(const collected& data) { handler.on_collect(data); }
-  void found(std::size_t /*which*/) { handler.on_found(); }
-};
-
 template <framing_handler H>
 feed_result framer::feed(std::string_view chunk, H& handler) {
-  detail::framer_events<H> ev{handler};
+  events<H> ev{handler};
   return engine_.feed(chunk, [&](const char*& k, const char* end) { return step(k, end, ev); });
 }
 
 template <class H>
 [[gnu::always_inline]] inline detail::step_outcome framer::step(const char*& k, const char* end,
-                                                                detail::framer_events<H>& ev) {
+                                                                events<H> ev) {
   // asynchat.py:143-146 — none, b'' and 0: collect it all.
   if (term_.collects_everything()) return engine_.collect_all(k, end, ev);
   if (term_.kind_ == terminator::kind::count) return count_step(k, end, ev);
@@ -43,8 +32,9 @@ template <class H>
 }
 
 template <class H>
-[[gnu::always_inline]] inline detail::step_outcome framer::count_step(
-    const char*& k, const char* end, detail::framer_events<H>& ev) {
+[[gnu::always_inline]] inline detail::step_outcome framer::count_step(const char*& k,
+                                                                      const char* end,
+                                                                      events<H> ev) {
   const std::size_t lb = engine_.buffered(k, end);
   const auto n = static_cast<std::uint64_t>(term_.count_);
   const auto done = [this] { count_done(); };
@@ -80,7 +70,7 @@ template <class H>
 
 template <framing_handler H>
 void framer::flush_held(H& handler) {
-  detail::framer_events<H> ev{handler};
+  events<H> ev{handler};
   engine_.flush_held(ev);
 }
 

@@ -14,17 +14,6 @@
 
 namespace chatframe {
 
-// The engine's events as a multi_framing_handler's calls.
-template <class H>
-struct detail::multi_framer_events {
-  H& handler;
-  static constexpr bool may_throw =
-      !noexcept(std::declval<H&>().on_collect(std::declval<const collected&>())) ||
-      !noexcept(std::declval<H&>().on_found(std::size_t{}));
-  void collect(const collected& data) { handler.on_collect(data); }
-  void found(std::size_t which) { handler.on_found(which); }
-};
-
 inline multi_framer::multi_framer(multi_framer&& other) noexcept
     : set_(std::exchange(other.set_, {})), engine_(std::move(other.engine_)) {}
 
@@ -45,7 +34,7 @@ inline errc multi_framer::set_delimiters(std::span<const std::string_view> delim
 template <multi_framing_handler H>
 feed_result multi_framer::feed(std::string_view chunk, H& handler) {
   if (set_.size() == 0) return {0, errc::invalid_delimiters};
-  detail::multi_framer_events<H> ev{handler};
+  detail::handler_events<H, true> ev{handler};
   return engine_.feed(chunk, [&](const char*& k, const char* end) {
     return engine_.delimiter_step(set_, k, end, ev);
   });
@@ -53,7 +42,7 @@ feed_result multi_framer::feed(std::string_view chunk, H& handler) {
 
 template <multi_framing_handler H>
 void multi_framer::flush_held(H& handler) {
-  detail::multi_framer_events<H> ev{handler};
+  detail::handler_events<H, true> ev{handler};
   engine_.flush_held(ev);
 }
 
