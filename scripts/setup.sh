@@ -29,6 +29,7 @@ PACKAGES=(
   librapidcheck-dev
   libbenchmark-dev
   nlohmann-json3-dev
+  libcli11-dev         # command lines (examples/length_echo)
   libfmt-dev
   # event loops the embedding examples and the Asio baseline use
   libboost-dev
