@@ -268,7 +268,9 @@ void length_field_framer::rest_of_record(const char*& k, const char* end, H& han
 // A record whose header lies in the chunk, accepted, and whose end does not.
 // True if it took it.
 template <class H>
-bool length_field_framer::start_of_record(const char*& k, const char* end, H& handler) {
+[[gnu::always_inline]] inline bool length_field_framer::start_of_record(const char*& k,
+                                                                        const char* end,
+                                                                        H& handler) {
   const auto avail = static_cast<std::size_t>(end - k);
   const std::size_t h = layout_.header();
   if (avail < h) return false;
