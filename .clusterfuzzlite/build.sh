@@ -62,8 +62,10 @@ fuzzer() {
 }
 
 fuzzer framer
-fuzzer multi_framer
-fuzzer outbox -I"$root/framing/tests"  # borrowed_bytes_arena.hpp
+fuzzer multi_framer -I"$root/framing/tests"     # reference_model.hpp, callback_program.hpp
+fuzzer frame_assembler -I"$root/framing/tests"  # the same
+fuzzer length_field -I"$root/framing/tests"     # reference_length_field.hpp, length_field_harness.hpp
+fuzzer outbox -I"$root/framing/tests"           # borrowed_bytes_arena.hpp
 fuzzer scenario
 
 # The HTTP example was written separately from these targets: build its

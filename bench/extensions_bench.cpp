@@ -5,15 +5,20 @@
 // and frame_assembler (whole frames, size limit) on top of framer.
 // '\n'-terminated lines of 16 B, 128 B and 4 KiB in a 64 MiB stream fed in
 // 64 KiB chunks; the sinks only count. One row frames a stream whose lines end
-// in turn with each of six delimiters instead.
+// in turn with each of six delimiters instead. The BM_paired_multi_* rows run
+// framer and multi_framer in the same iterations, alternating, and report the
+// median ratio of their speeds: those are the ratios to quote (bench/NOTES.md).
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstddef>
 #include <iterator>
 #include <span>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "chatframe/frame_assembler.hpp"
 #include "chatframe/framer.hpp"
@@ -115,33 +120,29 @@ void run_multi(benchmark::State& state, std::span<const std::string_view> delimi
       stream, state, [&](std::string_view chunk) { (void)f.feed(chunk, c); }, c.frames);
 }
 
-std::string lines_of(const benchmark::State& state) {
-  return stream_of(static_cast<std::size_t>(state.range(0)));
+// The delimiter sets multi_framer frames the lines with; every row but
+// six_delimiters_mixed frames '\n' lines, so a set's other delimiters cost
+// only the looking.
+struct delimiter_set {
+  const char* name;
+  std::vector<std::string_view> delimiters;
+  bool mixed;  // the lines end with each delimiter in turn (mixed_stream_of)
+};
+const delimiter_set kSets[] = {
+    {"one_delimiter", {"\n"}, false},
+    {"two_delimiters", {"\r\n", "\n"}, false},
+    {"three_end_bytes", {"\n", ";", "|"}, false},
+    {"six_delimiters", {std::begin(kSixDelimiters), std::end(kSixDelimiters)}, false},
+    {"six_delimiters_mixed", {std::begin(kSixDelimiters), std::end(kSixDelimiters)}, true},
+};
+
+const std::string& stream_for(const delimiter_set& set, const benchmark::State& state) {
+  const auto line = static_cast<std::size_t>(state.range(0));
+  return set.mixed ? mixed_stream_of(line) : stream_of(line);
 }
 
-void BM_multi_one_delimiter(benchmark::State& state) {
-  const std::string_view d[] = {"\n"};
-  run_multi(state, d, lines_of(state));
-}
-
-void BM_multi_two_delimiters(benchmark::State& state) {
-  const std::string_view d[] = {"\r\n", "\n"};
-  run_multi(state, d, lines_of(state));
-}
-
-void BM_multi_three_end_bytes(benchmark::State& state) {
-  const std::string_view d[] = {"\n", ";", "|"};
-  run_multi(state, d, lines_of(state));
-}
-
-// Only "\n" occurs in the stream: the cost of looking for five last bytes.
-void BM_multi_six_delimiters(benchmark::State& state) {
-  run_multi(state, kSixDelimiters, lines_of(state));
-}
-
-// Every delimiter occurs, in turn.
-void BM_multi_six_delimiters_mixed(benchmark::State& state) {
-  run_multi(state, kSixDelimiters, mixed_stream_of(static_cast<std::size_t>(state.range(0))));
+void bm_multi(benchmark::State& state, const delimiter_set* set) {
+  run_multi(state, set->delimiters, stream_for(*set, state));
 }
 
 void BM_assembler(benchmark::State& state) {
@@ -169,18 +170,79 @@ void BM_budget(benchmark::State& state) {
       c.frames);
 }
 
+// The single framer and multi_framer over the same stream, one pass of each
+// per iteration in alternating order, so that both see the same moment of a
+// shared machine. Counter `ratio`: the median over iterations of the
+// framer's pass time over multi_framer's, i.e. multi_framer's speed as a
+// fraction of the single framer's; ratio_p25 and ratio_p75 its quartiles.
+void run_paired(benchmark::State& state, std::span<const std::string_view> delimiters,
+                const std::string& stream) {
+  using clock = std::chrono::steady_clock;
+  chatframe::framer single;
+  (void)single.set_terminator(chatframe::terminator::bytes("\n"));
+  chatframe::multi_framer multi;
+  (void)multi.set_delimiters(delimiters);
+  counter a, b;
+  const auto pass = [&](auto& f, counter& c) {
+    for (std::size_t pos = 0; pos < stream.size(); pos += kChunk)
+      (void)f.feed(std::string_view(stream).substr(pos, kChunk), c);
+  };
+  std::vector<double> ratios;
+  bool single_first = true;
+  for (auto _ : state) {
+    const auto t0 = clock::now();
+    if (single_first)
+      pass(single, a);
+    else
+      pass(multi, b);
+    const auto t1 = clock::now();
+    if (single_first)
+      pass(multi, b);
+    else
+      pass(single, a);
+    const auto t2 = clock::now();
+    const double first = std::chrono::duration<double>(t1 - t0).count();
+    const double second = std::chrono::duration<double>(t2 - t1).count();
+    ratios.push_back(single_first ? first / second : second / first);
+    single_first = !single_first;
+  }
+  if (a.frames != b.frames) state.SkipWithError("multi_framer and framer found different frames");
+  std::sort(ratios.begin(), ratios.end());
+  const auto at = [&](double q) {
+    return ratios.empty()
+               ? 0.0
+               : ratios[static_cast<std::size_t>(q * static_cast<double>(ratios.size() - 1) + 0.5)];
+  };
+  state.counters["ratio"] = at(0.5);
+  state.counters["ratio_p25"] = at(0.25);
+  state.counters["ratio_p75"] = at(0.75);
+}
+
+void bm_paired(benchmark::State& state, const delimiter_set* set) {
+  run_paired(state, set->delimiters, stream_for(*set, state));
+}
+
+// BM_multi_<set> for every set, then the other rows, then BM_paired_multi_<set>
+// for the sets of '\n' lines.
+void register_all() {
+  const auto lines = [](benchmark::internal::Benchmark* b) {
+    b->Arg(16)->Arg(128)->Arg(4096)->Unit(benchmark::kMillisecond);
+  };
+  lines(benchmark::RegisterBenchmark("BM_budget", BM_budget));
+  lines(benchmark::RegisterBenchmark("BM_framer_single", BM_framer_single));
+  for (const delimiter_set& set : kSets)
+    lines(benchmark::RegisterBenchmark((std::string("BM_multi_") + set.name).c_str(), bm_multi,
+                                       &set));
+  lines(benchmark::RegisterBenchmark("BM_assembler", BM_assembler));
+  for (const delimiter_set& set : kSets)
+    if (!set.mixed)
+      lines(benchmark::RegisterBenchmark((std::string("BM_paired_multi_") + set.name).c_str(),
+                                         bm_paired, &set));
+}
+
 }  // namespace
 
-BENCHMARK(BM_budget)->Arg(16)->Arg(128)->Arg(4096)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_framer_single)->Arg(16)->Arg(128)->Arg(4096)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_multi_one_delimiter)->Arg(16)->Arg(128)->Arg(4096)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_multi_two_delimiters)->Arg(16)->Arg(128)->Arg(4096)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_multi_three_end_bytes)->Arg(16)->Arg(128)->Arg(4096)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_multi_six_delimiters)->Arg(16)->Arg(128)->Arg(4096)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_multi_six_delimiters_mixed)
-    ->Arg(16)
-    ->Arg(128)
-    ->Arg(4096)
-    ->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_assembler)->Arg(16)->Arg(128)->Arg(4096)->Unit(benchmark::kMillisecond);
-int main(int argc, char** argv) { return chatframe_bench::run_benchmarks(argc, argv); }
+int main(int argc, char** argv) {
+  register_all();
+  return chatframe_bench::run_benchmarks(argc, argv);
+}

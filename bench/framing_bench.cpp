@@ -74,6 +74,7 @@
 #include <istream>
 #include <memory>
 #include <new>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -86,6 +87,7 @@
 #include <boost/asio/streambuf.hpp>
 
 #include "chatframe/framer.hpp"
+#include "chatframe/length_field_framer.hpp"
 
 #include "bench_main.hpp"
 #include "counting_allocator.hpp"
@@ -280,7 +282,16 @@ void for_each_chunk(const extent& e, std::size_t chunk, F&& f) {
 // in cache, its first MiB as many times), adding what it found to frames and
 // bytes. One virtual call per 64 MiB pass; everything inside run() inlines.
 
-enum class impl : std::uint8_t { chatframe, memchr, careless, asio, asio_getline };
+enum class impl : std::uint8_t {
+  chatframe,
+  memchr,
+  careless,
+  asio,
+  asio_getline,
+  length,
+  length_pieces,
+  walk,
+};
 
 class pass {
  public:
@@ -292,6 +303,9 @@ class pass {
   // Whether run() reports the payload bytes a correct framer collects (the
   // memchr ceiling counts only frames: it ignores delimiters split by chunks).
   [[nodiscard]] virtual bool counts_bytes() const { return true; }
+  // Whether frames are records and bytes their bodies (the length-field
+  // decoder and the walk), not the count framer's headers and bodies.
+  [[nodiscard]] virtual bool counts_records() const { return false; }
   std::uint64_t frames = 0;
   std::uint64_t bytes = 0;
 
@@ -328,6 +342,110 @@ class chatframe_pass final : public pass {
   chatframe::framer f_;
   counting_handler lh_;
   record_handler rh_;
+};
+
+// Records through the ready-made decoder: length_field_framer with the
+// stream's layout (4-byte little-endian field counting the body, header
+// stripped). Frames whole (on_frame: zero-copy inside a chunk, copied once
+// across chunks) or, with pieces, streamed (on_frame_begin / on_frame_piece /
+// on_frame_end: never copied).
+class length_pass final : public pass {
+ public:
+  length_pass(const extent& e, const workload& w, std::size_t chunk, bool pieces)
+      : pass(e, w, chunk), pieces_(pieces) {}
+  [[nodiscard]] bool counts_records() const override { return true; }
+  void run() override {
+    wh_ = {};
+    ph_ = {};
+    if (pieces_)
+      chunks([&](const char* p, std::size_t n) { (void)f_.feed(std::string_view(p, n), ph_); });
+    else
+      chunks([&](const char* p, std::size_t n) { (void)f_.feed(std::string_view(p, n), wh_); });
+    frames += wh_.frames + ph_.frames;
+    bytes += wh_.bytes + ph_.bytes;
+  }
+
+ private:
+  struct whole_handler {
+    std::uint64_t frames = 0;
+    std::uint64_t bytes = 0;
+    void on_frame(std::string_view frame) noexcept {
+      ++frames;
+      bytes += frame.size();
+    }
+    void on_error(const chatframe::length_error& /*e*/) noexcept { frames = 0; }  // never here
+  };
+  struct piece_handler {
+    std::uint64_t frames = 0;
+    std::uint64_t bytes = 0;
+    void on_frame_begin(std::uint64_t /*length*/) noexcept {}
+    void on_frame_piece(std::string_view piece) noexcept { bytes += piece.size(); }
+    void on_frame_end() noexcept { ++frames; }
+    void on_error(const chatframe::length_error& /*e*/) noexcept { frames = 0; }  // never here
+  };
+  chatframe::length_field_framer f_{
+      {.length_width = kHeaderSize, .order = chatframe::byte_order::little, .strip = std::nullopt}};
+  bool pieces_;
+  whole_handler wh_;
+  piece_handler ph_;
+};
+
+// The floor under any length-prefixed decoder: a bare walk from header to
+// header over the same chunks — read the 4-byte length, step over the body —
+// with only the state a chunk boundary needs (a split header, the rest of a
+// body). Counts records and body bytes; checks nothing else.
+class walk_pass final : public pass {
+ public:
+  using pass::pass;
+  [[nodiscard]] bool counts_records() const override { return true; }
+  void run() override {
+    chunks([&](const char* p, std::size_t n) {
+      const char* const end = p + n;
+      while (p != end) {
+        if (body_left_ != 0) {  // the rest of a body begun in an earlier chunk
+          const std::size_t take = std::min<std::size_t>(body_left_, static_cast<std::size_t>(end - p));
+          p += take;
+          body_left_ -= take;
+          if (body_left_ == 0) ++frames;
+          continue;
+        }
+        if (have_ == 0) {
+          // The counts in registers while the walk runs (stores to members
+          // would be ordered with the loads from the chunk: char aliases).
+          std::uint64_t n_frames = 0, n_bytes = 0;
+          while (static_cast<std::size_t>(end - p) >= kHeaderSize) {
+            std::uint32_t len;
+            std::memcpy(&len, p, sizeof len);
+            const std::size_t left = static_cast<std::size_t>(end - p) - kHeaderSize;
+            n_bytes += len;
+            if (len > left) {  // the body goes on in the next chunk
+              body_left_ = len - left;
+              p = end;
+              break;
+            }
+            ++n_frames;
+            p += kHeaderSize + len;
+          }
+          frames += n_frames;
+          bytes += n_bytes;
+          if (p == end) break;
+        }
+        length_ |= std::uint32_t{static_cast<unsigned char>(*p++)} << (8 * have_);
+        if (++have_ == kHeaderSize) {
+          bytes += length_;
+          body_left_ = length_;
+          if (body_left_ == 0) ++frames;
+          have_ = 0;
+          length_ = 0;
+        }
+      }
+    });
+  }
+
+ private:
+  std::uint64_t body_left_ = 0;
+  std::uint32_t length_ = 0;  // of a header split across chunks, so far
+  std::size_t have_ = 0;      // its bytes so far
 };
 
 // The ceiling: memchr from hit to hit; for a multi-byte delimiter, memchr of
@@ -550,6 +668,9 @@ std::unique_ptr<pass> make_pass(impl i, const extent& e, const workload& w, std:
     case impl::careless: return std::make_unique<careless_pass>(e, w, chunk);
     case impl::asio: return std::make_unique<asio_pass>(e, w, chunk);
     case impl::asio_getline: return std::make_unique<asio_getline_pass>(e, w, chunk);
+    case impl::length: return std::make_unique<length_pass>(e, w, chunk, false);
+    case impl::length_pieces: return std::make_unique<length_pass>(e, w, chunk, true);
+    case impl::walk: return std::make_unique<walk_pass>(e, w, chunk);
   }
   return nullptr;
 }
@@ -570,8 +691,12 @@ bool check(benchmark::State& state, const char* what, std::uint64_t got, std::ui
 // also warms up what the timed passes reuse (buffers, the framer's state).
 bool verify(benchmark::State& state, pass& p, const extent& e) {
   p.run();
-  if (!check(state, "frames", p.frames, e.frames)) return false;
-  if (p.counts_bytes() && !check(state, "bytes", p.bytes, e.payload_bytes)) return false;
+  // Records: the stream's count frames are a header and a body each.
+  const std::uint64_t frames = p.counts_records() ? e.frames / 2 : e.frames;
+  const std::uint64_t bytes =
+      p.counts_records() ? e.payload_bytes - kHeaderSize * frames : e.payload_bytes;
+  if (!check(state, "frames", p.frames, frames)) return false;
+  if (p.counts_bytes() && !check(state, "bytes", p.bytes, bytes)) return false;
   p.frames = p.bytes = 0;
   return true;
 }
@@ -611,12 +736,12 @@ double quantile(std::vector<double> v, double q) {
 // ratio = median over iterations of (other's pass time / chatframe's), i.e.
 // how many times faster chatframe is; ratio_p25, ratio_p75 its quartiles;
 // chatframe_Bps, other_Bps the two throughputs over all iterations.
-void bm_paired(benchmark::State& state, const workload* w, impl other, bool hot) {
+void bm_paired(benchmark::State& state, const workload* w, impl mine, impl other, bool hot) {
   using clock = std::chrono::steady_clock;
   const stream& s = stream_for(*w);
   const extent e = hot ? s.hot() : s.whole();
   const auto chunk = static_cast<std::size_t>(state.range(0));
-  const std::unique_ptr<pass> a = make_pass(impl::chatframe, e, *w, chunk);
+  const std::unique_ptr<pass> a = make_pass(mine, e, *w, chunk);
   const std::unique_ptr<pass> b = make_pass(other, e, *w, chunk);
   if (!verify(state, *a, e) || !verify(state, *b, e)) return;
   std::vector<double> ratios;
@@ -694,8 +819,9 @@ std::string name(const char* prefix, const workload& w) {
 void single(const char* prefix, const workload& w, impl i, bool hot = false) {
   tune(benchmark::RegisterBenchmark(name(prefix, w).c_str(), bm_single, &w, i, hot));
 }
-void paired(const char* prefix, const workload& w, impl other, bool hot = false) {
-  tune(benchmark::RegisterBenchmark(name(prefix, w).c_str(), bm_paired, &w, other, hot));
+void paired(const char* prefix, const workload& w, impl other, bool hot = false,
+            impl mine = impl::chatframe) {
+  tune(benchmark::RegisterBenchmark(name(prefix, w).c_str(), bm_paired, &w, mine, other, hot));
 }
 
 void register_all() {
@@ -732,6 +858,15 @@ void register_all() {
              ->Iterations(1));
     single("asio", w, impl::asio);
     paired("paired_asio", w, impl::asio);
+    // The ready-made decoder (whole frames; streamed pieces) against the
+    // bare header-to-header walk and against Asio reading header then body.
+    single("length", w, impl::length);
+    single("length_pieces", w, impl::length_pieces);
+    single("walk", w, impl::walk);
+    paired("paired_walk_length", w, impl::walk, false, impl::length);
+    paired("paired_walk_pieces", w, impl::walk, false, impl::length_pieces);
+    paired("paired_asio_length", w, impl::asio, false, impl::length);
+    paired("paired_asio_pieces", w, impl::asio, false, impl::length_pieces);
   }
   single("chatframe", kNone, impl::chatframe);
   tune(benchmark::RegisterBenchmark("memcpy/-/-", bm_memcpy, &kNone));

@@ -5,6 +5,7 @@
 #
 #   1. framing: chatframe vs memchr ceiling, careless, Boost.Asio  (run_bench.sh)
 #   2. outbox:  offer()/consume() vs gather()/consume()           (chatframe-bench-outbox)
+#      worst case: a 1 MiB delimiter's near misses in tiny chunks (chatframe-bench-worst-case)
 #   3. CPython: the framing workloads through asynchat            (compare_cpython.sh)
 #   4. echo:    chatframe reactor vs raw epoll vs CPython         (run_echo.sh)
 #   5. HTTP:    chatframe-http vs nginx with wrk, if installed    (run_http.sh --optional)
@@ -32,7 +33,7 @@ while [[ $# -gt 0 ]]; do
   shift
 done
 export CHATFRAME_BENCH_BUILD="$build"
-targets=(chatframe-bench-framing chatframe-bench-outbox chatframe-loadgen chatframe-echo-server raw-epoll-echo chatframe-http chatframe-idle-client chatframe-embed-asio chatframe-embed-libuv chatframe-embed-libevent chatframe-embed-io_uring)
+targets=(chatframe-bench-framing chatframe-bench-outbox chatframe-bench-worst-case chatframe-loadgen chatframe-echo-server raw-epoll-echo chatframe-http chatframe-idle-client chatframe-embed-asio chatframe-embed-libuv chatframe-embed-libevent chatframe-embed-io_uring)
 if [[ ! -f "$build/build.ninja" ]]; then
   echo "run_all: configure $build first:" >&2
   echo "  cmake -S $root -B $build -G Ninja -DCMAKE_BUILD_TYPE=Release -DCHATFRAME_BUILD_TESTS=OFF" >&2
@@ -66,6 +67,12 @@ outbox() {
     --benchmark_out_format=json >/dev/null && python3 "$here/outbox_table.py" "$here/results/outbox$sfx.json"
 }
 step outbox outbox
+# The time at n and 2n bytes (BM_near_misses) and their ratio in one run (BM_growth).
+worst_case() {
+  "$build/bin/chatframe-bench-worst-case" "${outbox_flags[@]}" \
+    "--benchmark_out=$here/results/worst_case$sfx.json" --benchmark_out_format=json
+}
+step worst-case worst_case
 if [[ $quick -eq 1 ]]; then
   step cpython "$here/compare_cpython.sh" --quick
 else

@@ -12,7 +12,7 @@ trap 'rm -rf "$tmp"' EXIT
 env -u CFLAGS -u CXXFLAGS CC=clang CXX=clang++ LIB_FUZZING_ENGINE=-fsanitize=fuzzer \
   OUT="$tmp/out" WORK="$tmp/work" .clusterfuzzlite/build.sh
 status=0
-for t in framer outbox scenario; do
+for t in framer multi_framer frame_assembler length_field outbox scenario; do
   for f in "$t" "$t.options" "$t.dict" "${t}_seed_corpus.zip"; do
     [ -e "$tmp/out/$f" ] || { echo "missing \$OUT/$f"; status=1; }
   done

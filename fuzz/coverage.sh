@@ -15,7 +15,8 @@ CXX=${CXX:-clang++-14}
 PROFDATA=${PROFDATA:-llvm-profdata-14}
 COV=${COV:-llvm-cov-14}
 rm -rf "$out" && mkdir -p "$out/obj" "$out/bin" "$out/prof"
-flags=(-std=c++20 -O1 -g -fprofile-instr-generate -fcoverage-mapping -Iframing/include -Iconformance/include -Itools)
+flags=(-std=c++20 -O1 -g -fprofile-instr-generate -fcoverage-mapping -Iframing/include -Iconformance/include
+  -Itools -Iframing/tests)  # framing/tests: the reference models and test helpers some targets use
 
 objects=()
 for src in framing/src/*.cpp conformance/src/*.cpp fuzz/standalone_main.cc; do
@@ -26,7 +27,7 @@ for src in framing/src/*.cpp conformance/src/*.cpp fuzz/standalone_main.cc; do
 done
 wait
 
-targets=(framer outbox scenario)
+targets=(framer multi_framer frame_assembler length_field outbox scenario)
 declare -A extra=()
 if pkg-config --exists python3-embed 2>/dev/null && [ "$(pkg-config --modversion python3-embed)" = 3.11 ]; then
   targets+=(cpython_differential)

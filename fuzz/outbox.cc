@@ -487,8 +487,15 @@ void send_gather(chatframe::outbox& out, model& m, const loop_state& loop, std::
     if (iov[i].size() != expected[i]) fail("gather() view sizes differ from the predicted ones");
   const bool waits = m.producer_waits(loop.producers_paused);
   if (n == 0) {
-    // gather() stops before a close marker without reaching it; offer() reaches it.
-    if (max_bytes != 0 && !m.closed && !m.pending.empty() && !waits)
+    // Like offer(), gather() reaches a close marker with nothing before it.
+    if (out.closed() && !m.closed) {
+      if (!m.close_queued || !m.pending.empty() || waits)
+        fail("gather() closed before everything queued was sent");
+      m.closed = true;
+    }
+    if (!m.closed && m.close_queued && m.pending.empty() && !waits)
+      fail("gather() did not reach the close marker at the head");
+    if (max_bytes != 0 && views != 0 && !m.closed && !m.pending.empty() && !waits)
       fail("gather returned nothing with data queued");
     if (out.closed() != m.closed) fail("closed() disagrees");
     return;

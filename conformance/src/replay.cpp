@@ -113,8 +113,8 @@ class scripted_channel final : public async_chat {
     std::array<std::string_view, 64> pieces;
     const std::size_t n = output().gather(pieces);
     if (n == 0) {
-      // Nothing gatherable: the close marker or spent items; the single path handles them.
-      initiate_send();
+      // Idle, or the close marker reached (asynchat.py:237-239).
+      if (output().closed()) handle_close();
       return;
     }
     std::string joined;

@@ -19,6 +19,11 @@ std::string_view to_string(errc e) noexcept {
     case errc::count_too_large: return "count_too_large";
     case errc::truncated_frame: return "truncated_frame";
     case errc::count_replaced_by_non_count: return "count_replaced_by_non_count";
+    case errc::length_too_large: return "length_too_large";
+    case errc::length_overflow: return "length_overflow";
+    case errc::length_negative: return "length_negative";
+    case errc::invalid_length_options: return "invalid_length_options";
+    case errc::length_does_not_fit: return "length_does_not_fit";
   }
   return "unknown";
 }

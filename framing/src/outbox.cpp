@@ -145,40 +145,51 @@ outbox::refilled outbox::refill(std::size_t index) {
   return refilled::piece;
 }
 
+// What both offer() and gather() do first, as initiate_send() does before it
+// sends (asynchat.py:233-250): spent items at the head leave the queue, a
+// producer there is asked for its next piece, and a close marker there is
+// reached. Returns data when the head holds bytes to send.
+send_status outbox::settle_head() {
+  while (!entries_.empty()) {
+    const entry& head = entries_.front();
+    if (head.type == entry::kind::close) {
+      // asynchat.py:235-239 — the marker ends the channel.
+      entries_.pop_front();
+      closed_ = true;
+      return send_status::closed;
+    }
+    if (head.pending() != 0) return send_status::data;
+    // asynchat.py:235-236 — an empty item is dropped (CPython then sends
+    // b'', which no transport observes); asynchat.py:249-250 — so is a
+    // producer with nothing more to give.
+    if (head.type == entry::kind::producer && producer_waits(head, /*at_head=*/true))
+      return send_status::idle;
+    const refilled r = head.type == entry::kind::bytes ? refilled::none : refill(0);
+    if (r == refilled::none) entries_.pop_front();
+    // After a discard in more(): the new head; after a piece: the piece.
+  }
+  return send_status::idle;
+}
+
 send_offer outbox::offer() {
   offered_ = 0;
   if (closed_) return {send_status::closed, {}};
   if (in_more_) return {send_status::idle, {}};  // called from a producer's more()
-  while (!entries_.empty()) {
-    if (entries_.front().type == entry::kind::close) {
-      // asynchat.py:235-239 — the marker ends the channel.
-      entries_.pop_front();
-      closed_ = true;
-      return {send_status::closed, {}};
-    }
-    if (entries_.front().pending() == 0) {
-      // asynchat.py:235-236 — an empty item is dropped (CPython then sends
-      // b'', which no transport observes); asynchat.py:249-250 — so is a
-      // producer with nothing more to give.
-      const entry& head = entries_.front();
-      if (head.type == entry::kind::producer && producer_waits(head, /*at_head=*/true))
-        return {send_status::idle, {}};
-      const refilled r = head.type == entry::kind::bytes ? refilled::none : refill(0);
-      if (r == refilled::none) entries_.pop_front();
-      if (r != refilled::piece) continue;  // after a discard in more(): the new head
-    }
-    const entry& e = entries_.front();
-    // asynchat.py:242-244 — at most out_buffer_size bytes of the first item.
-    const std::size_t n = std::min(e.item_end() - e.begin, out_buffer_size_);
-    offered_ = n;
-    return {send_status::data, std::string_view(e.data() + e.begin, n)};
-  }
-  return {send_status::idle, {}};
+  const send_status s = settle_head();
+  if (s != send_status::data) return {s, {}};
+  const entry& e = entries_.front();
+  // asynchat.py:242-244 — at most out_buffer_size bytes of the first item.
+  const std::size_t n = std::min(e.item_end() - e.begin, out_buffer_size_);
+  offered_ = n;
+  return {send_status::data, std::string_view(e.data() + e.begin, n)};
 }
 
 std::size_t outbox::gather(std::span<std::string_view> out, std::size_t max_bytes) {
   offered_ = 0;
-  if (closed_ || in_more_ || out.empty()) return 0;
+  if (closed_ || in_more_) return 0;
+  // The head is settled as offer() settles it, so gather() reaches the close
+  // marker (closed() turns true) and drops spent items just as offer() does.
+  if (settle_head() != send_status::data || out.empty()) return 0;
   std::size_t filled = 0;        // views stored in `out`
   const char* view = nullptr;    // the view being built, stored when the next one starts
   std::size_t view_size = 0;     // 0 while none is

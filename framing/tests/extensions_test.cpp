@@ -11,7 +11,10 @@
 #include <limits>
 #include <memory>
 #include <ostream>
+#include <stdexcept>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "chatframe/frame_assembler.hpp"
@@ -237,6 +240,183 @@ TEST(MultiFramer, TheDelimitersAndHeldBytesGoWithAMoveAndTheSourceIsANewOne) {
   // NOLINTEND(bugprone-use-after-move)
 }
 
+// --- multi_framer's callback rules are framer's ------------------------------
+//
+// A callback's action on the framer feeding it: set the delimiters (one
+// delimiter here, so that framer can be given the same program), discard,
+// or throw. `at` counts the callback's calls, from 1.
+struct action {
+  enum class kind : std::uint8_t { set, discard, raise };
+  kind what;
+  int at;
+  std::string delimiter{};
+};
+struct injected {};
+
+// Runs `actions` from inside on_collect() (in_collect) or on_found(), on a
+// framer or a multi_framer, and logs the events; "!" marks a throw.
+template <class Framer>
+struct programmed {
+  Framer& f;
+  std::vector<action> in_collect, in_found;
+  std::string log;
+  int collects = 0, founds = 0;
+
+  void act(const std::vector<action>& actions, int at) {
+    for (const action& a : actions) {
+      if (a.at != at) continue;
+      switch (a.what) {
+        case action::kind::set:
+          if constexpr (std::is_same_v<Framer, chatframe::framer>) {
+            EXPECT_EQ(f.set_terminator(chatframe::terminator::bytes(a.delimiter)), errc::ok);
+          } else {
+            const std::string_view one[] = {a.delimiter};
+            EXPECT_EQ(f.set_delimiters(one), errc::ok);
+          }
+          break;
+        case action::kind::discard: f.discard(); break;
+        case action::kind::raise: log += "!"; throw injected{};
+      }
+    }
+  }
+  void on_collect(const collected& d) {
+    log += "C(" + d.str() + ")";
+    act(in_collect, ++collects);
+  }
+  void on_found(std::size_t which) {
+    log += "F" + std::to_string(which);
+    act(in_found, ++founds);
+  }
+  void on_found() { on_found(0); }
+};
+
+// Feeds `chunks` to a framer and to a multi_framer, both starting with
+// `delimiter`, through handlers that play the same program; after a throw
+// the next chunk is fed as usual. Returns both logs, held bytes appended.
+std::pair<std::string, std::string> run_both(const std::string& delimiter,
+                                             const std::vector<std::string>& chunks,
+                                             const std::vector<action>& in_collect,
+                                             const std::vector<action>& in_found) {
+  chatframe::framer single;
+  EXPECT_EQ(single.set_terminator(chatframe::terminator::bytes(delimiter)), errc::ok);
+  chatframe::multi_framer multi;
+  const std::string_view one[] = {delimiter};
+  EXPECT_EQ(multi.set_delimiters(one), errc::ok);
+  programmed<chatframe::framer> a{single, in_collect, in_found, {}, 0, 0};
+  programmed<chatframe::multi_framer> b{multi, in_collect, in_found, {}, 0, 0};
+  for (const std::string& chunk : chunks) {
+    try {
+      (void)single.feed(chunk, a);
+    } catch (const injected&) {
+    }
+    try {
+      (void)multi.feed(chunk, b);
+    } catch (const injected&) {
+    }
+  }
+  a.log += "|" + std::string(single.held());
+  b.log += "|" + std::string(multi.held());
+  return {a.log, b.log};
+}
+
+using kind = action::kind;
+
+TEST(MultiFramerCallbacks, DelimitersSetInsideOnFoundFrameTheRestOfTheChunk) {
+  // The first defect: every "\n" was still reported as the new delimiter.
+  const auto [single, multi] = run_both("\n", {"a\nb\nc"}, {}, {{kind::set, 1, "X"}});
+  EXPECT_EQ(single, "C(a)F0C(b\nc)|");
+  EXPECT_EQ(multi, single);
+}
+
+TEST(MultiFramerCallbacks, DiscardInsideOnCollectStillReportsThePendingFound) {
+  // The second defect: the pending on_found() was dropped.
+  const auto [single, multi] = run_both("\n", {"ab\ncd\n"}, {{kind::discard, 1}}, {});
+  EXPECT_EQ(single, "C(ab)F0|");
+  EXPECT_EQ(multi, single);
+}
+
+TEST(MultiFramerCallbacks, DelimitersSetInsideOnCollectDoNotChangeTheStepBeingTaken) {
+  // "\r\n" is consumed with its old length; "\n" frames what follows.
+  const auto [single, multi] = run_both("\r\n", {"ab\r\ncd\r\n"}, {{kind::set, 1, "\n"}}, {});
+  EXPECT_EQ(single, "C(ab)F0C(cd\r)F0|");
+  EXPECT_EQ(multi, single);
+}
+
+TEST(MultiFramerCallbacks, DelimitersSetInsideOnCollectWhileHoldingBackHoldWhatTheOldOnesMayBegin) {
+  // asynchat.py:183-187: the tail is held back for the delimiter the step
+  // looked for, then framed with the new one by the next feed().
+  const auto [single, multi] = run_both("\r\n", {"ab\r", "x\ny"}, {{kind::set, 1, "\n"}}, {});
+  EXPECT_EQ(single, "C(ab)C(\rx)F0C(y)|");
+  EXPECT_EQ(multi, single);
+}
+
+TEST(MultiFramerCallbacks, DiscardInsideOnFoundDropsTheRestOfTheChunkAndTheHeldBytes) {
+  const auto [single, multi] = run_both("\r\n", {"a\r\nb\r", "\nc\r\n"}, {}, {{kind::discard, 1}});
+  EXPECT_EQ(single, "C(a)F0C(\nc)F0|");
+  EXPECT_EQ(multi, single);
+}
+
+TEST(MultiFramerCallbacks, AThrowingOnCollectUndoesItsStepAndTheNextFeedFramesItAgain) {
+  const auto [single, multi] = run_both("\n", {"ab\ncd", "\n"}, {{kind::raise, 1}}, {});
+  EXPECT_EQ(single, "C(ab)!C(ab)F0C(cd)F0|");
+  EXPECT_EQ(multi, single);
+}
+
+TEST(MultiFramerCallbacks, AThrowingOnFoundLeavesItsDelimiterConsumed) {
+  const auto [single, multi] = run_both("\n", {"ab\ncd\ne", "f\n"}, {}, {{kind::raise, 1}});
+  EXPECT_EQ(single, "C(ab)F0!C(cd)F0C(ef)F0|");
+  EXPECT_EQ(multi, single);
+}
+
+TEST(MultiFramerCallbacks, HeldBytesAreFramedWithDelimitersSetBetweenFeeds) {
+  chatframe::multi_framer f = with({"abc"});
+  recorder r;
+  (void)f.feed("xab", r);
+  EXPECT_EQ(f.held(), "ab");
+  const std::string_view b[] = {"b"};
+  ASSERT_EQ(f.set_delimiters(b), errc::ok);
+  (void)f.feed("", r);
+  EXPECT_EQ(r.log, "C(x)C(a)F0");
+  EXPECT_EQ(f.held(), "");
+}
+
+TEST(MultiFramerCallbacks, FeedFromInsideACallbackIsRefused) {
+  chatframe::multi_framer f = with({"\n"});
+  struct : recorder {
+    chatframe::multi_framer* self = nullptr;
+    chatframe::feed_result inner{};
+    void on_found(std::size_t w) {
+      recorder::on_found(w);
+      inner = self->feed("more\n", *this);
+    }
+  } r;
+  r.self = &f;
+  const chatframe::feed_result outer = f.feed("a\nb", r);
+  EXPECT_EQ(r.inner.error, errc::reentrant_feed);
+  EXPECT_EQ(r.inner.consumed, 0u);
+  EXPECT_EQ(outer.consumed, 3u);
+  EXPECT_EQ(r.log, "C(a)F0C(b)");
+}
+
+TEST(MultiFramerCallbacks, ACopyFramesTheRestOfTheStreamAsTheOriginalDoes) {
+  chatframe::multi_framer a = with({"\r\n", "END"});
+  recorder first;
+  (void)a.feed("x\r\nyE", first);
+  chatframe::multi_framer b = a;
+  chatframe::multi_framer c;
+  c = a;
+  recorder ra, rb, rc;
+  for (const std::string_view chunk : {"N", "Dz\r", "\n"}) {
+    (void)a.feed(chunk, ra);
+    (void)b.feed(chunk, rb);
+    (void)c.feed(chunk, rc);
+  }
+  EXPECT_EQ(first.log, "C(x)F0C(y)");
+  EXPECT_EQ(ra.log, "F1C(z)F0");
+  EXPECT_EQ(rb.log, ra.log);
+  EXPECT_EQ(rc.log, ra.log);
+}
+
 TEST(MultiFramer, AdversarialInputCompletesCorrectly) {
   const std::string d(64, 'a');
   std::string s(1 << 18, 'a');
@@ -413,6 +593,105 @@ TEST(FrameAssembler, EndOfStreamPolicies) {
         break;
     }
   }
+}
+
+// Length-prefixed records (a one-byte header, then that many bytes): the sink
+// names its own assembler type, without type erasure, to call set_count()
+// from on_frame().
+struct records {
+  chatframe::framer* f = nullptr;
+  chatframe::frame_assembler<records>* a = nullptr;
+  bool header = true;
+  std::vector<std::string> bodies;
+  std::vector<chatframe::frame_error> errors;
+  void on_frame(std::string_view frame, std::size_t /*which*/) {
+    std::int64_t next = 1;
+    if (header) {
+      next = static_cast<unsigned char>(frame[0]);
+    } else {
+      bodies.emplace_back(frame);
+    }
+    header = !header;
+    if (a->set_count(*f, next) != errc::ok) header = true;  // refused: read the next header
+  }
+  void on_limit(const chatframe::frame_error& e) { errors.push_back(e); }
+};
+
+// A framer reading records through an assembler, its first header's count set.
+struct record_reader {
+  chatframe::framer f;
+  records r;
+  chatframe::frame_assembler<records> a;
+  explicit record_reader(std::size_t limit) : a(r, {.max_frame_size = limit}) {
+    r.f = &f;
+    r.a = &a;
+    EXPECT_EQ(a.set_count(f, 1), errc::ok);
+  }
+};
+
+TEST(FrameAssembler, ASinkReachesSetCountThroughItsOwnAssemblerType) {
+  record_reader reader(5);
+  auto& [f, r, a] = reader;
+  std::string stream;
+  for (const std::string_view body : {"abc", "hello", "xy"}) {
+    stream.push_back(static_cast<char>(body.size()));
+    stream.append(body);
+  }
+  (void)a.feed(f, stream.substr(0, 6));  // a header and a half
+  for (const char c : stream.substr(6)) (void)a.feed(f, std::string_view(&c, 1));
+  EXPECT_EQ(r.bodies, (std::vector<std::string>{"abc", "hello", "xy"}));
+  EXPECT_TRUE(r.errors.empty());
+}
+
+TEST(FrameAssembler, ASinkCountOverTheLimitIsRefusedAndReported) {
+  record_reader reader(4);
+  auto& [f, r, a] = reader;
+  (void)a.feed(f, std::string_view("\x02"
+                                   "ab"
+                                   "\x09",
+                                   4));
+  EXPECT_EQ(r.bodies, std::vector<std::string>{"ab"});
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].code, errc::count_too_large);
+  EXPECT_EQ(r.errors[0].bytes, 9u);
+  EXPECT_EQ(f.get_terminator(), chatframe::terminator::count(0));  // the refused count is not set
+}
+
+TEST(FrameAssembler, AThrowingOnFrameLeavesThatFrameDeliveredAndTheNextOneWhole) {
+  auto f = line_framer();
+  struct : sink {
+    int throws = 1;
+    void on_frame(std::string_view fr, std::size_t w) {
+      sink::on_frame(fr, w);
+      if (throws-- > 0) throw std::runtime_error("sink");
+    }
+  } s;
+  chatframe::frame_assembler a(s);
+  std::string chunk = "one\r\ntwo\r\nthr";
+  EXPECT_THROW((void)a.feed(f, chunk), std::runtime_error);
+  chunk.assign(chunk.size(), '#');  // the caller reuses its buffer
+  (void)a.feed(f, "ee\r\n");
+  EXPECT_EQ(s.frames, (std::vector<std::string>{"one", "two", "three"}));
+}
+
+TEST(FrameAssembler, AThrowingOnLimitLeavesTheAssemblerAsItWas) {
+  auto f = line_framer();
+  struct : sink {
+    int throws = 1;
+    void on_limit(const chatframe::frame_error& e) {
+      sink::on_limit(e);
+      if (throws-- > 0) throw std::runtime_error("sink");
+    }
+  } s;
+  chatframe::frame_assembler a(s, {.max_frame_size = 3});
+  std::string chunk = "ab";
+  (void)a.feed(f, chunk);
+  chunk.assign(chunk.size(), '#');
+  EXPECT_THROW((void)a.feed(f, "cd\r\nok\r\n"), std::runtime_error);
+  (void)a.feed(f, "");  // the framer delivers "cd..." again
+  ASSERT_EQ(s.errors.size(), 2u);
+  EXPECT_EQ(s.errors[1].bytes, 4u);
+  EXPECT_EQ(s.frames, std::vector<std::string>{"ok"});
 }
 
 TEST(FrameAssembler, WorksOverSeveralDelimiters) {

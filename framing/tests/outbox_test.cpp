@@ -605,11 +605,48 @@ TEST(Gather, StopsAtTheCloseMarker) {
   std::array<std::string_view, 8> views{};
   ASSERT_EQ(out.gather(views), 1u);
   EXPECT_EQ(views[0], "ab");
+  EXPECT_FALSE(out.closed());  // "ab" is not sent yet
   ASSERT_EQ(out.consume(2), errc::ok);
   EXPECT_EQ(out.gather(views), 0u);
+  EXPECT_TRUE(out.closed());  // reached by gather(), as offer() reaches it
   EXPECT_EQ(out.offer().status, send_status::closed);
   EXPECT_EQ(out.gather(views), 0u);
   EXPECT_TRUE(out.closed());
+}
+
+TEST(Gather, ALoopOfGatherAndConsumeAloneSeesTheCloseMarker) {
+  // Spent items before the marker (an empty push, a producer with nothing
+  // more) leave the queue as offer() drops them, so the loop ends.
+  outbox out;
+  ASSERT_EQ(out.push("ab"), errc::ok);
+  ASSERT_EQ(out.push(""), errc::ok);
+  ASSERT_EQ(out.push_with_producer(std::make_unique<simple_producer>("cd", 1)), errc::ok);
+  ASSERT_EQ(out.push(""), errc::ok);
+  ASSERT_EQ(out.close_when_done(), errc::ok);
+  std::array<std::string_view, 8> views{};
+  std::string wire;
+  for (int guard = 0; guard < 100 && !out.closed(); ++guard) {
+    const std::size_t n = out.gather(views);
+    std::size_t sent = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      wire.append(views[i]);
+      sent += views[i].size();
+    }
+    ASSERT_EQ(out.consume(sent), errc::ok);
+  }
+  EXPECT_EQ(wire, "abcd");
+  EXPECT_TRUE(out.closed());
+  EXPECT_TRUE(out.empty());
+}
+
+TEST(Gather, SpentItemsAloneLeaveTheQueueEmpty) {
+  outbox out;
+  ASSERT_EQ(out.push(""), errc::ok);
+  ASSERT_EQ(out.push_with_producer(std::make_unique<simple_producer>("")), errc::ok);
+  std::array<std::string_view, 4> views{};
+  EXPECT_EQ(out.gather(views), 0u);
+  EXPECT_TRUE(out.empty());
+  EXPECT_FALSE(out.closed());
 }
 
 TEST(Gather, RespectsTheNumberOfViewsAndTheByteLimit) {

@@ -302,15 +302,9 @@ void chat_channel::flush() {
     if (budget == 0) return;  // the rest on the next write event
     const std::size_t k = output().gather(views, budget);
     if (k == 0) {
-      // Idle, the close marker, or only spent entries before either: offer()
-      // pops those and says which.
-      const send_offer o = output().offer();
-      if (o.status == send_status::closed) {
-        handle_close();
-        return;
-      }
-      if (o.status == send_status::idle) return;
-      continue;
+      // Idle, or the close marker reached (asynchat.py:237-239).
+      if (output().closed()) handle_close();
+      return;
     }
     std::size_t total = 0;
     for (std::size_t i = 0; i < k; ++i) total += views[i].size();

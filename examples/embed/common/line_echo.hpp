@@ -162,14 +162,7 @@ class line_session {
     count = 0;
     if (in_flight_) return write_step::idle;
     count = out_.gather(views);
-    if (count == 0) {
-      // gather() stops before the close marker; offer() reports it.
-      const chatframe::send_offer o = out_.offer();
-      if (o.status == chatframe::send_status::closed) return write_step::close;
-      if (o.status == chatframe::send_status::idle) return write_step::idle;
-      views[0] = o.data;
-      count = 1;
-    }
+    if (count == 0) return out_.closed() ? write_step::close : write_step::idle;
     in_flight_ = true;
     return write_step::data;
   }

@@ -135,14 +135,16 @@ class outbox {
   /// non-const call.
   [[nodiscard]] send_offer offer();
   /// The same bytes as successive offer() calls would give if each were sent
-  /// whole, as at most out.size() views and at most max_bytes bytes. Stops at
-  /// the close marker and after a producer's current piece (its next more()
-  /// may only be asked once that piece is sent). Items that lie back to back
-  /// in memory (e.g. push_view()s of consecutive slices of one buffer) share
-  /// one view, the last one included: with every view taken, an item that
-  /// continues the last view still joins it. Returns the number of views
-  /// filled; 0 when idle or closed (check closed()). The views are valid
-  /// until the next non-const call.
+  /// whole, as at most out.size() views and at most max_bytes bytes. Stops
+  /// before the close marker and after a producer's current piece (its next
+  /// more() may only be asked once that piece is sent). Items that lie back to
+  /// back in memory (e.g. push_view()s of consecutive slices of one buffer)
+  /// share one view, the last one included: with every view taken, an item
+  /// that continues the last view still joins it. Returns the number of views
+  /// filled; 0 when idle or closed. Like offer(), it first drops spent items
+  /// at the head and reaches a close marker there: closed() is then true, so
+  /// a loop of gather() and consume() alone sees the end of the queue. The
+  /// views are valid until the next non-const call.
   [[nodiscard]] std::size_t gather(std::span<std::string_view> out,
                                    std::size_t max_bytes = static_cast<std::size_t>(-1));
   /// The transport accepted the first n bytes of the last offer()/gather().
@@ -206,6 +208,9 @@ class outbox {
   };
   refilled refill(std::size_t index);
   [[nodiscard]] bool producer_waits(const entry& e, bool at_head) const noexcept;
+  // Drops spent items at the head, asks a producer there for a piece, and
+  // reaches a close marker there: data when the head then holds bytes.
+  send_status settle_head();
 
   detail::ring<entry> entries_;
   std::size_t out_buffer_size_;

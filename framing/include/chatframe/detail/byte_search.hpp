@@ -1,26 +1,23 @@
-// chatframe/detail/byte_search.hpp — delimiter search used by the framer.
+// chatframe/detail/byte_search.hpp — finding candidate bytes, the framers' first filter.
 //
-// Not part of the public API. The framer needs three things from a delimiter T
-// of length m >= 1, all linear in the bytes examined whatever the input:
-//   * find(): the first occurrence of T in one contiguous range, at memchr
-//     speed in the common case (SSE2 for short distances, glibc memchr for
-//     long ones, memcmp to verify). Verification work is budgeted: when a
-//     hostile input makes candidates fail too often (T = "aaab" against
-//     "aaaa..."), the rest of the range is searched with the KMP automaton,
-//     so the worst case stays O(n) rather than O(n*m).
-//   * step(): the KMP automaton, for searches that straddle a held-back piece
-//     and a new chunk.
-//   * prefix_at_end(): the longest proper prefix of T that ends a range — CPython's
-//     find_prefix_at_end (asynchat.py:310-314) — in O(m) rather than O(m^2).
-// No allocation happens outside assign(), which reuses its capacity.
+// Not part of the public API. A delimiter can only end a frame where one of
+// its bytes is: the single delimiter's first byte (delimiter_search.hpp), or
+// the last byte of some delimiter of a set (delimiter_set.hpp). This header
+// finds those bytes, linearly and without reading past the caller's range:
+//   * find_byte(): one byte, memchr-class (an inline 16-byte check, then
+//     glibc's memchr);
+//   * byte_set::find(): any of up to 16 bytes, 64 bytes per step;
+//   * basic_byte_scanner: the candidates of a range in order, cut from 64-byte
+//     bitmasks, for ranges where they are close together (short frames).
+// What a matcher then reports about a candidate is found_at / verdict below.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <string>
-#include <string_view>
-#include <vector>
+
+#include "chatframe/detail/work_count.hpp"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -28,26 +25,52 @@
 
 namespace chatframe::detail {
 
+// A 128-byte block's bitmask (GCC and Clang have the type).
+__extension__ using uint128 = unsigned __int128;
+
+// A delimiter found in a contiguous range: the frame's bytes end at `start`,
+// the next frame begins at `stop`, and `which` names the delimiter (0 for a
+// single one).
+struct found_at {
+  const char* start;
+  const char* stop;
+  std::size_t which;
+};
+
+// What a matcher says of a candidate byte.
+enum class verdict : std::uint8_t {
+  match,      // a delimiter is there (found_at filled in)
+  no_match,   // none is: drop the candidate
+  undecided,  // too close to the range's end to tell: what is left may begin one
+};
+
 // First occurrence of byte c in [p, end), or end. `near`: the caller expects
 // the byte within a few bytes, so the first 16 are checked inline before
-// calling memchr; a caller that expects it far away goes straight to memchr.
+// calling memchr (an inline check beats the call for short frames; glibc's
+// memchr beats inline blocks past that: bench/NOTES.md, "find_byte"); a
+// caller that expects it far away goes straight to memchr.
 inline const char* find_byte(const char* p, const char* end, char c, bool near = true) noexcept {
+  const char* const from = p;
 #if defined(__SSE2__)
-  // Frames are often short: an inline check of the first 16 bytes beats the
-  // cost of calling memchr; past that, glibc's memchr (AVX2/EVEX) is faster.
-  // (Scanning 64 bytes inline before calling memchr measured 35-40% slower on
-  // 128 B lines: the extra blocks cost more than the call they might save.)
   const __m128i needle = _mm_set1_epi8(c);
   for (int block = 0; near && block < 1 && end - p >= 16; ++block, p += 16) {
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
     const unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, needle)));
-    if (mask != 0) return p + __builtin_ctz(mask);
+    if (mask != 0) {
+      CHATFRAME_WORK(p - from + __builtin_ctz(mask) + 1);
+      return p + __builtin_ctz(mask);
+    }
   }
 #endif
-  if (p >= end) return end;
+  if (p >= end) {
+    CHATFRAME_WORK(p - from);
+    return end;
+  }
   const void* hit =
       std::memchr(p, static_cast<unsigned char>(c), static_cast<std::size_t>(end - p));
-  return hit != nullptr ? static_cast<const char*>(hit) : end;
+  const char* const at = hit != nullptr ? static_cast<const char*>(hit) : end;
+  CHATFRAME_WORK(at - from + (at != end ? 1 : 0));
+  return at;
 }
 
 // Bit i of the result is set iff p[i] == c, for i < n <= 64. Reads only
@@ -68,34 +91,186 @@ inline std::uint64_t byte_mask(const char* p, std::size_t n, char c) noexcept {
   return mask;
 }
 
-// Occurrences of one byte in a range, in order, compared 64 bytes at a time:
-// the hits of a block are handed out from its bitmask, so a short frame costs
-// a bit scan instead of a search. Meant for ranges where hits are close
-// together; two blocks in a row without a hit are reported as a long gap, for
-// the caller to cross with memchr (find_byte) instead. (Two, not one: lines
-// of 65-128 bytes, common in line protocols, framed 1.5x faster from blocks
-// than with a memchr call each; 16-byte and 4 KiB lines did not change.)
+// The byte a single delimiter's candidates begin with: a needle set of one,
+// compared once per 16 bytes.
+struct one_byte {
+  using mask_type = std::uint64_t;
+  static constexpr std::size_t block = 64;
+  char c;
+  [[nodiscard]] std::uint64_t mask(const char* p, std::size_t n) const noexcept {
+    return byte_mask(p, n, c);
+  }
+};
+
+// Up to 16 distinct needle bytes, found together. One needle is find_byte()
+// and byte_mask(). More are classified with two 16-entry tables, one indexed
+// by a byte's low half and one by its high half, whose entries AND to
+// nonzero exactly for the needles (each needle owns one bit of a table entry,
+// 8 per pair of tables): a constant few instructions per 32 bytes however
+// many needles there are, with AVX2 (checked at run time; framing/src/
+// byte_set.cpp). Without AVX2, each 16 bytes cost one SSE2 compare per needle.
+class byte_set {
+ public:
+  static constexpr std::size_t capacity = 16;
+
+  // Adds c unless it is there; false when the set is full.
+  bool add(char c) noexcept {
+    if (contains(c)) return true;
+    if (count_ == capacity) return false;
+    const auto b = static_cast<unsigned char>(c);
+    bytes_[count_] = c;
+    const auto bit = static_cast<std::uint8_t>(1u << (count_ % 8));
+    nibbles_[count_ / 8].low[b & 0xF] |= bit;
+    nibbles_[count_ / 8].high[b >> 4] |= bit;
+    ++count_;
+    member_[b] = true;
+    return true;
+  }
+  [[nodiscard]] bool contains(char c) const noexcept {
+    return member_[static_cast<unsigned char>(c)];
+  }
+  [[nodiscard]] std::size_t size() const noexcept { return count_; }
+
+  // Bit i set iff p[i] is in the set, for i < n <= 64.
+  [[nodiscard]] std::uint64_t mask(const char* p, std::size_t n) const noexcept {
+    if (count_ == 1) return byte_mask(p, n, bytes_[0]);
+#if defined(__SSE2__)
+    if (n == 64) {
+      if (count_ == 2) return mask64<2>(p);
+      if (wide()) return mask64_avx2(p);
+      switch (count_) {
+        case 3: return mask64<3>(p);
+        case 4: return mask64<4>(p);
+        case 5: return mask64<5>(p);
+        case 6: return mask64<6>(p);
+        default: break;
+      }
+    }
+#endif
+    std::uint64_t mask = 0;
+    for (std::size_t i = 0; i < n; ++i) mask |= static_cast<std::uint64_t>(contains(p[i])) << i;
+    return mask;
+  }
+
+  // mask() of 128 bytes.
+  [[nodiscard]] uint128 mask128(const char* p) const noexcept {
+    if (count_ > 1 && wide()) return mask128_avx2(p);
+    return static_cast<uint128>(mask(p, 64)) | static_cast<uint128>(mask(p + 64, 64)) << 64;
+  }
+
+  // The first byte of [p, end) in the set, or end.
+  [[nodiscard]] const char* find(const char* p, const char* end) const noexcept {
+    if (count_ == 1) return find_byte(p, end, bytes_[0], false);
+    const char* const from = p;
+    if (wide()) p = find_avx2(p, end);
+    for (; p != end; p += 64) {
+      const auto n = static_cast<std::size_t>(end - p) < 64 ? static_cast<std::size_t>(end - p)
+                                                            : std::size_t{64};
+      const std::uint64_t m = mask(p, n);
+      if (m != 0) {
+        p += __builtin_ctzll(m);
+        break;
+      }
+      if (n < 64) {
+        p = end;
+        break;
+      }
+    }
+    CHATFRAME_WORK(p - from + (p != end ? 1 : 0));
+    return p;
+  }
+
+  // Two 16-entry tables: a byte is needle j (j % 8 here) iff
+  // low[byte & 15] & high[byte >> 4] has bit j % 8.
+  struct nibble_tables {
+    std::array<std::uint8_t, 16> low{};
+    std::array<std::uint8_t, 16> high{};
+  };
+  [[nodiscard]] const nibble_tables& tables(std::size_t half) const noexcept {
+    return nibbles_[half];
+  }
+
+ private:
+#if defined(__SSE2__)
+  // K needles (K = size()), 64 bytes: one compare per needle and 16 bytes.
+  template <std::size_t K>
+  [[nodiscard]] std::uint64_t mask64(const char* p) const noexcept {
+    __m128i needles[K];
+    for (std::size_t j = 0; j < K; ++j) needles[j] = _mm_set1_epi8(bytes_[j]);
+    std::uint64_t mask = 0;
+    for (std::size_t i = 0; i < 64; i += 16) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+      __m128i hits = _mm_cmpeq_epi8(v, needles[0]);
+      for (std::size_t j = 1; j < K; ++j) hits = _mm_or_si128(hits, _mm_cmpeq_epi8(v, needles[j]));
+      mask |= static_cast<std::uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(hits))) << i;
+    }
+    return mask;
+  }
+#endif
+  // Whether to use the AVX2 functions (framing/src/byte_set.cpp).
+  [[nodiscard]] static bool wide() noexcept { return has_avx2; }
+  static const bool has_avx2;
+  [[nodiscard]] std::uint64_t mask64_avx2(const char* p) const noexcept;
+  [[nodiscard]] uint128 mask128_avx2(const char* p) const noexcept;
+  // Skips 64-byte blocks without a needle; returns the first block with one,
+  // or where fewer than 64 bytes are left.
+  [[nodiscard]] const char* find_avx2(const char* p, const char* end) const noexcept;
+
+  std::array<nibble_tables, 2> nibbles_{};  // needles 0-7, then 8-15
+  std::array<char, capacity> bytes_{};
+  std::array<bool, 256> member_{};
+  std::size_t count_ = 0;
+};
+
+// A byte_set's needles for a basic_byte_scanner, by reference, 128 bytes a
+// block: one AVX2 call classifies them.
+struct set_needles {
+  using mask_type = uint128;
+  static constexpr std::size_t block = 128;
+  const byte_set* set;
+  [[nodiscard]] mask_type mask(const char* p, std::size_t n) const noexcept {
+    if (n == block) return set->mask128(p);
+    const std::size_t low = n < 64 ? n : 64;
+    mask_type m = set->mask(p, low);
+    if (n > 64) m |= static_cast<mask_type>(set->mask(p + 64, n - 64)) << 64;
+    return m;
+  }
+};
+
+// Occurrences of any needle byte in a range, in order, compared a block at a
+// time (64 bytes; 128 for a byte_set of several needles, whose compare costs
+// more to start): the hits of a block are handed out from its bitmask, so a
+// short frame costs a bit scan instead of a search. Meant for ranges where
+// hits are close together; 128 bytes without a hit are reported as a long
+// gap, for the caller to cross with a search (find_byte(), byte_set::find())
+// instead (bench/NOTES.md, "byte_scanner", says why 128 and why 128-byte
+// blocks for sets). `Needles` is one_byte or set_needles: a `mask_type` (an
+// unsigned integer of `block` bits) and mask(p, n) -> the bitmask of
+// [p, p+n), n <= block.
 //
 // The scanner holds positions into the caller's range and nothing else; it is
-// valid as long as that range is.
-class byte_scanner {
+// valid as long as that range is (and, for a byte_set, as long as the set).
+template <class Needles>
+class basic_byte_scanner {
+  using mask_type = typename Needles::mask_type;
+  static constexpr std::size_t block = Needles::block;
+
  public:
-  byte_scanner(const char* from, const char* end, char c) noexcept
-      : base_(from), next_(from), end_(end), c_(c) {}
+  basic_byte_scanner(const char* from, const char* end, Needles needles) noexcept
+      : base_(from), next_(from), end_(end), needles_(needles) {}
 
   enum class gap : std::uint8_t { hit, long_gap, none_before_end };
-  // Blocks in a row without a candidate that make a long gap.
-  static constexpr std::size_t kBlocksBeforeLongGap = 2;
-  static constexpr std::size_t kShortGap = std::size_t{64} * kBlocksBeforeLongGap;
+  // Bytes without a candidate that make a long gap.
+  static constexpr std::size_t kShortGap = 128;
 
-  // The first candidate not yet dropped, in `hit`; or says that the next 64
-  // bytes hold none, or that the rest of the range holds none.
+  // The first candidate not yet dropped, in `hit`; or says that the next
+  // kShortGap bytes hold none, or that the rest of the range holds none.
   gap next(const char*& hit) noexcept {
     if (mask_ == 0) [[unlikely]] {
       const gap g = refill();
       if (g != gap::hit) return g;
     }
-    hit = base_ + __builtin_ctzll(mask_);
+    hit = base_ + lowest_bit(mask_);
     return gap::hit;
   }
   // Drops the candidate next() gave.
@@ -103,139 +278,47 @@ class byte_scanner {
   // Drops every candidate before `from`, which never moves backwards.
   void drop_before(const char* from) noexcept {
     const auto shift = static_cast<std::size_t>(from > base_ ? from - base_ : 0);
-    mask_ = shift >= 64 ? 0 : mask_ & (~std::uint64_t{0} << shift);
+    mask_ = shift >= block ? 0 : mask_ & (~mask_type{0} << shift);
     if (next_ < from) next_ = from;
   }
 
  private:
+  static std::size_t lowest_bit(mask_type m) noexcept {
+    if constexpr (block == 64) {
+      return static_cast<std::size_t>(__builtin_ctzll(m));
+    } else {
+      const auto low = static_cast<std::uint64_t>(m);
+      return low != 0 ? static_cast<std::size_t>(__builtin_ctzll(low))
+                      : 64 + static_cast<std::size_t>(
+                                 __builtin_ctzll(static_cast<std::uint64_t>(m >> 64)));
+    }
+  }
   // Compares the next blocks until one holds a candidate (gap::hit).
   gap refill() noexcept {
     for (std::size_t empty_blocks = 0;;) {
       const auto left = static_cast<std::size_t>(end_ - next_);
       base_ = next_;
-      if (left < 64) {
-        mask_ = left == 0 ? 0 : byte_mask(next_, left, c_);
+      if (left < block) {
+        CHATFRAME_WORK(left);
+        mask_ = left == 0 ? 0 : needles_.mask(next_, left);
         next_ = end_;
         return mask_ == 0 ? gap::none_before_end : gap::hit;
       }
-      mask_ = byte_mask(next_, 64, c_);
-      next_ += 64;
+      CHATFRAME_WORK(block);
+      mask_ = needles_.mask(next_, block);
+      next_ += block;
       if (mask_ != 0) return gap::hit;
-      if (++empty_blocks == kBlocksBeforeLongGap) return gap::long_gap;
+      if (++empty_blocks == kShortGap / block) return gap::long_gap;
     }
   }
 
   const char* base_;  // bit i of mask_ stands for base_[i]
   const char* next_;  // the first byte not yet compared
   const char* end_;
-  std::uint64_t mask_ = 0;
-  char c_;
+  mask_type mask_ = 0;
+  Needles needles_;
 };
 
-class delimiter_search {
- public:
-  using state = std::uint32_t;
-
-  void assign(std::string_view delimiter) {
-    pattern_.assign(delimiter);
-    const std::size_t m = pattern_.size();
-    border_.resize(m);
-    if (m == 0) return;
-    border_[0] = 0;
-    state k = 0;
-    for (std::size_t i = 1; i < m; ++i) {
-      while (k > 0 && pattern_[i] != pattern_[k]) k = border_[k - 1];
-      if (pattern_[i] == pattern_[k]) ++k;
-      border_[i] = k;
-    }
-  }
-
-  [[nodiscard]] std::string_view pattern() const noexcept { return pattern_; }
-  [[nodiscard]] std::size_t size() const noexcept { return pattern_.size(); }
-
-  // KMP transition: q = length of the delimiter prefix matched so far.
-  // Returns the new length; equal to size() on a full match.
-  [[nodiscard]] state step(state q, char c) const noexcept {
-    if (q == pattern_.size()) q = border_[q - 1];
-    while (q > 0 && pattern_[q] != c) q = border_[q - 1];
-    if (pattern_[q] == c) ++q;
-    return q;
-  }
-
-  // Offset of the first occurrence of the delimiter in [p, p+n), or npos.
-  // `near` as for find_byte(): whether an occurrence is expected close to p.
-  [[nodiscard]] std::size_t find(const char* p, std::size_t n, bool near = true) const noexcept {
-    const std::size_t m = pattern_.size();
-    if (n < m) return npos;
-    const char* const begin = p;
-    const char first = pattern_[0];
-    if (m == 1) {
-      const char* hit = find_byte(p, p + n, first, near);
-      return hit == p + n ? npos : static_cast<std::size_t>(hit - begin);
-    }
-    // Candidates are positions of the first byte, found with find_byte; each is
-    // verified with memcmp. `budget` bounds the verification work by the bytes
-    // scanned, so a pathological input hands over to KMP instead of going
-    // quadratic.
-    const char* const last_start = p + (n - m);
-    std::size_t verified = 0;
-    while (p <= last_start) {
-      const char* hit = find_byte(p, last_start + 1, first, near);
-      if (hit > last_start) return npos;
-      if (rest_matches(hit)) return static_cast<std::size_t>(hit - begin);
-      verified += m;
-      p = hit + 1;
-      if (verified > 2 * static_cast<std::size_t>(p - begin) + 4 * m + 64)
-        return kmp_find(begin, n, static_cast<std::size_t>(p - begin));
-    }
-    return npos;
-  }
-
-  // Longest proper prefix of the delimiter that is a suffix of [p, p+n),
-  // assuming the delimiter does not occur in it. 0 for one-byte delimiters.
-  [[nodiscard]] std::size_t prefix_at_end(const char* p, std::size_t n) const noexcept {
-    const std::size_t m = pattern_.size();
-    if (m <= 1 || n == 0) return 0;
-    const std::size_t window = n < m - 1 ? n : m - 1;
-    // Cheap rejection: the last byte must occur somewhere in the prefix.
-    if (std::memchr(pattern_.data(), static_cast<unsigned char>(p[n - 1]), m - 1) == nullptr)
-      return 0;
-    state q = 0;
-    for (std::size_t i = n - window; i < n; ++i) q = step(q, p[i]);
-    return q;
-  }
-
-  // Compares the delimiter's bytes after the first with those after `hit`
-  // (which must have size() - 1 readable bytes after it). Short delimiters
-  // ("\r\n", "\r\n\r\n") are compared inline: a call to memcmp for one to
-  // three bytes costs more than the comparison.
-  [[nodiscard]] bool rest_matches(const char* hit) const noexcept {
-    const std::size_t m = pattern_.size();
-    if (m <= 4) {
-      for (std::size_t i = 1; i < m; ++i)
-        if (hit[i] != pattern_[i]) return false;
-      return true;
-    }
-    return std::memcmp(hit + 1, pattern_.data() + 1, m - 1) == 0;
-  }
-
-  static constexpr std::size_t npos = static_cast<std::size_t>(-1);
-
- private:
-  // KMP over [begin+from, begin+n); used only when find()'s budget runs out.
-  [[nodiscard]] std::size_t kmp_find(const char* begin, std::size_t n,
-                                     std::size_t from) const noexcept {
-    const std::size_t m = pattern_.size();
-    state q = 0;
-    for (std::size_t i = from; i < n; ++i) {
-      q = step(q, begin[i]);
-      if (q == m) return i + 1 - m;
-    }
-    return npos;
-  }
-
-  std::string pattern_;
-  std::vector<state> border_;  // border_[i]: longest proper border of pattern_[0..i]
-};
+using byte_scanner = basic_byte_scanner<one_byte>;
 
 }  // namespace chatframe::detail

@@ -1,0 +1,190 @@
+// chatframe/detail/length_layout.hpp — a length_field_options' arithmetic.
+//
+// Not part of the public API. What the decoder and the encoder both need
+// from the options: the header's geometry, the length field read or written
+// in either byte order, and the verdict on a field's value — in 128-bit
+// arithmetic, so that no sum can wrap (length_field.hpp states the rules).
+// The decoder's fast run asks a cheaper question, answered from two numbers
+// computed once here: is the value inside the range of values whose frame
+// is acceptable?
+#pragma once
+
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+
+#include "chatframe/error.hpp"
+#include "chatframe/length_field.hpp"
+
+namespace chatframe::detail {
+
+__extension__ using int128 = __int128;
+
+// The verdict on one header's field value.
+struct header_verdict {
+  errc code = errc::ok;     // ok, length_too_large, length_overflow or length_negative
+  std::uint64_t record = 0;  // R, unless overflow or negative
+  std::uint64_t frame = 0;   // F, unless overflow or negative
+};
+
+// A length field of W bytes in one byte order, read from memory.
+template <std::size_t W, bool Big>
+struct field_reader {
+  static_assert(W == 1 || W == 2 || W == 3 || W == 4 || W == 8);
+  static constexpr std::size_t width = W;
+  [[nodiscard]] static std::uint64_t read(const char* p) noexcept {
+    const auto* b = reinterpret_cast<const unsigned char*>(p);
+    if constexpr (W == 1) {
+      return b[0];
+    } else if constexpr (W == 3) {
+      if constexpr (Big) return (std::uint64_t{b[0]} << 16) | (std::uint64_t{b[1]} << 8) | b[2];
+      return (std::uint64_t{b[2]} << 16) | (std::uint64_t{b[1]} << 8) | b[0];
+    } else {
+      using word = std::conditional_t<W == 2, std::uint16_t,
+                                      std::conditional_t<W == 4, std::uint32_t, std::uint64_t>>;
+      word w;
+      std::memcpy(&w, p, W);
+      constexpr bool native = Big == (std::endian::native == std::endian::big);
+      if constexpr (!native) {
+        if constexpr (W == 2) w = __builtin_bswap16(w);
+        if constexpr (W == 4) w = __builtin_bswap32(w);
+        if constexpr (W == 8) w = __builtin_bswap64(w);
+      }
+      return w;
+    }
+  }
+};
+
+class length_layout {
+ public:
+  length_layout() noexcept : length_layout(length_field_options{}) {}
+  // `o` must be valid (validate(o) == errc::ok).
+  explicit length_layout(const length_field_options& o) noexcept
+      : offset_(o.length_offset),
+        width_(o.length_width),
+        header_(o.header_length()),
+        strip_(o.strip_length()),
+        max_(o.max_frame_length),
+        adjustment_(o.length_adjustment),
+        big_(o.order == byte_order::big) {
+    // The values v whose frame is acceptable: v + adj >= 0, R >= strip and
+    // F <= max, i.e. lo <= v <= hi; and v fits the field.
+    const int128 h = header_, s = strip_, a = adjustment_;
+    int128 lo = 0;
+    if (-a > lo) lo = -a;
+    if (s - h - a > lo) lo = s - h - a;
+    int128 hi = static_cast<int128>(max_) + s - h - a;
+    const int128 widest = (width_ == 8 ? static_cast<int128>(std::numeric_limits<std::uint64_t>::max())
+                                       : (int128{1} << (8 * width_)) - 1);
+    if (hi > widest) hi = widest;
+    runnable_ = lo <= hi;
+    lo_ = runnable_ ? static_cast<std::uint64_t>(lo) : 0;
+    span_ = runnable_ ? static_cast<std::uint64_t>(hi - lo) : 0;
+    to_record_ = static_cast<std::uint64_t>(h + a);  // mod 2^64: exact for accepted v
+  }
+
+  [[nodiscard]] std::size_t offset() const noexcept { return offset_; }
+  [[nodiscard]] std::size_t width() const noexcept { return width_; }
+  [[nodiscard]] std::size_t header() const noexcept { return header_; }
+  [[nodiscard]] std::size_t strip() const noexcept { return strip_; }
+  [[nodiscard]] std::size_t max_frame() const noexcept { return max_; }
+  [[nodiscard]] std::int64_t adjustment() const noexcept { return adjustment_; }
+  [[nodiscard]] bool big_endian() const noexcept { return big_; }
+
+  // The rules of length_field.hpp, in order, without a sum that can wrap.
+  [[nodiscard]] header_verdict judge(std::uint64_t v) const noexcept {
+    const int128 r = static_cast<int128>(v) + adjustment_ + static_cast<int128>(header_);
+    if (r < static_cast<int128>(header_) || r < static_cast<int128>(strip_))
+      return {errc::length_negative, 0, 0};
+    if (r > static_cast<int128>(std::numeric_limits<std::uint64_t>::max()))
+      return {errc::length_overflow, 0, 0};
+    const auto record = static_cast<std::uint64_t>(r);
+    const std::uint64_t frame = record - strip_;
+    return {frame > max_ ? errc::length_too_large : errc::ok, record, frame};
+  }
+
+  // Some value gives an acceptable frame (if not, the fast run never runs).
+  [[nodiscard]] bool runnable() const noexcept { return runnable_; }
+  // judge(v).code == errc::ok, in one compare.
+  [[nodiscard]] bool accepts(std::uint64_t v) const noexcept { return v - lo_ <= span_; }
+  // judge(v).record for an accepted v: one add, the only step between two
+  // headers' loads in a walk over records.
+  [[nodiscard]] std::uint64_t record_of(std::uint64_t v) const noexcept { return v + to_record_; }
+  // judge(v).frame for an accepted v.
+  [[nodiscard]] std::uint64_t frame_of(std::uint64_t v) const noexcept {
+    return record_of(v) - strip_;
+  }
+
+  // The field's value from its width bytes, whatever the width.
+  [[nodiscard]] std::uint64_t read(const unsigned char* field) const noexcept {
+    std::uint64_t v = 0;
+    for (std::size_t i = 0; i < width_; ++i) {
+      const std::size_t at = big_ ? i : width_ - 1 - i;
+      v = (v << 8) | field[at];
+    }
+    return v;
+  }
+  // The field's value from memory, with the fixed load of its width.
+  [[nodiscard]] std::uint64_t read_at(const char* field) const noexcept {
+    return big_ ? read_at<true>(field) : read_at<false>(field);
+  }
+  // Writes v (which must fit) as the field's width bytes.
+  void write(std::uint64_t v, char* field) const noexcept {
+    for (std::size_t i = 0; i < width_; ++i) {
+      const std::size_t at = big_ ? width_ - 1 - i : i;
+      field[at] = static_cast<char>(v & 0xFF);
+      v >>= 8;
+    }
+  }
+  // The largest value the field can hold.
+  [[nodiscard]] std::uint64_t widest() const noexcept {
+    return width_ == 8 ? std::numeric_limits<std::uint64_t>::max()
+                       : (std::uint64_t{1} << (8 * width_)) - 1;
+  }
+
+  // Calls f(field_reader<W, Big>{}) for this layout's width and byte order,
+  // so that a loop over many headers reads each with a fixed load.
+  template <class F>
+  [[gnu::always_inline]] decltype(auto) with_reader(F&& f) const {
+    if (big_) return with_width<true>(f);
+    return with_width<false>(f);
+  }
+
+ private:
+  template <bool Big>
+  [[nodiscard]] std::uint64_t read_at(const char* field) const noexcept {
+    switch (width_) {
+      case 1: return field_reader<1, Big>::read(field);
+      case 2: return field_reader<2, Big>::read(field);
+      case 3: return field_reader<3, Big>::read(field);
+      case 4: return field_reader<4, Big>::read(field);
+      default: return field_reader<8, Big>::read(field);
+    }
+  }
+  template <bool Big, class F>
+  [[gnu::always_inline]] decltype(auto) with_width(F& f) const {
+    switch (width_) {
+      case 1: return f(field_reader<1, Big>{});
+      case 2: return f(field_reader<2, Big>{});
+      case 3: return f(field_reader<3, Big>{});
+      case 4: return f(field_reader<4, Big>{});
+      default: return f(field_reader<8, Big>{});
+    }
+  }
+
+  std::size_t offset_;
+  std::size_t width_;
+  std::size_t header_;
+  std::size_t strip_;
+  std::size_t max_;
+  std::int64_t adjustment_;
+  bool big_;
+  bool runnable_ = false;
+  std::uint64_t lo_ = 0;
+  std::uint64_t span_ = 0;
+  std::uint64_t to_record_ = 0;
+};
+
+}  // namespace chatframe::detail

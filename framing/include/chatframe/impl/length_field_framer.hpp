@@ -1,0 +1,509 @@
+// chatframe/impl/length_field_framer.hpp — length_field_framer's configuration of the engine.
+//
+// Not part of the public API (included by length_field_framer.hpp). A
+// record is three counts in turn: its header (H bytes, whose length field is
+// copied out as it goes by), its body (R - H bytes, which go to the frame or
+// to the handler's pieces) or, for an oversized record, the same bytes
+// skipped. Each is the engine's count step; the events adapter routes the
+// collected bytes by the part being read, and a part's end (the count's
+// found event) judges the header, delivers the frame or ends the skip.
+// Records that lie whole in a chunk skip all that: the engine's record_run()
+// reads their headers in place (length_walk below).
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+#include <utility>
+
+#include "chatframe/length_field_framer.hpp"
+
+namespace chatframe {
+
+namespace detail {
+
+template <class H>
+constexpr bool length_handler_may_throw() {
+  constexpr bool error_safe = noexcept(std::declval<H&>().on_error(std::declval<const length_error&>()));
+  if constexpr (length_piece_handler<H>) {
+    return !(error_safe && noexcept(std::declval<H&>().on_frame_begin(std::uint64_t{})) &&
+             noexcept(std::declval<H&>().on_frame_piece(std::string_view{})) &&
+             noexcept(std::declval<H&>().on_frame_end()));
+  } else {
+    return !(error_safe && noexcept(std::declval<H&>().on_frame(std::string_view{})));
+  }
+}
+
+// The engine's events as the decoder's: collected bytes and the end of a
+// count go to the part being read; a whole record from record_run() is
+// delivered at once.
+template <class H>
+struct length_events {
+  length_field_framer& framer;
+  H& handler;
+  const char** cursor = nullptr;  // the engine's k, which the fast path's callbacks keep right
+  static constexpr bool may_throw = length_handler_may_throw<H>();
+  void collect(const collected& data) { framer.take(data, handler); }
+  void found(std::size_t /*which*/) { framer.part_done(handler); }
+  void frame(std::string_view frame) { framer.whole_frame(frame, *this); }
+};
+
+// Whole records, for engine::record_run(): the header read with the fixed
+// load of one width and byte order, judged with one range check (headers
+// outside the range are left to the plain steps, which report them).
+template <class Reader>
+class length_walk {
+ public:
+  explicit length_walk(const length_layout& layout) noexcept : layout_(layout) {}
+  length_walk(const length_walk&) = delete;
+  length_walk& operator=(const length_walk&) = delete;
+  ~length_walk() = default;
+  [[nodiscard]] std::size_t whole_record(const char* p, std::size_t left,
+                                         std::string_view& frame) const noexcept {
+    if (left < layout_.header()) return 0;
+    const std::uint64_t v = Reader::read(p + layout_.offset());
+    if (!layout_.accepts(v)) return 0;
+    const std::uint64_t r = layout_.record_of(v);  // <= 2^63: F <= max, strip <= 2^62
+    if (r > left) return 0;
+    frame = std::string_view(p + layout_.strip(), static_cast<std::size_t>(r - layout_.strip()));
+    return static_cast<std::size_t>(r);
+  }
+
+ private:
+  // The handler's calls cannot change it: options change at a record's
+  // start, in the decoder's step, never in the middle of a run.
+  const length_layout& layout_;
+};
+
+}  // namespace detail
+
+inline length_field_framer::length_field_framer(const length_field_options& options)
+    : next_(options), refused_(validate(options)) {
+  if (refused_ == errc::ok) apply_options();
+}
+
+inline length_field_framer::length_field_framer(length_field_framer&& other) noexcept {
+  *this = std::move(other);
+}
+
+// The two members that own memory move; the rest is copied (the moved-from
+// members copied with it are empty, which copies without allocating).
+inline length_field_framer& length_field_framer::operator=(length_field_framer&& other) noexcept {
+  if (this != &other) {
+    detail::frame_bytes frame = std::move(other.frame_);
+    detail::engine engine = std::move(other.engine_);
+    other.frame_.clear();
+    *this = static_cast<const length_field_framer&>(other);
+    frame_ = std::move(frame);
+    engine_ = std::move(engine);
+    other.become_new();
+  }
+  return *this;
+}
+
+// A new decoder with the options set last.
+inline void length_field_framer::become_new() noexcept {
+  const length_field_options options = next_;
+  new_record();
+  pending_ = false;
+  fed_ = position_ = 0;
+  abandon_ = false;
+  error_ = {};
+  engine_ = detail::engine();
+  next_ = options;
+  refused_ = validate(next_);
+  if (refused_ == errc::ok) apply_options();
+}
+
+inline errc length_field_framer::set_options(const length_field_options& options) {
+  if (validate(options) != errc::ok) return errc::invalid_length_options;
+  next_ = options;
+  if (refused_ == errc::invalid_length_options) refused_ = errc::ok;  // not once stopped
+  pending_ = true;
+  engine_.changed();  // ends a record run: the next record reads the options
+  if (!engine_.feeding() && at_record_boundary()) apply_options();
+  return errc::ok;
+}
+
+inline void length_field_framer::apply_options() noexcept {
+  layout_ = detail::length_layout(next_);
+  fail_fast_ = next_.fail_fast;
+  on_oversized_ = next_.on_oversized;
+  pending_ = false;
+}
+
+inline void length_field_framer::discard() noexcept {
+  engine_.discard();
+  if (engine_.feeding()) {
+    abandon_ = true;  // the record ends with the feed (see part_done's callers)
+  } else {
+    new_record();
+    position_ = fed_;
+  }
+}
+
+inline void length_field_framer::new_record() noexcept {
+  phase_ = part::header;
+  at_ = 0;
+  record_ = 0;
+  frame_.clear();
+  late_pending_ = false;
+}
+
+// After every feed(), returned or thrown: no view into its chunk survives,
+// a record discarded from a callback is forgotten, and the position counts
+// what was framed.
+inline void length_field_framer::settle() noexcept {
+  try {
+    frame_.keep();
+  } catch (...) {
+    new_record();  // no memory for the copy: the frame cannot be kept
+  }
+  if (abandon_) {
+    abandon_ = false;
+    new_record();
+  }
+  position_ = fed_ - engine_.held().size();
+}
+
+template <length_handler H>
+feed_result length_field_framer::feed(std::string_view chunk, H& handler) {
+  if (engine_.feeding()) return {0, errc::reentrant_feed};
+  if (refused_ != errc::ok) return {0, refused_};
+  fed_ += chunk.size();
+  detail::length_events<H> ev{*this, handler};
+  feed_result r;
+  try {
+    r = engine_.feed(chunk, [&](const char*& k, const char* end) { return step(k, end, ev); });
+  } catch (...) {
+    settle();
+    throw;
+  }
+  settle();
+  return r;
+}
+
+template <class H>
+[[gnu::always_inline]] inline detail::step_outcome length_field_framer::step(
+    const char*& k, const char* end, detail::length_events<H>& ev) {
+  if (pending_ && at_record_boundary()) apply_options();
+  if (engine_.nothing_held() && layout_.runnable()) {
+    const char* const from = k;
+    ev.cursor = &k;
+    const bool acted = fast(k, end, ev);
+    position_ += static_cast<std::uint64_t>(k - from);
+    // Back to feed()'s loop, which sees a discard(); the next step reads new options.
+    if (acted) return detail::step_outcome::go_on;
+  }
+  // The plain path: the part's count. Held bytes and the chunk's are never
+  // mixed in one step, so every collect is one view.
+  const std::uint64_t need = (phase_ == part::header ? layout_.header() : record_) - at_;
+  const std::string_view held = engine_.held();
+  const std::size_t avail = held.empty() ? static_cast<std::size_t>(end - k) : held.size();
+  if (avail < need) {
+    engine_.collect_short_count(avail, k, end, ev);
+    return detail::step_outcome::go_on;
+  }
+  engine_.complete_count(static_cast<std::size_t>(need), k, end, ev, [] {});
+  return refused_ != errc::ok ? detail::step_outcome::stop : detail::step_outcome::go_on;
+}
+
+// ===========================================================================
+// The fast path: the same events as the plain count steps above, for the
+// common case — nothing held back, headers the layout's range check accepts
+// — with fewer instructions: the rest of a record begun in an earlier chunk,
+// then the records that lie whole in the chunk (engine::record_run()), then
+// the start of one that goes on in the next chunk. Anything else (a header
+// to report, a header or strip cut by the chunk's end, held bytes) is left
+// to the plain path. Each callback is called with the decoder's state and
+// the engine's cursor where the plain path would have them, so a callback
+// that throws, discards or sets options has the same effect.
+// ===========================================================================
+
+// True if it took bytes or delivered an event.
+template <class H>
+[[gnu::always_inline]] inline bool length_field_framer::fast(const char*& k, const char* end,
+                                                             detail::length_events<H>& ev) {
+  const char* const from = k;
+  // (A piece handler's header piece, if still to come, is the plain path's.)
+  if (phase_ == part::body && at_ >= layout_.strip() &&
+      (!length_piece_handler<H> || frame_.size() == 0)) {
+    rest_of_record(k, end, ev.handler);
+    if (k == end || abandon_ || pending_) return true;
+  }
+  if (!at_record_boundary()) return k != from;
+  const bool ran = layout_.with_reader([&](auto reader) {
+    const detail::length_walk<decltype(reader)> walk(layout_);
+    std::string_view first;
+    // The run is not called for a chunk that begins with the start of a
+    // record longer than it (records longer than the reads).
+    if (walk.whole_record(k, static_cast<std::size_t>(end - k), first) == 0) return false;
+    (void)engine_.record_run(k, end, walk, ev);
+    return true;
+  });
+  if (ran && (k == end || abandon_ || pending_)) return true;
+  return start_of_record(k, end, ev.handler) || k != from;
+}
+
+// The rest of a record whose frame bytes began in an earlier chunk.
+template <class H>
+void length_field_framer::rest_of_record(const char*& k, const char* end, H& handler) {
+  const std::uint64_t need = record_ - at_;
+  const auto avail = static_cast<std::size_t>(end - k);
+  const std::size_t n = need < avail ? static_cast<std::size_t>(need) : avail;
+  const std::string_view bytes(k, n);
+  if constexpr (length_piece_handler<H>) {
+    // None when on_frame_begin() of an empty body threw: only its end is due.
+    if (n != 0) handler.on_frame_piece(bytes);  // if it throws, nothing moved: delivered again
+  } else {
+    frame_.add(bytes, true);
+  }
+  k += n;
+  at_ += n;
+  if (at_ == record_) frame_done(handler);
+}
+
+// A record whose header lies in the chunk, accepted, and whose end does not.
+// True if it took it.
+template <class H>
+[[gnu::always_inline]] inline bool length_field_framer::start_of_record(const char*& k,
+                                                                        const char* end,
+                                                                        H& handler) {
+  const auto avail = static_cast<std::size_t>(end - k);
+  const std::size_t h = layout_.header();
+  if (avail < h) return false;
+  const std::uint64_t v = layout_.read_at(k + layout_.offset());
+  if (!layout_.accepts(v)) return false;
+  const std::uint64_t record = layout_.record_of(v);
+  if (record <= avail) return false;  // whole: the record run's, which stopped before it
+  const char* const start = k;
+  field_value_ = v;  // for finish()
+  phase_ = part::body;
+  record_ = record;
+  at_ = h;
+  k = start + h;  // the header is read
+  if (layout_.strip() < h) frame_.add(std::string_view(start + layout_.strip(), h - layout_.strip()), true);
+  if constexpr (length_piece_handler<H>) {
+    handler.on_frame_begin(layout_.frame_of(v));
+    if (abandon_) return true;
+    flush_header_piece(handler);
+    if (abandon_) return true;
+  }
+  const std::size_t from = std::max(layout_.strip(), h);
+  if (from < avail) {
+    const std::string_view bytes(start + from, avail - from);
+    if constexpr (length_piece_handler<H>) {
+      handler.on_frame_piece(bytes);  // if it throws, the body is delivered again from k
+    } else {
+      frame_.add(bytes, true);
+    }
+  }
+  at_ = avail;
+  k = end;
+  return true;
+}
+
+// Bytes at record offsets [at_, at_ + size) of the part being read.
+template <class H>
+void length_field_framer::take(const collected& data, H& handler) {
+  const std::string_view bytes = data.contiguous_view();  // one view: see step()
+  const bool lasting = data.carried.empty();
+  if (phase_ == part::header) {
+    const std::uint64_t first = layout_.offset(), last = first + layout_.width();
+    const std::uint64_t to = std::min<std::uint64_t>(at_ + bytes.size(), last);
+    for (std::uint64_t i = std::max(at_, first); i < to; ++i) field_[i - first] = bytes[i - at_];
+    keep_frame_part(bytes, lasting);
+  } else if (phase_ == part::body) {
+    if constexpr (length_piece_handler<H>) {
+      const std::size_t cut = at_ >= layout_.strip() ? 0 : layout_.strip() - at_;
+      if (cut < bytes.size()) {
+        flush_header_piece(handler);
+        // After a discard() there, the record gets no more pieces.
+        if (!abandon_) handler.on_frame_piece(bytes.substr(cut));
+      }
+    } else {
+      keep_frame_part(bytes, lasting);
+    }
+  }
+  at_ += bytes.size();
+  position_ += bytes.size();
+}
+
+// The bytes of the frame among those at record offsets [at_, at_ + size).
+inline void length_field_framer::keep_frame_part(std::string_view bytes, bool lasting) {
+  if (at_ + bytes.size() <= layout_.strip()) return;
+  const std::size_t cut = at_ >= layout_.strip() ? 0 : layout_.strip() - at_;
+  frame_.add(bytes.substr(cut), lasting);
+}
+
+// A count ended: the part read is complete.
+template <class H>
+void length_field_framer::part_done(H& handler) {
+  switch (phase_) {
+    case part::header: header_done(handler); return;
+    case part::body: frame_done(handler); return;
+    case part::skip: {
+      const bool report = late_pending_;
+      const length_error e = late_;
+      new_record();
+      if (report) handler.on_error(e);  // fail_fast off: reported at the record's end
+      return;
+    }
+  }
+}
+
+// The header's last byte was read: judge it before any byte of the body.
+template <class H>
+void length_field_framer::header_done(H& handler) {
+  const std::uint64_t v = layout_.read(field_);
+  field_value_ = v;  // for finish()
+  const detail::header_verdict verdict = layout_.judge(v);
+  if (verdict.code == errc::ok) {
+    record_ = verdict.record;
+    phase_ = part::body;
+    if constexpr (length_piece_handler<H>) {
+      handler.on_frame_begin(verdict.frame);
+      if (at_ == record_) {
+        frame_done(handler);  // nothing after the header: the record ends here
+      } else if (!abandon_) {
+        flush_header_piece(handler);
+      }
+      return;
+    }
+    if (at_ == record_) frame_done(handler);  // an empty body: deliver now, not with the next byte
+    return;
+  }
+  const length_error e = error_at(verdict.code, v, verdict.frame);
+  if (verdict.code != errc::length_too_large || on_oversized_ == oversized_action::stop) {
+    halt(e, handler);
+    return;
+  }
+  // Skip exactly the record's bytes; report now or at its end.
+  frame_.clear();
+  if (verdict.record == at_) {
+    new_record();  // nothing left to skip: the end is here
+    handler.on_error(e);
+    return;
+  }
+  record_ = verdict.record;
+  phase_ = part::skip;
+  late_ = e;
+  late_pending_ = !fail_fast_;
+  if (fail_fast_) handler.on_error(e);
+}
+
+// The record's last byte was read. The record is over before the callback
+// runs: whatever the callback does (or throws) applies to the next one.
+template <class H>
+void length_field_framer::frame_done(H& handler) {
+  if constexpr (length_piece_handler<H>) {
+    if (!abandon_) flush_header_piece(handler);  // if on_frame_begin() threw before it
+    new_record();
+    handler.on_frame_end();
+  } else {
+    phase_ = part::header;
+    at_ = 0;
+    // The frame is cleared after on_frame(), even if it throws.
+    struct clear_frame {
+      detail::frame_bytes& frame;
+      ~clear_frame() { frame.clear(); }
+    } guard{frame_};
+    handler.on_frame(frame_.view());
+  }
+}
+
+// A record whose frame lies whole in the chunk (engine::record_run()): the
+// events the plain steps would give it, in one go. The engine has moved its
+// cursor past the record; a piece handler whose callbacks may throw has it
+// and the decoder's state set as the plain steps leave them at each event.
+template <class H>
+void length_field_framer::whole_frame(std::string_view frame, detail::length_events<H>& ev) {
+  H& handler = ev.handler;
+  if constexpr (!length_piece_handler<H>) {
+    handler.on_frame(frame);
+  } else if constexpr (!detail::length_handler_may_throw<H>()) {
+    handler.on_frame_begin(frame.size());
+    if (abandon_) {
+      // Dropped from on_frame_begin(): the end only if no body byte was due.
+      if (frame.size() + layout_.strip() == layout_.header()) handler.on_frame_end();
+      return;
+    }
+    if (!frame.empty()) handler.on_frame_piece(frame);
+    handler.on_frame_end();
+  } else {
+    const char* const start = frame.data() - layout_.strip();
+    const std::size_t h = layout_.header();
+    const std::uint64_t record = layout_.strip() + frame.size();
+    const char* const next = *ev.cursor;
+    field_value_ = layout_.read_at(start + layout_.offset());  // for finish()
+    phase_ = part::body;
+    record_ = record;
+    at_ = h;
+    *ev.cursor = start + h;  // the header is read
+    if (layout_.strip() < h) frame_.add(std::string_view(start + layout_.strip(), h - layout_.strip()), true);
+    handler.on_frame_begin(frame.size());
+    if (at_ == record_) {
+      frame_done(handler);
+      *ev.cursor = next;
+      return;
+    }
+    if (abandon_) return;  // no body byte was read: nothing more of the record
+    flush_header_piece(handler);
+    if (abandon_) return;
+    const std::size_t from = std::max(layout_.strip(), h);
+    if (from < record)
+      handler.on_frame_piece(std::string_view(start + from, static_cast<std::size_t>(record - from)));
+    at_ = record_;
+    *ev.cursor = next;
+    frame_done(handler);
+  }
+}
+
+// The header's bytes that belong to the frame, as its first piece: kept
+// until on_frame_begin() is called, and until a piece callback returns.
+template <class H>
+void length_field_framer::flush_header_piece(H& handler) {
+  // (No header byte is in the frame unless the strip ends inside the header.)
+  if (layout_.strip() >= layout_.header() || frame_.size() == 0) return;
+  handler.on_frame_piece(frame_.view());
+  frame_.clear();
+}
+
+template <class H>
+void length_field_framer::halt(const length_error& e, H& handler) {
+  refused_ = e.code;
+  error_ = e;
+  engine_.fail(e.code);
+  engine_.discard();  // the rest of the chunk cannot be framed
+  new_record();
+  handler.on_error(e);
+}
+
+inline length_error length_field_framer::error_at(errc code, std::uint64_t field,
+                                                  std::uint64_t frame_length) const noexcept {
+  const bool declared = code == errc::length_too_large;
+  return length_error{code, position_ - layout_.header(), field, declared ? frame_length : 0,
+                      layout_.max_frame()};
+}
+
+template <length_handler H>
+errc length_field_framer::finish(H& handler) {
+  if (refused_ != errc::ok) return refused_;
+  if (!engine_.held().empty()) (void)feed({}, handler);
+  if (refused_ != errc::ok) return refused_;
+  if (at_record_boundary()) return errc::ok;
+  const bool late = late_pending_;
+  const length_error too_large = late_;
+  const std::uint64_t start = position_ - at_;
+  const length_error truncated{errc::truncated_frame, start,
+                               phase_ == part::header ? 0 : field_value_, at_,
+                               layout_.max_frame()};
+  new_record();
+  if (late) handler.on_error(too_large);
+  handler.on_error(truncated);
+  return errc::truncated_frame;
+}
+
+}  // namespace chatframe

@@ -1,0 +1,458 @@
+// length_field_harness.hpp — runs a length-field decoder (the real one or
+// the reference model) over chunks with a callback program, and writes down
+// everything it did, so that two runs can be compared.
+//
+// Shared by length_field_properties_test.cpp and fuzz/length_field.cc, which
+// also share how the inputs are drawn: options, programs, streams and
+// chunkings from any source of numbers (`draw(lo, hi)`, inclusive) —
+// libFuzzer's bytes, a seeded generator or rapidcheck.
+//
+// A callback program is a list of actions, each tied to one event that is
+// the same whoever decodes and however the stream is cut: the i-th frame
+// (on_frame(), or on_frame_end() for pieces), the i-th on_frame_begin(), the
+// i-th on_error(), the piece that completes the i-th frame, the piece that
+// holds byte j of the current frame. An action discards, sets new options
+// or throws (once). Actions between feeds discard or set options.
+//
+// The log joins a frame's pieces (the model hands them over one byte at a
+// time, the decoder as views: only their bytes are comparable):
+//   F<frame>|                 on_frame()
+//   B<length>|P<bytes>|Z|     on_frame_begin(), the pieces joined, on_frame_end()
+//   E<code>@<position>:<field>:<frame length>:<limit>|   on_error()
+//   T|                        a planned throw left feed()
+//   R<consumed>,<errc>|       what feed() returned
+//   D| O|                     discard() / set_options() between feeds
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "chatframe/length_field.hpp"
+#include "chatframe/length_field_encoder.hpp"
+#include "chatframe/length_field_framer.hpp"
+#include "chatframe/outbox.hpp"
+#include "reference_length_field.hpp"
+
+namespace chatframe::testing {
+
+enum class on_event : std::uint8_t { frame, begin, error, last_piece, piece_at };
+enum class deed : std::uint8_t { discard, set_options, throw_once };
+
+struct program_step {
+  on_event when = on_event::frame;
+  std::uint64_t index = 0;  // which occurrence (piece_at: the frame's byte)
+  deed what = deed::discard;
+  length_field_options options;  // for set_options
+};
+
+struct between_feeds {
+  std::size_t before = 0;  // before feed number `before`
+  bool discard = true;     // else set_options
+  length_field_options options;
+};
+
+struct callback_program {
+  std::vector<program_step> steps;
+  std::vector<between_feeds> between;
+};
+
+struct planned_throw : std::exception {};
+
+struct run_log {
+  std::string events;
+  bool stopped = false;
+  errc stop_code = errc::ok;
+  std::uint64_t stop_position = 0;
+  errc finished = errc::ok;
+  std::string finish_events;
+  bool threw = false;  // some callback threw
+};
+
+// Appends the parts to `log` (no "literal" + std::string: GCC 12 warns
+// about it, wrongly, with -Wrestrict).
+template <class... Parts>
+void note(std::string& log, const Parts&... parts) {
+  (log.append(parts), ...);
+}
+
+inline std::string describe(const length_error& e) {
+  std::string out;
+  note(out, "E", std::to_string(static_cast<int>(e.code)), "@", std::to_string(e.position), ":",
+       std::to_string(e.field), ":", std::to_string(e.frame_length), ":", std::to_string(e.limit),
+       "|");
+  return out;
+}
+
+// What whole-frame and piece handlers share: the program and the log.
+template <class Framer>
+class program_runner {
+ public:
+  program_runner(Framer& f, const callback_program& p) : f_(f), p_(p), fired_(p.steps.size()) {}
+
+  std::string log;
+  bool threw = false;
+
+ protected:
+  // Runs the actions tied to this occurrence; `may_throw`: the handler type
+  // can throw. Returns true if a throw is planned (the caller throws).
+  bool act(on_event when, std::uint64_t index, bool may_throw) {
+    bool throw_now = false;
+    for (std::size_t i = 0; i < p_.steps.size(); ++i) {
+      const program_step& s = p_.steps[i];
+      if (s.when != when || s.index != index || fired_[i]) continue;
+      if (s.what == deed::throw_once && !may_throw) continue;
+      fired_[i] = true;
+      switch (s.what) {
+        case deed::discard: f_.discard(); break;
+        case deed::set_options: (void)f_.set_options(s.options); break;
+        case deed::throw_once: throw_now = true; break;
+      }
+    }
+    if (throw_now) threw = true;
+    return throw_now;
+  }
+  void error(const length_error& e, bool may_throw) {
+    flush_pieces();
+    log += describe(e);
+    if (act(on_event::error, errors_++, may_throw)) throw planned_throw{};
+  }
+  void flush_pieces() {
+    if (!pieces_.empty()) note(log, "P", pieces_, "|");
+    pieces_.clear();
+  }
+
+  Framer& f_;
+  const callback_program& p_;
+  std::vector<bool> fired_;
+  std::uint64_t frames_ = 0;
+  std::uint64_t begins_ = 0;
+  std::uint64_t errors_ = 0;
+  std::uint64_t length_ = 0;    // of the frame being pieced
+  std::uint64_t received_ = 0;  // its bytes so far
+  std::string pieces_;
+};
+
+template <class Framer, bool Noexcept>
+class whole_recorder : public program_runner<Framer> {
+ public:
+  using program_runner<Framer>::program_runner;
+  void on_frame(std::string_view frame) noexcept(Noexcept) {
+    note(this->log, "F", frame, "|");
+    if (this->act(on_event::frame, this->frames_++, !Noexcept)) throw_planned();
+  }
+  void on_error(const length_error& e) noexcept(Noexcept) {
+    if constexpr (Noexcept) {
+      this->error(e, false);
+    } else {
+      this->error(e, true);
+    }
+  }
+  void finish() { this->flush_pieces(); }
+
+ private:
+  static void throw_planned() {
+    if constexpr (!Noexcept) throw planned_throw{};
+  }
+};
+
+template <class Framer, bool Noexcept>
+class piece_recorder : public program_runner<Framer> {
+ public:
+  using program_runner<Framer>::program_runner;
+  void on_frame_begin(std::uint64_t length) noexcept(Noexcept) {
+    this->flush_pieces();
+    this->length_ = length;
+    this->received_ = 0;
+    note(this->log, "B", std::to_string(length), "|");
+    if (this->act(on_event::begin, this->begins_++, !Noexcept)) throw_planned();
+  }
+  void on_frame_piece(std::string_view piece) noexcept(Noexcept) {
+    if (piece.empty()) this->log += "<empty piece>";
+    // A throw here means "not taken": decided before the piece is kept.
+    const std::uint64_t from = this->received_, to = from + piece.size();
+    for (std::size_t i = 0; i < this->p_.steps.size(); ++i) {
+      const program_step& s = this->p_.steps[i];
+      if (s.when == on_event::piece_at && s.index >= from && s.index < to &&
+          !this->fired_[i] && this->act(on_event::piece_at, s.index, !Noexcept))
+        throw_planned();
+    }
+    // Copied first: a discard() may end the view (held bytes, collected.hpp).
+    const std::string bytes(piece);
+    if (to == this->length_ && this->act(on_event::last_piece, this->frames_, !Noexcept))
+      throw_planned();
+    this->pieces_.append(bytes);
+    this->received_ = to;
+  }
+  void on_frame_end() noexcept(Noexcept) {
+    note(this->log, "P", this->pieces_, "|Z|");
+    this->pieces_.clear();
+    if (this->act(on_event::frame, this->frames_++, !Noexcept)) throw_planned();
+  }
+  void on_error(const length_error& e) noexcept(Noexcept) { this->error(e, !Noexcept); }
+  void finish() { this->flush_pieces(); }
+
+ private:
+  static void throw_planned() {
+    if constexpr (!Noexcept) throw planned_throw{};
+  }
+};
+
+// Feeds `chunks` through `f` with `handler`, the program's between-feeds
+// actions first, then finish(); every outcome in the log.
+template <class Framer, class Handler>
+run_log run_program(Framer& f, Handler& handler, const std::vector<std::string>& chunks,
+                    const callback_program& p) {
+  run_log out;
+  for (std::size_t i = 0; i <= chunks.size(); ++i) {
+    for (const between_feeds& b : p.between) {
+      if (b.before != i) continue;
+      if (b.discard) {
+        f.discard();
+        handler.log += "D|";
+      } else {
+        note(handler.log, "O", std::to_string(static_cast<int>(f.set_options(b.options))), "|");
+      }
+    }
+    if (i == chunks.size()) break;
+    const std::string chunk = chunks[i];  // its own copy: views must not outlive it
+    try {
+      const feed_result r = f.feed(chunk, handler);
+      note(handler.log, "R", std::to_string(r.consumed), ",",
+           std::to_string(static_cast<int>(r.error)), "|");
+    } catch (const planned_throw&) {
+      handler.log += "T|";
+    }
+  }
+  for (;;) {  // finish() frames what is held: a planned throw may interrupt it
+    try {
+      out.finished = f.finish(handler);
+      break;
+    } catch (const planned_throw&) {
+      handler.log += "T|";
+    }
+  }
+  handler.finish();
+  out.events = handler.log;
+  out.stopped = f.stopped();
+  out.stop_code = f.error().code;
+  out.stop_position = f.error().position;
+  out.threw = handler.threw;
+  return out;
+}
+
+// --- inputs -----------------------------------------------------------------
+
+// Options over every width and byte order, small and extreme adjustments,
+// strips inside and beyond the header, maxima from 0 to the largest.
+template <class Draw>
+length_field_options draw_options(Draw& draw) {
+  static constexpr std::size_t kWidths[] = {1, 2, 3, 4, 8};
+  static constexpr std::int64_t kExtreme[] = {std::numeric_limits<std::int64_t>::min(),
+                                              std::numeric_limits<std::int64_t>::max(),
+                                              -(std::int64_t{1} << 40), std::int64_t{1} << 40};
+  length_field_options o;
+  o.length_width = kWidths[draw(0, 4)];
+  o.order = draw(0, 1) != 0 ? byte_order::big : byte_order::little;
+  o.length_offset = draw(0, 3);
+  const auto adj = static_cast<std::int64_t>(draw(0, 15));
+  o.length_adjustment = adj < 12 ? adj - 6 - static_cast<std::int64_t>(o.header_length() / 2)
+                                 : kExtreme[adj - 12];
+  const auto strip = draw(0, 9);
+  if (strip < 7) o.strip = strip;
+  if (strip == 7) o.strip = o.header_length() + 2;
+  if (strip == 8) o.strip = length_field_options::max_strip;
+  const auto max = draw(0, 40);
+  o.max_frame_length = max < 38 ? max
+                                : (max == 38 ? std::size_t{1} << 20
+                                             : length_field_options::max_frame_limit);
+  o.fail_fast = draw(0, 1) != 0;
+  o.on_oversized = draw(0, 1) != 0 ? oversized_action::skip : oversized_action::stop;
+  return o;
+}
+
+template <class Draw>
+callback_program draw_program(Draw& draw) {
+  callback_program p;
+  p.steps.resize(draw(0, 5));
+  for (program_step& s : p.steps) {
+    s.when = static_cast<on_event>(draw(0, 4));
+    s.index = draw(0, 6);
+    s.what = static_cast<deed>(draw(0, 2));
+    // Where a piece is cut depends on who decodes: only throws there.
+    if (s.when == on_event::piece_at) s.what = deed::throw_once;
+    if (s.what == deed::set_options) s.options = draw_options(draw);
+  }
+  // A piece whose callback threw is delivered again from where the piece
+  // began, which is not the same byte for the model (one-byte pieces) and
+  // the decoder: a discard() before that would drop different bytes. So a
+  // program that throws from pieces does not discard.
+  bool piece_throws = false;
+  for (const program_step& s : p.steps)
+    piece_throws |= (s.when == on_event::piece_at || s.when == on_event::last_piece) &&
+                    s.what == deed::throw_once;
+  if (piece_throws)
+    std::erase_if(p.steps, [](const program_step& s) { return s.what == deed::discard; });
+  p.between.resize(draw(0, 2));
+  for (between_feeds& b : p.between) {
+    b.before = draw(0, 8);
+    b.discard = draw(0, 1) != 0 && !piece_throws;
+    if (!b.discard) b.options = draw_options(draw);
+  }
+  return p;
+}
+
+template <class Draw>
+std::string draw_bytes(Draw& draw, std::size_t n) {
+  std::string s(n, '\0');
+  for (char& c : s) c = static_cast<char>(draw(0, 255));
+  return s;
+}
+
+// Records as the encoder writes them, headers with any field value, stray bytes.
+template <class Draw>
+std::string draw_stream(Draw& draw, const length_field_options& o) {
+  const length_field_encoder enc(o);
+  std::string s;
+  const std::size_t records = draw(0, 12);
+  for (std::size_t r = 0; r < records && s.size() < 4096; ++r) {
+    switch (draw(0, 3)) {
+      case 0:
+      case 1: {
+        const std::string body = draw_bytes(draw, draw(0, 40));
+        std::string header(enc.header_length(), '\0');
+        if (enc.write_header(body.size(), {}, header.data()) == errc::ok) s += header + body;
+        break;
+      }
+      case 2:
+        s += draw_bytes(draw, o.header_length());
+        s += draw_bytes(draw, draw(0, 40));
+        break;
+      default: s += draw_bytes(draw, draw(1, 6));
+    }
+  }
+  return s;
+}
+
+// Chunk sizes 1 + cuts[i], in turn; one chunk when there are no cuts.
+inline std::vector<std::string> chunks_of(const std::string& s, const std::vector<std::size_t>& cuts) {
+  std::vector<std::string> out;
+  std::size_t pos = 0, i = 0;
+  while (pos < s.size()) {
+    const std::size_t n = cuts.empty() ? s.size() : 1 + cuts[i++ % cuts.size()];
+    out.push_back(s.substr(pos, n));
+    pos += out.back().size();
+  }
+  return out;
+}
+
+template <class Draw>
+std::vector<std::size_t> draw_cuts(Draw& draw) {
+  std::vector<std::size_t> cuts(draw(0, 8));
+  for (std::size_t& c : cuts) c = draw(0, 24);
+  return cuts;
+}
+
+// --- oracles -------------------------------------------------------------------
+
+struct verdict {
+  bool ok = true;
+  std::string what;  // the oracle that failed
+  std::string decoder, model;
+};
+
+enum class handler_kind : std::uint8_t { whole, whole_noexcept, pieces, pieces_noexcept };
+
+template <template <class, bool> class Recorder, bool Noexcept>
+verdict compare_with_model(const length_field_options& o, const std::vector<std::string>& chunks,
+                           const callback_program& p) {
+  length_field_framer f(o);
+  reference_length_framer m(o);
+  Recorder<length_field_framer, Noexcept> hf(f, p);
+  Recorder<reference_length_framer, Noexcept> hm(m, p);
+  const run_log a = run_program(f, hf, chunks, p);
+  const run_log b = run_program(m, hm, chunks, p);
+  if (a.events != b.events) return {false, "events differ from the model", a.events, b.events};
+  if (a.finished != b.finished) return {false, "finish() differs from the model", {}, {}};
+  if (a.stopped != b.stopped || a.stop_code != b.stop_code || a.stop_position != b.stop_position)
+    return {false, "stopped state differs from the model", {}, {}};
+  return {};
+}
+
+// Every event, feed() result, error, finish() and stopped state equal the model's.
+inline verdict compare_with_model(handler_kind kind, const length_field_options& o,
+                                  const std::vector<std::string>& chunks,
+                                  const callback_program& p) {
+  switch (kind) {
+    case handler_kind::whole: return compare_with_model<whole_recorder, false>(o, chunks, p);
+    case handler_kind::whole_noexcept: return compare_with_model<whole_recorder, true>(o, chunks, p);
+    case handler_kind::pieces: return compare_with_model<piece_recorder, false>(o, chunks, p);
+    case handler_kind::pieces_noexcept: break;
+  }
+  return compare_with_model<piece_recorder, true>(o, chunks, p);
+}
+
+// Encode -> decode: the records the encoder accepts come back as (header +
+// body) without the strip, under the chunking, with no error, frame_bytes()
+// within its bound all the while; the encoder refuses exactly the bodies
+// whose length does not fit the field or that the decoder would refuse.
+inline verdict round_trip(const length_field_options& o, const std::vector<std::string>& bodies,
+                          const std::vector<std::size_t>& cuts) {
+  __extension__ using int128 = __int128;
+  const length_field_encoder enc(o);
+  outbox out;
+  std::vector<std::string> want;
+  for (const std::string& b : bodies) {
+    std::string header(enc.header_length(), '\0');
+    const errc e = enc.write_header(b.size(), {}, header.data());
+    if (enc.push(out, b) != e) return {false, "push() and write_header() disagree", {}, {}};
+    const int128 v = int128{b.size()} - o.length_adjustment;
+    const std::uint64_t widest = o.length_width == 8 ? ~std::uint64_t{0}
+                                                     : (std::uint64_t{1} << (8 * o.length_width)) - 1;
+    const int128 record = int128{o.header_length()} + b.size();
+    errc expect = errc::ok;
+    if (v < 0 || v > int128{widest}) {
+      expect = errc::length_does_not_fit;
+    } else if (record < int128{o.strip_length()}) {
+      expect = errc::length_negative;
+    } else if (record - o.strip_length() > int128{o.max_frame_length}) {
+      expect = errc::length_too_large;
+    }
+    if (e != expect) return {false, "the encoder's verdict is not the rules'", {}, {}};
+    if (e == errc::ok) want.push_back((header + b).substr(o.strip_length()));
+  }
+  std::string wire;
+  std::string_view views[8];
+  for (std::size_t k = out.gather(views); k != 0; k = out.gather(views)) {
+    std::size_t sent = 0;
+    for (std::size_t i = 0; i < k; ++i) {
+      wire.append(views[i]);
+      sent += views[i].size();
+    }
+    if (out.consume(sent) != errc::ok) return {false, "consume() refused", {}, {}};
+  }
+  struct sink {
+    std::vector<std::string> got;
+    bool error = false;
+    void on_frame(std::string_view f) noexcept { got.emplace_back(f); }
+    void on_error(const length_error& /*e*/) noexcept { error = true; }
+  } s;
+  length_field_framer f(o);
+  const std::size_t share =
+      o.strip_length() < o.header_length() ? o.header_length() - o.strip_length() : 0;
+  for (const std::string& c : chunks_of(wire, cuts)) {
+    (void)f.feed(c, s);
+    if (f.frame_bytes() > std::max(o.max_frame_length, share))
+      return {false, "frame_bytes() over its bound", {}, {}};
+  }
+  if (s.error || s.got != want) return {false, "encode -> decode did not give the records back", {}, {}};
+  if (!f.at_record_boundary()) return {false, "encode -> decode ended inside a record", {}, {}};
+  return {};
+}
+
+}  // namespace chatframe::testing

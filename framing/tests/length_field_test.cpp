@@ -1,0 +1,538 @@
+// length_field_test.cpp — the length-field decoder and encoder, rule by rule
+// (length_field.hpp, length_field_framer.hpp, length_field_encoder.hpp), and
+// the traps of Netty's and tokio-util's decoders, each shown not to be ours.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "chatframe/length_field_encoder.hpp"
+#include "chatframe/length_field_framer.hpp"
+#include "chatframe/outbox.hpp"
+
+namespace {
+
+using chatframe::byte_order;
+using chatframe::errc;
+using chatframe::length_error;
+using chatframe::length_field_encoder;
+using chatframe::length_field_framer;
+using chatframe::length_field_options;
+using chatframe::oversized_action;
+
+std::string bytes(std::initializer_list<int> b) {
+  std::string s;
+  for (const int c : b) s.push_back(static_cast<char>(c));
+  return s;
+}
+
+// Whole frames and errors, as text; may call back into the decoder.
+struct frames {
+  std::vector<std::string> got;
+  std::vector<length_error> errors;
+  std::vector<const char*> where;  // data() of each frame
+  length_field_framer* f = nullptr;
+  std::function<void(std::string_view)> also;
+  void on_frame(std::string_view frame) {
+    got.emplace_back(frame);
+    where.push_back(frame.data());
+    if (also) also(frame);
+  }
+  void on_error(const length_error& e) { errors.push_back(e); }
+};
+
+// Pieces, joined per frame; every piece checked non-empty.
+struct pieces {
+  std::vector<std::uint64_t> lengths;
+  std::vector<std::string> got;
+  std::vector<std::size_t> piece_count;
+  std::vector<length_error> errors;
+  std::string current;
+  std::size_t count = 0;
+  bool empty_piece = false;
+  void on_frame_begin(std::uint64_t n) {
+    lengths.push_back(n);
+    current.clear();
+    count = 0;
+  }
+  void on_frame_piece(std::string_view p) {
+    empty_piece = empty_piece || p.empty();
+    current.append(p);
+    ++count;
+  }
+  void on_frame_end() {
+    got.push_back(current);
+    piece_count.push_back(count);
+  }
+  void on_error(const length_error& e) { errors.push_back(e); }
+};
+
+template <class H>
+void feed_bytewise(length_field_framer& f, std::string_view s, H& h) {
+  for (const char c : s) ASSERT_EQ(f.feed(std::string_view(&c, 1), h).error, errc::ok);
+}
+
+// --- what the length counts ------------------------------------------------
+
+TEST(LengthField, TheDefaultsAreAFourByteBigEndianFieldCountingTheBodyWhichIsTheFrame) {
+  length_field_framer f;
+  frames h;
+  EXPECT_EQ(f.feed(bytes({0, 0, 0, 3}) + "abc" + bytes({0, 0, 0, 2}) + "hi", h).error, errc::ok);
+  EXPECT_EQ(h.got, (std::vector<std::string>{"abc", "hi"}));
+  EXPECT_TRUE(f.at_record_boundary());
+}
+
+TEST(LengthField, EveryWidthReadsItsLengthInEitherByteOrder) {
+  for (const std::size_t w : {1, 2, 3, 4, 8}) {
+    for (const byte_order order : {byte_order::big, byte_order::little}) {
+      std::string header(w, '\0');
+      header[order == byte_order::big ? w - 1 : 0] = 5;
+      length_field_framer f({.length_width = w, .order = order});
+      frames h;
+      (void)f.feed(header + "hello" + header + "world", h);
+      EXPECT_EQ(h.got, (std::vector<std::string>{"hello", "world"})) << w;
+    }
+  }
+}
+
+TEST(LengthField, AThreeByteFieldReadsItsBytesInTheOrderAsked) {
+  // 0x000102 = 258 big-endian; the same bytes little-endian are 0x020100.
+  length_field_framer big({.length_width = 3, .max_frame_length = 1 << 20});
+  length_field_framer little(
+      {.length_width = 3, .order = byte_order::little, .max_frame_length = 100});
+  frames hb, hl;
+  const std::string record = bytes({0, 1, 2}) + std::string(258, 'x');
+  (void)big.feed(record, hb);
+  (void)little.feed(record, hl);
+  ASSERT_EQ(hb.got.size(), 1U);
+  EXPECT_EQ(hb.got[0].size(), 258U);
+  ASSERT_EQ(hl.errors.size(), 1U);
+  EXPECT_EQ(hl.errors[0].field, 0x020100U);
+}
+
+TEST(LengthField, AnEmptyBodyIsAFrameDeliveredAsSoonAsItsHeaderIsRead) {
+  // The count-0 trap of the count terminator (framer.hpp): count(0) means no
+  // terminator, and the stream after it would be collected for ever.
+  length_field_framer f({.length_width = 1});
+  frames h;
+  (void)f.feed(bytes({0}), h);
+  EXPECT_EQ(h.got, (std::vector<std::string>{""}));  // not waiting for the next byte
+  (void)f.feed(bytes({0, 2}) + "ok" + bytes({0}), h);
+  EXPECT_EQ(h.got, (std::vector<std::string>{"", "", "ok", ""}));
+  pieces p;
+  length_field_framer g({.length_width = 1});
+  (void)g.feed(bytes({0}), p);
+  EXPECT_EQ(p.lengths, (std::vector<std::uint64_t>{0}));
+  EXPECT_EQ(p.got, (std::vector<std::string>{""}));
+  EXPECT_FALSE(p.empty_piece);
+}
+
+TEST(LengthField, AnAdjustmentOfMinusTheHeaderMakesTheFieldCountTheWholeRecord) {
+  length_field_framer f({.length_width = 2, .length_adjustment = -2});
+  frames h;
+  (void)f.feed(bytes({0, 5}) + "abc" + bytes({0, 2}), h);
+  EXPECT_EQ(h.got, (std::vector<std::string>{"abc", ""}));
+}
+
+TEST(LengthField, AnOffsetPutsBytesBeforeTheFieldAndStripZeroKeepsTheHeader) {
+  // Netty's default initialBytesToStrip = 0: the frame is the whole record.
+  length_field_framer f({.length_offset = 2, .length_width = 1, .strip = 0});
+  frames h;
+  (void)f.feed("T!" + bytes({3}) + "abc", h);
+  EXPECT_EQ(h.got, (std::vector<std::string>{"T!" + bytes({3}) + "abc"}));
+}
+
+TEST(LengthField, AStripInsideTheHeaderKeepsItsLastBytesInTheFrame) {
+  length_field_framer f({.length_offset = 1, .length_width = 2, .strip = 1});
+  frames h;
+  pieces p;
+  const std::string record = "V" + bytes({0, 2}) + "ok";
+  (void)f.feed(record, h);
+  EXPECT_EQ(h.got, (std::vector<std::string>{bytes({0, 2}) + "ok"}));
+  length_field_framer g({.length_offset = 1, .length_width = 2, .strip = 1});
+  feed_bytewise(g, record, p);
+  EXPECT_EQ(p.lengths, (std::vector<std::uint64_t>{4}));
+  EXPECT_EQ(p.got, (std::vector<std::string>{bytes({0, 2}) + "ok"}));
+}
+
+TEST(LengthField, AStripBeyondTheHeaderDropsTheBodysFirstBytes) {
+  length_field_framer f({.length_width = 1, .strip = 3});
+  frames h;
+  (void)f.feed(bytes({4}) + "xxok", h);
+  EXPECT_EQ(h.got, (std::vector<std::string>{"ok"}));
+}
+
+// --- the maximum -------------------------------------------------------------
+
+TEST(LengthField, TheMaximumIsCheckedOnTheAdjustedLengthNotTheField) {
+  // tokio#4815: the field counts the whole record (adjustment -4); a frame of
+  // exactly the maximum, whose field is 4 over it, must pass.
+  length_field_framer f({.length_adjustment = -4, .max_frame_length = 10});
+  frames h;
+  (void)f.feed(bytes({0, 0, 0, 14}) + std::string(10, 'a'), h);
+  (void)f.feed(bytes({0, 0, 0, 15}) + std::string(11, 'b'), h);
+  EXPECT_EQ(h.got, (std::vector<std::string>{std::string(10, 'a')}));
+  ASSERT_EQ(h.errors.size(), 1U);
+  EXPECT_EQ(h.errors[0].code, errc::length_too_large);
+  EXPECT_EQ(h.errors[0].frame_length, 11U);
+  EXPECT_EQ(h.errors[0].field, 15U);
+  EXPECT_EQ(h.errors[0].position, 14U);
+  EXPECT_EQ(h.errors[0].limit, 10U);
+}
+
+TEST(LengthField, FailFastReportsAnOversizedRecordBeforeAnyByteOfItsBody) {
+  length_field_framer f({.length_width = 1, .max_frame_length = 3});
+  frames h;
+  (void)f.feed(bytes({200}), h);
+  ASSERT_EQ(h.errors.size(), 1U);
+  EXPECT_EQ(h.errors[0].frame_length, 200U);
+  EXPECT_EQ(f.frame_bytes(), 0U);
+}
+
+TEST(LengthField, WithoutFailFastTheReportComesOnceTheLastSkippedByteIsRead) {
+  length_field_framer f({.length_width = 1, .max_frame_length = 3, .fail_fast = false});
+  frames h;
+  (void)f.feed(bytes({5}) + "1234", h);
+  EXPECT_TRUE(h.errors.empty());
+  (void)f.feed("5" + bytes({1}) + "k", h);
+  ASSERT_EQ(h.errors.size(), 1U);
+  EXPECT_EQ(h.errors[0].position, 0U);
+  EXPECT_EQ(h.got, (std::vector<std::string>{"k"}));
+}
+
+TEST(LengthField, AnOversizedRecordIsSkippedExactlyHoweverTheChunksCutIt) {
+  // netty#1798: the skip went negative when the record was already buffered.
+  // Here the oversized record sits whole in one chunk, straddles every split
+  // point, and arrives byte by byte: the records around it are always framed.
+  const std::string stream =
+      bytes({2}) + "ab" + bytes({9}) + "123456789" + bytes({0}) + bytes({1}) + "z";
+  const std::vector<std::string> want{"ab", "", "z"};
+  for (std::size_t cut = 0; cut <= stream.size(); ++cut) {
+    length_field_framer f({.length_width = 1, .max_frame_length = 4});
+    frames h;
+    (void)f.feed(stream.substr(0, cut), h);
+    (void)f.feed(stream.substr(cut), h);
+    EXPECT_EQ(h.got, want) << cut;
+    ASSERT_EQ(h.errors.size(), 1U);
+    EXPECT_EQ(h.errors[0].position, 3U);
+  }
+  length_field_framer f({.length_width = 1, .max_frame_length = 4});
+  frames h;
+  feed_bytewise(f, stream, h);
+  EXPECT_EQ(h.got, want);
+}
+
+TEST(LengthField, SkippingGoesOnAfterEveryOversizedRecordAndReportsEachOnce) {
+  // netty#7775: Netty reports a too-long frame once and leaves the rest to
+  // the caller. Here each oversized record is reported and skipped.
+  length_field_framer f({.length_width = 1, .max_frame_length = 1});
+  frames h;
+  (void)f.feed(bytes({2}) + "aa" + bytes({2}) + "bb" + bytes({1}) + "c", h);
+  EXPECT_EQ(h.errors.size(), 2U);
+  EXPECT_EQ(h.got, (std::vector<std::string>{"c"}));
+  EXPECT_FALSE(f.stopped());
+}
+
+TEST(LengthField, OversizedStopLeavesAClearStateAndRefusesFurtherInput) {
+  length_field_framer f(
+      {.length_width = 1, .max_frame_length = 1, .on_oversized = oversized_action::stop});
+  frames h;
+  const auto r = f.feed(bytes({1}) + "a" + bytes({2}) + "bb" + bytes({1}) + "c", h);
+  EXPECT_EQ(r.error, errc::length_too_large);
+  EXPECT_EQ(r.consumed, 7U);  // the whole chunk: its rest is dropped
+  EXPECT_EQ(h.got, (std::vector<std::string>{"a"}));
+  EXPECT_TRUE(f.stopped());
+  EXPECT_EQ(f.error().code, errc::length_too_large);
+  EXPECT_EQ(f.error().position, 2U);
+  const auto again = f.feed(bytes({1}) + "d", h);
+  EXPECT_EQ(again.consumed, 0U);
+  EXPECT_EQ(again.error, errc::length_too_large);
+  EXPECT_EQ(h.errors.size(), 1U);  // reported once; refused afterwards
+  EXPECT_EQ(f.finish(h), errc::length_too_large);
+}
+
+// --- headers that cannot be followed ------------------------------------------
+
+TEST(LengthField, AHeaderWhoseLengthOverflowsSixtyFourBitsStopsWithItsPosition) {
+  length_field_framer f({.length_width = 8, .length_adjustment = 1});
+  frames h;
+  const auto r = f.feed(bytes({0, 0, 0, 0, 0, 0, 0, 0}) + "z" +
+                            bytes({0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}) + "x",
+                        h);
+  EXPECT_EQ(h.got, (std::vector<std::string>{"z"}));  // 8 + 0 + 1 bytes
+  ASSERT_EQ(h.errors.size(), 1U);
+  EXPECT_EQ(h.errors[0].code, errc::length_overflow);
+  EXPECT_EQ(h.errors[0].position, 9U);
+  EXPECT_EQ(r.error, errc::length_overflow);
+  EXPECT_TRUE(f.stopped());
+}
+
+TEST(LengthField, TheLargestFieldWithANegativeAdjustmentIsNoOverflow) {
+  // 2^64 - 1 - 8 + 8: the record's length fits in 64 bits. It is oversized.
+  length_field_framer f({.length_width = 8, .length_adjustment = -8});
+  frames h;
+  (void)f.feed(bytes({0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}), h);
+  ASSERT_EQ(h.errors.size(), 1U);
+  EXPECT_EQ(h.errors[0].code, errc::length_too_large);
+  EXPECT_FALSE(f.stopped());
+}
+
+TEST(LengthField, AHeaderWhoseRecordWouldEndInsideItIsNegative) {
+  length_field_framer f({.length_width = 2, .length_adjustment = -2});
+  frames h;
+  const auto r = f.feed(bytes({0, 1}) + "rest", h);
+  EXPECT_EQ(r.error, errc::length_negative);
+  ASSERT_EQ(h.errors.size(), 1U);
+  EXPECT_EQ(h.errors[0].code, errc::length_negative);
+  EXPECT_EQ(h.errors[0].field, 1U);
+}
+
+TEST(LengthField, ARecordShorterThanTheStripIsNegative) {
+  length_field_framer f({.length_width = 1, .strip = 4});
+  frames h;
+  (void)f.feed(bytes({4}) + "abcd" + bytes({2}) + "xy", h);
+  EXPECT_EQ(h.got, (std::vector<std::string>{"d"}));
+  ASSERT_EQ(h.errors.size(), 1U);
+  EXPECT_EQ(h.errors[0].code, errc::length_negative);
+  EXPECT_EQ(h.errors[0].position, 5U);
+}
+
+// --- buffers -------------------------------------------------------------------
+
+TEST(LengthField, AFrameInsideOneChunkIsAViewIntoThatChunk) {
+  length_field_framer f({.length_width = 1});
+  frames h;
+  const std::string chunk = bytes({3}) + "abc" + bytes({2}) + "de";
+  (void)f.feed(chunk, h);
+  ASSERT_EQ(h.where.size(), 2U);
+  EXPECT_EQ(h.where[0], chunk.data() + 1);
+  EXPECT_EQ(h.where[1], chunk.data() + 5);
+}
+
+TEST(LengthField, AFrameAcrossChunksIsCopiedAsItsBytesArriveNeverAhead) {
+  length_field_framer f({.length_width = 4, .max_frame_length = 1 << 30});
+  frames h;
+  (void)f.feed(bytes({0x10, 0, 0, 0}) + "abc", h);  // declares 256 MiB
+  EXPECT_EQ(f.frame_bytes(), 3U);
+  EXPECT_EQ(f.buffered(), 3U);
+  (void)f.feed("defg", h);
+  EXPECT_EQ(f.frame_bytes(), 7U);
+}
+
+TEST(LengthField, PiecesAreViewsIntoTheChunkAndNothingOfTheBodyIsKept) {
+  length_field_framer f({.length_width = 1});
+  pieces p;
+  const std::string a = bytes({6}) + "abc", b = "def";
+  (void)f.feed(a, p);
+  EXPECT_EQ(f.frame_bytes(), 0U);
+  (void)f.feed(b, p);
+  EXPECT_EQ(p.got, (std::vector<std::string>{"abcdef"}));
+  EXPECT_EQ(p.piece_count, (std::vector<std::size_t>{2}));
+  EXPECT_EQ(p.lengths, (std::vector<std::uint64_t>{6}));
+}
+
+// --- callbacks ---------------------------------------------------------------------
+
+TEST(LengthField, OptionsSetInsideACallbackApplyFromTheNextRecord) {
+  length_field_framer f({.length_width = 1});
+  frames h;
+  h.also = [&](std::string_view) {
+    EXPECT_EQ(f.set_options({.length_width = 2}), errc::ok);
+  };
+  (void)f.feed(bytes({1}) + "a" + bytes({0, 2}) + "bc" + bytes({0, 1}) + "d", h);
+  EXPECT_EQ(h.got, (std::vector<std::string>{"a", "bc", "d"}));
+}
+
+TEST(LengthField, OptionsSetMidRecordWaitForTheRecordsEnd) {
+  length_field_framer f({.length_width = 1});
+  frames h;
+  (void)f.feed(bytes({3}) + "a", h);
+  EXPECT_EQ(f.set_options({.length_width = 2}), errc::ok);
+  (void)f.feed("bc" + bytes({0, 1}) + "d", h);
+  EXPECT_EQ(h.got, (std::vector<std::string>{"abc", "d"}));
+}
+
+TEST(LengthField, DiscardFromACallbackDropsTheRestOfTheChunkAndTheRecordInProgress) {
+  length_field_framer f({.length_width = 1});
+  frames h;
+  h.also = [&](std::string_view frame) {
+    if (frame == "a") f.discard();
+  };
+  (void)f.feed(bytes({1}) + "a" + bytes({1}) + "b", h);
+  (void)f.feed(bytes({1}) + "c", h);
+  EXPECT_EQ(h.got, (std::vector<std::string>{"a", "c"}));
+}
+
+TEST(LengthField, DiscardBetweenFeedsForgetsAHalfReadRecord) {
+  length_field_framer f({.length_width = 1});
+  frames h;
+  (void)f.feed(bytes({5}) + "ab", h);
+  f.discard();
+  EXPECT_TRUE(f.at_record_boundary());
+  EXPECT_EQ(f.frame_bytes(), 0U);
+  (void)f.feed(bytes({1}) + "c", h);
+  EXPECT_EQ(h.got, (std::vector<std::string>{"c"}));
+}
+
+TEST(LengthField, FeedFromInsideACallbackIsRefused) {
+  length_field_framer f({.length_width = 1});
+  frames h;
+  errc inner = errc::ok;
+  h.also = [&](std::string_view) { inner = f.feed("x", h).error; };
+  (void)f.feed(bytes({1}) + "a", h);
+  EXPECT_EQ(inner, errc::reentrant_feed);
+}
+
+TEST(LengthField, AThrowingOnFrameLeavesItDeliveredAndLosesNoByte) {
+  length_field_framer f({.length_width = 1});
+  frames h;
+  bool thrown = false;
+  h.also = [&](std::string_view) {
+    if (!thrown) {
+      thrown = true;
+      throw std::runtime_error("once");
+    }
+  };
+  EXPECT_THROW((void)f.feed(bytes({1}) + "a" + bytes({1}) + "b", h), std::runtime_error);
+  EXPECT_EQ(f.held(), bytes({1}) + "b");
+  (void)f.feed(bytes({1}) + "c", h);
+  EXPECT_EQ(h.got, (std::vector<std::string>{"a", "b", "c"}));
+}
+
+TEST(LengthField, AThrowingPieceIsDeliveredAgainWhenFramingResumes) {
+  struct thrower : pieces {
+    bool once = true;
+    void on_frame_piece(std::string_view p) {
+      if (once) {
+        once = false;
+        throw std::runtime_error("once");
+      }
+      pieces::on_frame_piece(p);
+    }
+  } p;
+  length_field_framer f({.length_width = 1});
+  EXPECT_THROW((void)f.feed(bytes({3}) + "abc", p), std::runtime_error);
+  (void)f.feed({}, p);
+  EXPECT_EQ(p.got, (std::vector<std::string>{"abc"}));
+}
+
+TEST(LengthField, FinishReportsARecordCutShortByTheEndOfTheStream) {
+  length_field_framer f({.length_width = 2});
+  frames h;
+  (void)f.feed(bytes({0, 1}) + "a" + bytes({0, 9}) + "abc", h);
+  EXPECT_EQ(f.finish(h), errc::truncated_frame);
+  ASSERT_EQ(h.errors.size(), 1U);
+  EXPECT_EQ(h.errors[0].code, errc::truncated_frame);
+  EXPECT_EQ(h.errors[0].position, 3U);
+  EXPECT_EQ(h.errors[0].frame_length, 5U);
+  EXPECT_TRUE(f.at_record_boundary());
+  EXPECT_EQ(f.finish(h), errc::ok);
+}
+
+TEST(LengthField, InvalidOptionsAreRefusedAndLeaveTheDecoderRefusingInput) {
+  EXPECT_EQ(chatframe::validate({.length_width = 5}), errc::invalid_length_options);
+  EXPECT_EQ(chatframe::validate({.length_width = 0}), errc::invalid_length_options);
+  EXPECT_EQ(chatframe::validate({.length_offset = std::size_t{1} << 40}),
+            errc::invalid_length_options);
+  EXPECT_EQ(chatframe::validate({.max_frame_length = ~std::size_t{0}}),
+            errc::invalid_length_options);
+  length_field_framer f({.length_width = 7});
+  frames h;
+  EXPECT_EQ(f.feed("abc", h).error, errc::invalid_length_options);
+  EXPECT_EQ(f.set_options({.length_width = 6}), errc::invalid_length_options);
+  EXPECT_EQ(f.set_options({.length_width = 1}), errc::ok);
+  EXPECT_EQ(f.feed(bytes({1}) + "a", h).error, errc::ok);
+  EXPECT_EQ(h.got, (std::vector<std::string>{"a"}));
+}
+
+TEST(LengthField, AMovedFromDecoderIsANewOneWithTheSameOptions) {
+  length_field_framer f({.length_width = 1});
+  frames h;
+  (void)f.feed(bytes({3}) + "a", h);
+  length_field_framer g(std::move(f));
+  (void)g.feed("bc", h);
+  EXPECT_EQ(h.got, (std::vector<std::string>{"abc"}));
+  EXPECT_TRUE(f.at_record_boundary());  // NOLINT(bugprone-use-after-move): the contract
+  (void)f.feed(bytes({1}) + "z", h);
+  EXPECT_EQ(h.got, (std::vector<std::string>{"abc", "z"}));
+}
+
+TEST(LengthField, ErrorValuesAreStable) {
+  EXPECT_EQ(static_cast<int>(errc::length_too_large), 13);
+  EXPECT_EQ(static_cast<int>(errc::length_overflow), 14);
+  EXPECT_EQ(static_cast<int>(errc::length_negative), 15);
+  EXPECT_EQ(static_cast<int>(errc::invalid_length_options), 16);
+  EXPECT_EQ(static_cast<int>(errc::length_does_not_fit), 17);
+  EXPECT_EQ(chatframe::to_string(errc::length_does_not_fit), "length_does_not_fit");
+}
+
+// --- the encoder ----------------------------------------------------------------------
+
+TEST(LengthFieldEncoder, QueuesTheHeaderOwnedAndTheBodyBorrowedAsTwoGatheredViews) {
+  length_field_encoder enc({.length_width = 2});
+  chatframe::outbox out;
+  const std::string body = "payload";
+  ASSERT_EQ(enc.push(out, body), errc::ok);
+  std::array<std::string_view, 4> views{};
+  ASSERT_EQ(out.gather(views), 2U);
+  EXPECT_EQ(views[0], bytes({0, 7}));
+  EXPECT_EQ(views[1].data(), body.data());  // not copied
+  EXPECT_EQ(views[1].size(), body.size());
+}
+
+TEST(LengthFieldEncoder, RefusesABodyWhoseLengthDoesNotFitTheField) {
+  // tokio#5080: a 2-byte field and a larger maximum truncated the length.
+  length_field_encoder enc({.length_width = 2, .max_frame_length = 1 << 20});
+  chatframe::outbox out;
+  EXPECT_EQ(enc.push(out, std::string(65535, 'a')), errc::ok);
+  EXPECT_EQ(enc.push(out, std::string(65536, 'a')), errc::length_does_not_fit);
+  EXPECT_EQ(out.queued_bytes(), 65537U);  // the refused record queued nothing
+}
+
+TEST(LengthFieldEncoder, RefusesWhatTheDecoderWouldRefuse) {
+  length_field_encoder over({.length_width = 1, .max_frame_length = 3});
+  char header[1];
+  EXPECT_EQ(over.write_header(4, {}, header), errc::length_too_large);
+  length_field_encoder negative({.length_width = 1, .length_adjustment = 2});
+  EXPECT_EQ(negative.write_header(1, {}, header), errc::length_does_not_fit);
+  length_field_encoder stripped({.length_width = 1, .strip = 5});
+  EXPECT_EQ(stripped.write_header(3, {}, header), errc::length_negative);
+  length_field_encoder prefix({.length_offset = 2, .length_width = 1});
+  char three[3];
+  EXPECT_EQ(prefix.write_header(1, "abc", three), errc::invalid_length_options);
+  EXPECT_EQ(prefix.write_header(1, "ab", three), errc::ok);
+  EXPECT_EQ(std::string(three, 3), "ab" + bytes({1}));
+}
+
+TEST(LengthFieldEncoder, WhatItWritesTheDecoderWithTheSameOptionsReadsBack) {
+  const length_field_options o{.length_offset = 1,
+                               .length_width = 3,
+                               .order = byte_order::little,
+                               .length_adjustment = -4,
+                               .strip = 2};
+  length_field_encoder enc(o);
+  chatframe::outbox out;
+  const std::vector<std::string> bodies{"", "x", std::string(300, 'y')};
+  for (const std::string& b : bodies) ASSERT_EQ(enc.push(out, b, "P"), errc::ok);
+  std::string wire;
+  for (auto s = out.offer(); s.status == chatframe::send_status::data; s = out.offer()) {
+    wire.append(s.data);
+    ASSERT_EQ(out.consume(s.data.size()), errc::ok);
+  }
+  length_field_framer f(o);
+  frames h;
+  feed_bytewise(f, wire, h);
+  ASSERT_EQ(h.got.size(), bodies.size());
+  for (std::size_t i = 0; i < bodies.size(); ++i) {
+    std::string header(4, '\0');
+    ASSERT_EQ(enc.write_header(bodies[i].size(), "P", header.data()), errc::ok);
+    EXPECT_EQ(h.got[i], (header + bodies[i]).substr(2));
+  }
+}
+
+}  // namespace

@@ -1,0 +1,157 @@
+// linear_cost_test.cpp — the cost of framing is linear in the bytes fed,
+// whatever the input and however it is cut: counted, not timed.
+//
+// This executable builds its own copy of the framing library with
+// CHATFRAME_COUNT_WORK defined (framing/tests/CMakeLists.txt), so that
+// detail::work_done counts every byte the engine examines or moves:
+// searched by memchr or a block scan, stepped through an automaton,
+// compared while verifying a candidate, or copied into and moved within the
+// held-back bytes. A count does not depend on the machine or its load, so
+// the test cannot be flaky; bench/worst_case_bench.cpp shows the times.
+//
+// The worst case the issue measured: a 1 MiB delimiter, near misses of it,
+// fed in 1-byte and 16-byte chunks. Every chunk then ends with up to 1 MiB
+// of held-back bytes that may begin the delimiter; searching them again on
+// every chunk made the cost grow with the square of the input (0.36 s for
+// 16 Ki one-byte chunks, 1.09 s for 32 Ki, 3.6 s for 64 Ki). Here, doubling
+// the input may at most double the work (2.3x allowed), and the work per
+// byte stays a small constant.
+#include <gtest/gtest.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <string_view>
+
+#include "chatframe/detail/work_count.hpp"
+#include "chatframe/framer.hpp"
+#include "chatframe/multi_framer.hpp"
+
+#if !defined(CHATFRAME_COUNT_WORK)
+#error "linear_cost_test counts work: build it with CHATFRAME_COUNT_WORK"
+#endif
+
+namespace {
+
+constexpr std::size_t kDelimiter = std::size_t{1} << 20;
+
+// 'a' x (1 MiB - 1), then 'b': a stream of 'a's keeps all but one byte of
+// it held back and shifts them by one byte per byte fed; 'c' instead of the
+// 'b' is a near miss that drops them all.
+std::string delimiter() { return std::string(kDelimiter - 1, 'a') + 'b'; }
+
+std::string near_misses(std::size_t n) {
+  std::string miss = delimiter();
+  miss.back() = 'c';
+  std::string s;
+  while (s.size() < n) s += miss;
+  s.resize(n);
+  return s;
+}
+std::string all_a(std::size_t n) { return std::string(n, 'a'); }
+
+struct counter {
+  std::uint64_t frames = 0;
+  std::uint64_t bytes = 0;
+  void on_collect(const chatframe::collected& d) noexcept { bytes += d.size(); }
+  void on_found() noexcept { ++frames; }
+  void on_found(std::size_t) noexcept { ++frames; }
+};
+
+struct cost {
+  std::uint64_t work;
+  counter events;
+  std::size_t held;
+};
+
+// Frames `stream` in chunks of `chunk` bytes; the work counted from byte
+// `from` on.
+template <class Framer>
+cost frame(Framer& f, const std::string& stream, std::size_t chunk, std::size_t from = 0) {
+  counter c;
+  chatframe::detail::work_done = 0;
+  for (std::size_t pos = 0; pos < stream.size(); pos += chunk) {
+    if (pos == from) chatframe::detail::work_done = 0;
+    (void)f.feed(std::string_view(stream).substr(pos, chunk), c);
+  }
+  return {chatframe::detail::work_done, c, f.held().size()};
+}
+
+cost single(const std::string& stream, std::size_t chunk, std::size_t from = 0) {
+  chatframe::framer f;
+  EXPECT_EQ(f.set_terminator(chatframe::terminator::bytes(delimiter())), chatframe::errc::ok);
+  return frame(f, stream, chunk, from);
+}
+
+// At n and 2n bytes: the work at most 2.3x, and at most `per_byte` per byte.
+void expect_linear(const cost& at_n, const cost& at_2n, std::size_t n, double per_byte) {
+  const double growth = static_cast<double>(at_2n.work) / static_cast<double>(at_n.work);
+  std::printf("work: %llu at %zu bytes, %llu at %zu (%.2fx), %.2f per byte\n",
+              static_cast<unsigned long long>(at_n.work), n,
+              static_cast<unsigned long long>(at_2n.work), 2 * n, growth,
+              static_cast<double>(at_2n.work) / static_cast<double>(2 * n));
+  EXPECT_LE(growth, 2.3) << "work " << at_n.work << " at " << n << " bytes, " << at_2n.work
+                         << " at " << 2 * n;
+  EXPECT_LE(static_cast<double>(at_2n.work), per_byte * static_cast<double>(2 * n))
+      << "work per byte " << static_cast<double>(at_2n.work) / static_cast<double>(2 * n);
+}
+
+// Near misses at 2 MiB (two of them) and 4 MiB (four), in `chunk`-byte chunks.
+void near_misses_in_chunks_of(std::size_t chunk) {
+  const std::size_t n = std::size_t{2} << 20;
+  const cost at_n = single(near_misses(n), chunk);
+  const cost at_2n = single(near_misses(2 * n), chunk);
+  EXPECT_EQ(at_2n.events.frames, 0u);
+  EXPECT_EQ(at_2n.events.bytes + at_2n.held, 2 * n);  // every byte collected or held
+  expect_linear(at_n, at_2n, n, 8);
+}
+
+TEST(LinearCost, NearMissesOfA1MiBDelimiterInOneByteChunks) { near_misses_in_chunks_of(1); }
+TEST(LinearCost, NearMissesOfA1MiBDelimiterIn16ByteChunks) { near_misses_in_chunks_of(16); }
+
+// After the first MiB of 'a's, every byte keeps 1 MiB - 1 bytes held, one
+// further on: each byte fed then costs the same (counted from there, as the
+// first MiB, which only grows the held bytes, costs less per byte).
+void shifting_held_bytes_in_chunks_of(std::size_t chunk) {
+  const std::size_t n = std::size_t{1} << 20;
+  const cost at_n = single(all_a(kDelimiter + n), chunk, kDelimiter);
+  const cost at_2n = single(all_a(kDelimiter + 2 * n), chunk, kDelimiter);
+  EXPECT_EQ(at_2n.held, kDelimiter - 1);
+  expect_linear(at_n, at_2n, n, 8);
+}
+
+TEST(LinearCost, HeldBytesShiftingByOneByteInOneByteChunks) { shifting_held_bytes_in_chunks_of(1); }
+TEST(LinearCost, HeldBytesShiftingByOneByteIn16ByteChunks) { shifting_held_bytes_in_chunks_of(16); }
+
+TEST(LinearCost, ADelimiterSetsHeldBytesAreNotSearchedAgain) {
+  // Sixteen 64-byte delimiters, each 'a' x 63 and a byte of its own: a
+  // stream of 'a's in 1-byte chunks keeps 63 bytes held, each a prefix of
+  // all sixteen.
+  std::string ends = "bcdefghijklmnopq";
+  std::string storage[16];
+  std::string_view set[16];
+  for (std::size_t i = 0; i < 16; ++i) {
+    storage[i] = std::string(63, 'a') + ends[i];
+    set[i] = storage[i];
+  }
+  const auto run = [&](std::size_t n) {
+    chatframe::multi_framer f;
+    EXPECT_EQ(f.set_delimiters(set), chatframe::errc::ok);
+    return frame(f, all_a(n), 1);
+  };
+  const std::size_t n = std::size_t{1} << 16;
+  const cost at_n = run(n);
+  const cost at_2n = run(2 * n);
+  EXPECT_EQ(at_2n.held, 63u);
+  // A byte steps sixteen Shift-And words: the constant is the set's size.
+  expect_linear(at_n, at_2n, n, 64);
+}
+
+TEST(LinearCost, TheCountIsNotZero) {
+  // The instrumentation itself: a search counts what it examines.
+  const cost c = single(near_misses(4096), 4096);
+  EXPECT_GE(c.work, 4096u);
+}
+
+}  // namespace

@@ -1,0 +1,285 @@
+// reference_length_field.hpp — what length_field_framer must do, written to
+// be obviously correct rather than fast: the one-engine reference model
+// (reference_model.hpp's way) for length-prefixed records.
+//
+// The tests (length_field_test.cpp, length_field_properties_test.cpp) and the
+// fuzzer (fuzz/length_field.cc) run the decoder and this model side by side
+// over random options, streams, chunkings and callback programs, and require
+// the same events.
+//
+// The model keeps none of the decoder's machinery: no engine, no record run,
+// no frame that is a view, no 64-bit wrap-around tricks. Everything fed and
+// not yet framed is one std::string (CPython's ac_in_buffer); each step takes
+// ONE byte from its front and does what that byte means. Lengths are
+// computed in 128-bit integers straight from length_field.hpp's formulas.
+// Every rule of the contract is a line here, where it applies:
+//   * a record's options are those in force when its first byte is read;
+//   * a header is judged when its last byte is read, before any body byte;
+//   * an empty frame is delivered when its header's last byte is read;
+//   * an oversized record is skipped byte by byte (or stops the decoder);
+//   * discard() empties the buffer and drops the record in progress; the
+//     event due when a record's last byte has been read still comes;
+//   * a callback that throws: on_frame_piece()'s byte stays in the buffer
+//     (delivered again); every other event counts as delivered.
+// Pieces are one byte each (the header's bytes that belong to the frame
+// come as one piece): compare pieces joined per frame, not their cuts.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "chatframe/error.hpp"
+#include "chatframe/feed_result.hpp"
+#include "chatframe/length_field.hpp"
+#include "chatframe/length_field_framer.hpp"
+
+namespace chatframe::testing {
+
+class reference_length_framer {
+ public:
+  __extension__ using int128 = __int128;
+
+  explicit reference_length_framer(const length_field_options& options = {})
+      : next_(options), valid_(validate(options) == errc::ok) {
+    if (valid_) now_ = next_;
+  }
+
+  errc set_options(const length_field_options& options) {
+    if (validate(options) != errc::ok) return errc::invalid_length_options;
+    next_ = options;
+    valid_ = true;
+    pending_ = true;
+    if (!in_feed_ && phase_ == part::header && at_ == 0) apply();
+    return errc::ok;
+  }
+
+  template <class Handler>
+  feed_result feed(std::string_view chunk, Handler& h) {
+    if (in_feed_) return {0, errc::reentrant_feed};
+    if (stopped_) return {0, error_.code};
+    if (!valid_) return {0, errc::invalid_length_options};
+    in_feed_ = true;
+    discarded_ = false;
+    fed_ += chunk.size();
+    buffer_.append(chunk);
+    try {
+      while (!buffer_.empty() && !discarded_ && !stopped_) step(h);
+    } catch (...) {
+      end_feed();
+      throw;
+    }
+    const bool stopped_here = stopped_;
+    end_feed();
+    return {chunk.size(), stopped_here ? error_.code : errc::ok};
+  }
+
+  template <class Handler>
+  errc finish(Handler& h) {
+    if (stopped_) return error_.code;
+    if (!valid_) return errc::invalid_length_options;
+    if (!buffer_.empty()) (void)feed({}, h);
+    if (stopped_) return error_.code;
+    if (phase_ == part::header && at_ == 0) return errc::ok;
+    const bool late = late_pending_;
+    const length_error too_large = late_;
+    const length_error truncated{errc::truncated_frame, position() - at_,
+                                 phase_ == part::header ? 0 : field_value(), at_,
+                                 now_.max_frame_length};
+    new_record();
+    if (late) h.on_error(too_large);
+    h.on_error(truncated);
+    return errc::truncated_frame;
+  }
+
+  void discard() {
+    buffer_.clear();
+    if (in_feed_) {
+      discarded_ = true;
+      abandoned_ = true;
+    } else {
+      new_record();
+    }
+  }
+
+  [[nodiscard]] std::string_view held() const { return buffer_; }
+  [[nodiscard]] bool stopped() const { return stopped_; }
+  [[nodiscard]] const length_error& error() const { return error_; }
+  [[nodiscard]] std::uint64_t position() const { return fed_ - buffer_.size(); }
+  [[nodiscard]] bool at_record_boundary() const { return phase_ == part::header && at_ == 0; }
+  // Frame bytes kept: whole mode, the frame so far; pieces, the header's
+  // share of the frame not yet delivered.
+  [[nodiscard]] std::size_t frame_bytes() const { return frame_.size(); }
+
+ private:
+  enum class part : std::uint8_t { header, body, skip };
+
+  void apply() {
+    now_ = next_;
+    pending_ = false;
+  }
+  [[nodiscard]] std::uint64_t header_length() const { return now_.header_length(); }
+  [[nodiscard]] std::uint64_t strip() const { return now_.strip_length(); }
+
+  [[nodiscard]] std::uint64_t field_value() const {
+    std::uint64_t v = 0;
+    for (std::size_t i = 0; i < now_.length_width; ++i) {
+      const std::size_t at = now_.order == byte_order::big ? i : now_.length_width - 1 - i;
+      v = (v << 8) | static_cast<unsigned char>(field_[at]);
+    }
+    return v;
+  }
+
+  template <class Handler>
+  void step(Handler& h) {
+    if (phase_ == part::header && at_ == 0 && pending_) apply();
+    if (phase_ == part::body && at_ == record_) {  // on_frame_begin() threw; the end is due
+      frame_end(h);
+      return;
+    }
+    const char byte = buffer_[0];
+    if (phase_ == part::body && at_ >= strip()) {
+      if constexpr (length_piece_handler<Handler>) {
+        flush_header_piece(h);
+        if (!abandoned_) h.on_frame_piece(std::string_view(&byte, 1));  // may throw: not consumed
+      } else {
+        frame_ += byte;
+      }
+    }
+    if (phase_ == part::header) {
+      const std::uint64_t first = now_.length_offset;
+      if (at_ >= first && at_ < first + now_.length_width) field_[at_ - first] = byte;
+      if (at_ >= strip()) frame_ += byte;  // the header's share of the frame
+    }
+    buffer_.erase(0, 1);  // (empty already if the piece's callback discarded)
+    ++at_;
+    if (phase_ == part::header && at_ == header_length()) {
+      header_done(h);
+    } else if (phase_ == part::body && at_ == record_) {
+      frame_end(h);
+    } else if (phase_ == part::skip && at_ == record_) {
+      const bool report = late_pending_;
+      const length_error e = late_;
+      new_record();
+      if (report) h.on_error(e);
+    }
+  }
+
+  // length_field.hpp's formulas, in 128 bits.
+  template <class Handler>
+  void header_done(Handler& h) {
+    const std::uint64_t v = field_value();
+    const int128 r = int128{header_length()} + v + now_.length_adjustment;
+    const std::uint64_t start = position() - header_length();
+    if (r < int128{header_length()} || r < int128{strip()}) {
+      stop(length_error{errc::length_negative, start, v, 0, now_.max_frame_length}, h);
+      return;
+    }
+    if (r > int128{UINT64_MAX}) {
+      stop(length_error{errc::length_overflow, start, v, 0, now_.max_frame_length}, h);
+      return;
+    }
+    const int128 f = r - strip();
+    if (f > int128{now_.max_frame_length}) {
+      const length_error e{errc::length_too_large, start, v, static_cast<std::uint64_t>(f),
+                           now_.max_frame_length};
+      if (now_.on_oversized == oversized_action::stop) {
+        stop(e, h);
+        return;
+      }
+      frame_.clear();
+      if (static_cast<std::uint64_t>(r) == at_) {  // nothing to skip
+        new_record();
+        h.on_error(e);
+        return;
+      }
+      phase_ = part::skip;
+      record_ = static_cast<std::uint64_t>(r);
+      late_ = e;
+      late_pending_ = !now_.fail_fast;
+      if (now_.fail_fast) h.on_error(e);
+      return;
+    }
+    phase_ = part::body;
+    record_ = static_cast<std::uint64_t>(r);
+    if constexpr (length_piece_handler<Handler>) {
+      h.on_frame_begin(static_cast<std::uint64_t>(f));
+      if (at_ == record_) {
+        frame_end(h);
+      } else if (!abandoned_) {
+        flush_header_piece(h);
+      }
+    } else {
+      if (at_ == record_) frame_end(h);
+    }
+  }
+
+  template <class Handler>
+  void frame_end(Handler& h) {
+    if constexpr (length_piece_handler<Handler>) {
+      if (!abandoned_) flush_header_piece(h);
+      new_record();
+      h.on_frame_end();
+    } else {
+      const std::string frame = frame_;
+      new_record();
+      h.on_frame(frame);
+    }
+  }
+
+  template <class Handler>
+  void flush_header_piece(Handler& h) {
+    if (frame_.empty()) return;
+    h.on_frame_piece(frame_);  // may throw: kept for the next try
+    frame_.clear();
+  }
+
+  template <class Handler>
+  void stop(const length_error& e, Handler& h) {
+    stopped_ = true;
+    error_ = e;
+    buffer_.clear();
+    new_record();
+    h.on_error(e);
+  }
+
+  void new_record() {
+    phase_ = part::header;
+    at_ = 0;
+    record_ = 0;
+    frame_.clear();
+    late_pending_ = false;
+  }
+
+  void end_feed() {
+    in_feed_ = false;
+    if (abandoned_) {
+      abandoned_ = false;
+      new_record();
+    }
+  }
+
+  length_field_options next_;
+  length_field_options now_;
+  bool valid_ = false;
+  bool pending_ = false;
+
+  part phase_ = part::header;
+  std::uint64_t at_ = 0;
+  std::uint64_t record_ = 0;
+  char field_[8] = {};
+  std::string frame_;
+  length_error late_;
+  bool late_pending_ = false;
+
+  std::string buffer_;
+  std::uint64_t fed_ = 0;  // every byte fed: the next to frame is fed_ - buffer_.size()
+  bool in_feed_ = false;
+  bool discarded_ = false;
+  bool abandoned_ = false;
+  bool stopped_ = false;
+  length_error error_;
+};
+
+}  // namespace chatframe::testing
