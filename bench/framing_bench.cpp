@@ -403,7 +403,8 @@ class walk_pass final : public pass {
       const char* const end = p + n;
       while (p != end) {
         if (body_left_ != 0) {  // the rest of a body begun in an earlier chunk
-          const std::size_t take = std::min<std::size_t>(body_left_, static_cast<std::size_t>(end - p));
+          const std::size_t take =
+              std::min<std::size_t>(body_left_, static_cast<std::size_t>(end - p));
           p += take;
           body_left_ -= take;
           if (body_left_ == 0) ++frames;

@@ -6,6 +6,9 @@
 //   chatframe-length-echo server [--port P] [--backend B]  serve one client, then exit
 //   chatframe-length-echo client --port P [--backend B]    run the script against a server
 //
+// Exit status: 0 ok, 1 runtime error (the message says which), 2 bad command
+// line (chatframe_tools/cli.hpp).
+//
 // A record is a 2-byte big-endian length and that many bytes. The server
 // takes frames of at most 1 KiB: a longer record is skipped — exactly its
 // bytes, however they arrive — and answered with "skipped <length>"; every
@@ -20,7 +23,6 @@
 // order; the program exits 0 when all came back (and, for demo, when the
 // server paused, kept within its budget and saw the byte-by-byte record in
 // pieces). Every run is bounded: the loop polls at most 200000 times.
-#include <CLI/CLI.hpp>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -28,6 +30,7 @@
 #include <array>
 #include <cstdio>
 #include <deque>
+#include <exception>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -42,6 +45,8 @@
 #include "chatframe/outbox.hpp"
 #include "chatframe/reactor/dispatcher.hpp"
 #include "chatframe/reactor/loop.hpp"
+#include "chatframe_tools/backend_option.hpp"
+#include "chatframe_tools/cli.hpp"
 
 namespace {
 
@@ -53,8 +58,9 @@ constexpr chatframe::length_field_options kRecords{.length_width = 2,
 constexpr std::size_t kServerMax = 1024;  // the server's largest frame
 constexpr chatframe::budget_options kBudget{.high_water = 16 * 1024, .low_water = 8 * 1024};
 
-void check(std::error_code ec) {
-  if (ec) throw std::system_error(ec);
+// Throws std::system_error "what: <the error in words>".
+void check(std::error_code ec, const std::string& what) {
+  if (ec) throw std::system_error(ec, what);
 }
 
 void set_buffer(int fd, int option, int bytes) {
@@ -161,7 +167,8 @@ class echo_connection final : public record_channel {
     send_record(std::string(frame));
   }
   void on_record_error(const chatframe::length_error& e) override {
-    if (e.code != chatframe::errc::length_too_large) return;  // the decoder stops: handle_read closes
+    if (e.code != chatframe::errc::length_too_large)
+      return;  // the decoder stops: handle_read closes
     ++skipped;
     send_record("skipped " + std::to_string(e.frame_length));
   }
@@ -172,10 +179,11 @@ class echo_connection final : public record_channel {
 class echo_server final : public cr::dispatcher {
  public:
   echo_server(cr::loop& l, std::uint16_t port) : dispatcher(l) {
-    check(create_socket());
-    check(set_reuse_addr());
-    check(bind("127.0.0.1", port));
-    check(listen(1));
+    const std::string where = "cannot listen on 127.0.0.1:" + std::to_string(port);
+    check(create_socket(), "socket");
+    check(set_reuse_addr(), "SO_REUSEADDR");
+    check(bind("127.0.0.1", port), where);
+    check(listen(1), where);
   }
   void handle_accept() override {
     const cr::accept_result a = accept();
@@ -210,18 +218,35 @@ std::vector<exchange> script() {
 
 class echo_client final : public record_channel {
  public:
-  echo_client(cr::loop& l, std::uint16_t port) : record_channel(l, kRecords.max_frame_length) {
-    check(create_socket());
+  echo_client(cr::loop& l, std::uint16_t port)
+      : record_channel(l, kRecords.max_frame_length), port_(port) {
+    check(create_socket(), "socket");
     set_buffer(fd(), SO_RCVBUF, 4096);
     const int on = 1;
     (void)::setsockopt(fd(), IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
-    check(connect("127.0.0.1", port));
+    check(connect("127.0.0.1", port), where());
     read_size_ = 512;
   }
   [[nodiscard]] bool ok() const { return next_reply_ == script_.size(); }
-  [[nodiscard]] std::string failure() const { return failure_; }
+  // Why the script failed, in words, once the loop ran.
+  [[nodiscard]] std::string failure() const {
+    if (!failure_.empty()) return failure_;
+    if (const std::exception_ptr e = last_error()) {
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::system_error& se) {
+        // A refused or failed connect() arrives as "connect: <why>".
+        if (!reached_) return where() + ": " + se.code().message();
+        return se.what();
+      } catch (const std::exception& other) {
+        return other.what();
+      }
+    }
+    return "replies missing";
+  }
 
   void handle_connect() override {
+    reached_ = true;
     std::size_t at = 0;
     for (const exchange& e : script_) {
       const std::size_t size = encoder_.header_length() + e.body.size();
@@ -259,9 +284,15 @@ class echo_client final : public record_channel {
     record_channel::send_record(std::move(body));
   }
 
+  [[nodiscard]] std::string where() const {
+    return "cannot connect to 127.0.0.1:" + std::to_string(port_);
+  }
+
+  std::uint16_t port_;
+  bool reached_ = false;  // handle_connect() ran: the connection was made
   std::vector<exchange> script_ = script();
   std::pair<std::size_t, std::size_t> slow_{0, 0};  // the byte-by-byte record's bytes
-  std::size_t total_ = 0;                            // bytes queued so far
+  std::size_t total_ = 0;                           // bytes queued so far
   std::size_t next_reply_ = 0;
   std::string failure_;
 };
@@ -269,11 +300,11 @@ class echo_client final : public record_channel {
 // asyncore.loop() until the map is empty, but never forever.
 int run(cr::loop& l) {
   if (const std::error_code ec = l.run(std::chrono::milliseconds(200), 200000)) {
-    std::fprintf(stderr, "loop: %s\n", ec.message().c_str());
+    std::fprintf(stderr, "chatframe-length-echo: loop: %s\n", ec.message().c_str());
     return 1;
   }
   if (!l.empty()) {
-    std::fprintf(stderr, "length-echo: the loop did not finish\n");
+    std::fprintf(stderr, "chatframe-length-echo: the loop did not finish\n");
     return 1;
   }
   return 0;
@@ -284,7 +315,7 @@ int report_client(const echo_client& c) {
     std::printf("client: every reply came back, in order\n");
     return 0;
   }
-  std::printf("client: FAILED: %s\n", c.failure().empty() ? "replies missing" : c.failure().c_str());
+  std::fprintf(stderr, "chatframe-length-echo: client: %s\n", c.failure().c_str());
   return 1;
 }
 
@@ -296,10 +327,11 @@ int demo(cr::backend b) {
   const echo_connection* c = server.connection.get();
   if (c == nullptr) return 1;
   const chatframe::memory_budget& budget = c->budget();
-  std::printf("server: %zu records echoed, %zu skipped; paused %zu times, peak %zu bytes "
-              "(high water %zu); %zu reads ended inside a record\n",
-              c->echoed, c->skipped, budget.pauses(), budget.peak(), kBudget.high_water,
-              c->reads_inside_a_record());
+  std::printf(
+      "server: %zu records echoed, %zu skipped; paused %zu times, peak %zu bytes "
+      "(high water %zu); %zu reads ended inside a record\n",
+      c->echoed, c->skipped, budget.pauses(), budget.peak(), kBudget.high_water,
+      c->reads_inside_a_record());
   // The budget allows what one read can add past the high water mark: a
   // read's bytes kept, and the replies they make.
   const std::size_t bound = kBudget.high_water + 4096 + 2 * (kServerMax + 2) * 4;
@@ -320,26 +352,28 @@ int demo(cr::backend b) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"length-prefixed records echoed on chatframe::reactor"};
-  app.require_subcommand(1);
-  std::string backend_name = "epoll";
+  CLI::App app{"Length-prefixed records echoed on chatframe::reactor.", "chatframe-length-echo"};
+  app.require_subcommand(0, 1);  // none: said below, after unknown words are named
+  cr::backend b = cr::backend::epoll;
   std::uint16_t port = 0;
   CLI::App* demo_cmd = app.add_subcommand("demo", "server and client in one loop on loopback");
-  CLI::App* server_cmd = app.add_subcommand("server", "serve one client on 127.0.0.1");
+  CLI::App* server_cmd =
+      app.add_subcommand("server", "serve one client on 127.0.0.1; prints the port");
   CLI::App* client_cmd = app.add_subcommand("client", "run the script against a server");
-  for (CLI::App* c : {demo_cmd, server_cmd, client_cmd})
-    c->add_option("--backend", backend_name, "select, poll or epoll")->capture_default_str();
-  server_cmd->add_option("--port", port, "0: any free port (printed)");
-  client_cmd->add_option("--port", port, "the server's port")->required();
-  CLI11_PARSE(app, argc, argv);
-  const auto b = cr::parse_backend(backend_name);
-  if (!b) {
-    std::fprintf(stderr, "unknown backend %s\n", backend_name.c_str());
-    return 2;
-  }
+  server_cmd->add_option("--port", port, "the port to listen on")
+      ->transform(chatframe_tools::listen_port());
+  client_cmd->add_option("--port", port, "the server's port on 127.0.0.1")
+      ->required()
+      ->transform(chatframe_tools::connect_port());
+  for (CLI::App* sub : {demo_cmd, server_cmd, client_cmd})
+    chatframe_tools::add_backend_option(*sub, b);
+
+  if (const auto status = chatframe_tools::parse(app, argc, argv)) return *status;
+  if (app.get_subcommands().empty())
+    return chatframe_tools::usage_error(app, "a command is required: demo, server or client");
   try {
-    if (demo_cmd->parsed()) return demo(*b);
-    cr::loop l(*b);
+    if (demo_cmd->parsed()) return demo(b);
+    cr::loop l(b);
     if (server_cmd->parsed()) {
       echo_server server(l, port);
       std::printf("listening on 127.0.0.1:%u\n", static_cast<unsigned>(server.local_port()));

@@ -11,7 +11,8 @@ namespace chatframe {
 errc validate(const length_field_options& o) noexcept {
   const std::size_t w = o.length_width;
   if (w != 1 && w != 2 && w != 3 && w != 4 && w != 8) return errc::invalid_length_options;
-  if (o.length_offset > length_field_options::max_length_offset) return errc::invalid_length_options;
+  if (o.length_offset > length_field_options::max_length_offset)
+    return errc::invalid_length_options;
   if (o.strip && *o.strip > length_field_options::max_strip) return errc::invalid_length_options;
   if (o.max_frame_length > length_field_options::max_frame_limit)
     return errc::invalid_length_options;

@@ -76,7 +76,7 @@ TEST(LengthFieldAllocation, AHeaderDeclaringHalfAGigabyteReservesNothingForIt) {
   const std::string start = header(512U << 20) + std::string(100, 'x');
   const allocations a;
   (void)f.feed(start, h);
-  (void)f.feed(std::string_view(start).substr(4), h);  // 100 more bytes of the body
+  (void)f.feed(std::string_view(start).substr(4), h);    // 100 more bytes of the body
   EXPECT_LT(allocations::largest(), std::size_t{4096});  // a copy of 200 bytes, grown as they came
   EXPECT_EQ(f.frame_bytes(), 200U);
 }

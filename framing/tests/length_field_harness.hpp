@@ -178,8 +178,8 @@ class piece_recorder : public program_runner<Framer> {
     const std::uint64_t from = this->received_, to = from + piece.size();
     for (std::size_t i = 0; i < this->p_.steps.size(); ++i) {
       const program_step& s = this->p_.steps[i];
-      if (s.when == on_event::piece_at && s.index >= from && s.index < to &&
-          !this->fired_[i] && this->act(on_event::piece_at, s.index, !Noexcept))
+      if (s.when == on_event::piece_at && s.index >= from && s.index < to && !this->fired_[i] &&
+          this->act(on_event::piece_at, s.index, !Noexcept))
         throw_planned();
     }
     // Copied first: a discard() may end the view (held bytes, collected.hpp).
@@ -261,16 +261,15 @@ length_field_options draw_options(Draw& draw) {
   o.order = draw(0, 1) != 0 ? byte_order::big : byte_order::little;
   o.length_offset = draw(0, 3);
   const auto adj = static_cast<std::int64_t>(draw(0, 15));
-  o.length_adjustment = adj < 12 ? adj - 6 - static_cast<std::int64_t>(o.header_length() / 2)
-                                 : kExtreme[adj - 12];
+  o.length_adjustment =
+      adj < 12 ? adj - 6 - static_cast<std::int64_t>(o.header_length() / 2) : kExtreme[adj - 12];
   const auto strip = draw(0, 9);
   if (strip < 7) o.strip = strip;
   if (strip == 7) o.strip = o.header_length() + 2;
   if (strip == 8) o.strip = length_field_options::max_strip;
   const auto max = draw(0, 40);
-  o.max_frame_length = max < 38 ? max
-                                : (max == 38 ? std::size_t{1} << 20
-                                             : length_field_options::max_frame_limit);
+  o.max_frame_length =
+      max < 38 ? max : (max == 38 ? std::size_t{1} << 20 : length_field_options::max_frame_limit);
   o.fail_fast = draw(0, 1) != 0;
   o.on_oversized = draw(0, 1) != 0 ? oversized_action::skip : oversized_action::stop;
   return o;
@@ -340,7 +339,8 @@ std::string draw_stream(Draw& draw, const length_field_options& o) {
 }
 
 // Chunk sizes 1 + cuts[i], in turn; one chunk when there are no cuts.
-inline std::vector<std::string> chunks_of(const std::string& s, const std::vector<std::size_t>& cuts) {
+inline std::vector<std::string> chunks_of(const std::string& s,
+                                          const std::vector<std::size_t>& cuts) {
   std::vector<std::string> out;
   std::size_t pos = 0, i = 0;
   while (pos < s.size()) {
@@ -390,7 +390,8 @@ inline verdict compare_with_model(handler_kind kind, const length_field_options&
                                   const callback_program& p) {
   switch (kind) {
     case handler_kind::whole: return compare_with_model<whole_recorder, false>(o, chunks, p);
-    case handler_kind::whole_noexcept: return compare_with_model<whole_recorder, true>(o, chunks, p);
+    case handler_kind::whole_noexcept:
+      return compare_with_model<whole_recorder, true>(o, chunks, p);
     case handler_kind::pieces: return compare_with_model<piece_recorder, false>(o, chunks, p);
     case handler_kind::pieces_noexcept: break;
   }
@@ -412,8 +413,8 @@ inline verdict round_trip(const length_field_options& o, const std::vector<std::
     const errc e = enc.write_header(b.size(), {}, header.data());
     if (enc.push(out, b) != e) return {false, "push() and write_header() disagree", {}, {}};
     const int128 v = int128{b.size()} - o.length_adjustment;
-    const std::uint64_t widest = o.length_width == 8 ? ~std::uint64_t{0}
-                                                     : (std::uint64_t{1} << (8 * o.length_width)) - 1;
+    const std::uint64_t widest =
+        o.length_width == 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * o.length_width)) - 1;
     const int128 record = int128{o.header_length()} + b.size();
     errc expect = errc::ok;
     if (v < 0 || v > int128{widest}) {
@@ -450,7 +451,8 @@ inline verdict round_trip(const length_field_options& o, const std::vector<std::
     if (f.frame_bytes() > std::max(o.max_frame_length, share))
       return {false, "frame_bytes() over its bound", {}, {}};
   }
-  if (s.error || s.got != want) return {false, "encode -> decode did not give the records back", {}, {}};
+  if (s.error || s.got != want)
+    return {false, "encode -> decode did not give the records back", {}, {}};
   if (!f.at_record_boundary()) return {false, "encode -> decode ended inside a record", {}, {}};
   return {};
 }

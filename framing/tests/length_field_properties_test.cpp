@@ -115,8 +115,7 @@ RC_GTEST_PROP(LengthFieldModel, AnyOptionsStreamChunkingAndCallbackProgramAgreeW
   RC_ASSERT(v.ok);
 }
 
-RC_GTEST_PROP(LengthFieldRoundTrip, EncodeThenDecodeGivesTheRecordsBackForAnyOptionsAndBodies,
-              ()) {
+RC_GTEST_PROP(LengthFieldRoundTrip, EncodeThenDecodeGivesTheRecordsBackForAnyOptionsAndBodies, ()) {
   const length_field_options o = t::draw_options(rc_draw);
   std::vector<std::string> bodies(rc_draw(0, 8));
   for (std::string& b : bodies) b = t::draw_bytes(rc_draw, rc_draw(0, 300));

@@ -341,9 +341,7 @@ TEST(LengthField, PiecesAreViewsIntoTheChunkAndNothingOfTheBodyIsKept) {
 TEST(LengthField, OptionsSetInsideACallbackApplyFromTheNextRecord) {
   length_field_framer f({.length_width = 1});
   frames h;
-  h.also = [&](std::string_view) {
-    EXPECT_EQ(f.set_options({.length_width = 2}), errc::ok);
-  };
+  h.also = [&](std::string_view) { EXPECT_EQ(f.set_options({.length_width = 2}), errc::ok); };
   (void)f.feed(bytes({1}) + "a" + bytes({0, 2}) + "bc" + bytes({0, 1}) + "d", h);
   EXPECT_EQ(h.got, (std::vector<std::string>{"a", "bc", "d"}));
 }

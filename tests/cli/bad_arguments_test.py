@@ -103,6 +103,21 @@ def cases(data, refused, in_use):
             (["--port", r, "--cpu", "-1", "--duration", "0.1", "--warmup", "0"], 1,
              r"cannot connect to 127\.0\.0\.1:%s: Connection refused" % r),
         ],
+        "chatframe-length-echo": [
+            ([], 2, r"a command is required: demo, server or client"),
+            (["bogus"], 2, r"not expected: bogus"),
+            (["demo", "junk"], 2, r"not expected: junk"),
+            (["demo", "--backend", "kqueue"], 2,
+             r"--backend: 'kqueue' is not a backend \(select, poll or epoll\)"),
+            *port_cases(["server", "--port"]),
+            (["server", "--port", "0", "--bogus"], 2, r"not expected: --bogus"),
+            (["server", "--port", u], 1,
+             r"cannot listen on 127\.0\.0\.1:%s: Address already in use" % u),
+            (["client"], 2, r"--port is required"),
+            (["client", "--port", "0"], 2, r"--port: '0' is out of range 1\.\.65535"),
+            (["client", "--port", r], 1,
+             r"cannot connect to 127\.0\.0\.1:%s: Connection refused" % r),
+        ],
         "chatframe-echo-server": server_cases([]) + [
             (["--backend", "bogus"], 2, r"'bogus' is not a backend"),
             (["--idle-timeout", "nan"], 2, r"--idle-timeout: 'nan' is not a number"),
@@ -136,6 +151,7 @@ def cases(data, refused, in_use):
         "chatframe-bench-framing": bench_suite,
         "chatframe-bench-outbox": bench_suite,
         "chatframe-bench-extensions": bench_suite,
+        "chatframe-bench-worst-case": bench_suite,
     }
 
 

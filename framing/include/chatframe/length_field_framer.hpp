@@ -112,8 +112,8 @@ concept length_frame_handler = requires(H& h, std::string_view frame, const leng
 /// A handler that takes each frame in pieces, as they arrive (see the file's
 /// description); on_frame_begin() is given the frame's length F.
 template <class H>
-concept length_piece_handler =
-    requires(H& h, std::uint64_t length, std::string_view piece, const length_error& e) {
+concept length_piece_handler = requires(H& h, std::uint64_t length, std::string_view piece,
+                                        const length_error& e) {
   h.on_frame_begin(length);
   h.on_frame_piece(piece);
   h.on_frame_end();
@@ -122,7 +122,7 @@ concept length_piece_handler =
 
 /// Exactly one of the two.
 template <class H>
-concept length_handler = length_frame_handler<H> != length_piece_handler<H>;
+concept length_handler = (length_frame_handler<H> != length_piece_handler<H>);
 
 /// Decodes length-prefixed records (see the file's description above).
 class length_field_framer {
@@ -243,12 +243,12 @@ class length_field_framer {
 
   // The record in progress.
   part phase_ = part::header;
-  std::uint64_t at_ = 0;          // its bytes read so far
-  std::uint64_t record_ = 0;      // its length R, once its header is read
-  unsigned char field_[8] = {};   // its length field's bytes, while its header is read
-  std::uint64_t field_value_ = 0; // its length field, once read
-  detail::frame_bytes frame_;     // its frame so far (or the header's share of it)
-  length_error late_;             // an oversized record's report, for its end (!fail_fast)
+  std::uint64_t at_ = 0;           // its bytes read so far
+  std::uint64_t record_ = 0;       // its length R, once its header is read
+  unsigned char field_[8] = {};    // its length field's bytes, while its header is read
+  std::uint64_t field_value_ = 0;  // its length field, once read
+  detail::frame_bytes frame_;      // its frame so far (or the header's share of it)
+  length_error late_;              // an oversized record's report, for its end (!fail_fast)
   bool late_pending_ = false;
 
   std::uint64_t fed_ = 0;       // every byte fed

@@ -135,8 +135,7 @@ struct handler_events {
 // it may step past the chunk's end without a check per frame.
 class walk_prefetch {
  public:
-  explicit walk_prefetch(const char* end) noexcept
-      : end_(reinterpret_cast<std::uintptr_t>(end)) {}
+  explicit walk_prefetch(const char* end) noexcept : end_(reinterpret_cast<std::uintptr_t>(end)) {}
   // Before the frame of n bytes at `frame` is handed over.
   void before(const char* frame, std::size_t n) noexcept {
     if (n - kLine <= kWalkFrame - kLine && last_ <= kWalkFrame) {

@@ -24,7 +24,7 @@ __extension__ using int128 = __int128;
 
 // The verdict on one header's field value.
 struct header_verdict {
-  errc code = errc::ok;     // ok, length_too_large, length_overflow or length_negative
+  errc code = errc::ok;      // ok, length_too_large, length_overflow or length_negative
   std::uint64_t record = 0;  // R, unless overflow or negative
   std::uint64_t frame = 0;   // F, unless overflow or negative
 };
@@ -62,12 +62,8 @@ class length_layout {
   length_layout() noexcept : length_layout(length_field_options{}) {}
   // `o` must be valid (validate(o) == errc::ok).
   explicit length_layout(const length_field_options& o) noexcept
-      : offset_(o.length_offset),
-        width_(o.length_width),
-        header_(o.header_length()),
-        strip_(o.strip_length()),
-        max_(o.max_frame_length),
-        adjustment_(o.length_adjustment),
+      : offset_(o.length_offset), width_(o.length_width), header_(o.header_length()),
+        strip_(o.strip_length()), max_(o.max_frame_length), adjustment_(o.length_adjustment),
         big_(o.order == byte_order::big) {
     // The values v whose frame is acceptable: v + adj >= 0, R >= strip and
     // F <= max, i.e. lo <= v <= hi; and v fits the field.
@@ -76,8 +72,9 @@ class length_layout {
     if (-a > lo) lo = -a;
     if (s - h - a > lo) lo = s - h - a;
     int128 hi = static_cast<int128>(max_) + s - h - a;
-    const int128 widest = (width_ == 8 ? static_cast<int128>(std::numeric_limits<std::uint64_t>::max())
-                                       : (int128{1} << (8 * width_)) - 1);
+    const int128 widest =
+        (width_ == 8 ? static_cast<int128>(std::numeric_limits<std::uint64_t>::max())
+                     : (int128{1} << (8 * width_)) - 1);
     if (hi > widest) hi = widest;
     runnable_ = lo <= hi;
     lo_ = runnable_ ? static_cast<std::uint64_t>(lo) : 0;

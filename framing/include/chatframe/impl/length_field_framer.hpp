@@ -26,13 +26,14 @@ namespace detail {
 
 template <class H>
 constexpr bool length_handler_may_throw() {
-  constexpr bool error_safe = noexcept(std::declval<H&>().on_error(std::declval<const length_error&>()));
+  constexpr bool error_safe =
+      noexcept(std::declval<H&>().on_error(std::declval<const length_error&>()));
   if constexpr (length_piece_handler<H>) {
-    return !(error_safe && noexcept(std::declval<H&>().on_frame_begin(std::uint64_t{})) &&
-             noexcept(std::declval<H&>().on_frame_piece(std::string_view{})) &&
-             noexcept(std::declval<H&>().on_frame_end()));
+    return !(error_safe&& noexcept(std::declval<H&>().on_frame_begin(std::uint64_t{}))&& noexcept(
+        std::declval<H&>().on_frame_piece(
+            std::string_view{}))&& noexcept(std::declval<H&>().on_frame_end()));
   } else {
-    return !(error_safe && noexcept(std::declval<H&>().on_frame(std::string_view{})));
+    return !(error_safe&& noexcept(std::declval<H&>().on_frame(std::string_view{})));
   }
 }
 
@@ -284,7 +285,8 @@ template <class H>
   record_ = record;
   at_ = h;
   k = start + h;  // the header is read
-  if (layout_.strip() < h) frame_.add(std::string_view(start + layout_.strip(), h - layout_.strip()), true);
+  if (layout_.strip() < h)
+    frame_.add(std::string_view(start + layout_.strip(), h - layout_.strip()), true);
   if constexpr (length_piece_handler<H>) {
     handler.on_frame_begin(layout_.frame_of(v));
     if (abandon_) return true;
@@ -442,7 +444,8 @@ void length_field_framer::whole_frame(std::string_view frame, detail::length_eve
     record_ = record;
     at_ = h;
     *ev.cursor = start + h;  // the header is read
-    if (layout_.strip() < h) frame_.add(std::string_view(start + layout_.strip(), h - layout_.strip()), true);
+    if (layout_.strip() < h)
+      frame_.add(std::string_view(start + layout_.strip(), h - layout_.strip()), true);
     handler.on_frame_begin(frame.size());
     if (at_ == record_) {
       frame_done(handler);
@@ -454,7 +457,8 @@ void length_field_framer::whole_frame(std::string_view frame, detail::length_eve
     if (abandon_) return;
     const std::size_t from = std::max(layout_.strip(), h);
     if (from < record)
-      handler.on_frame_piece(std::string_view(start + from, static_cast<std::size_t>(record - from)));
+      handler.on_frame_piece(
+          std::string_view(start + from, static_cast<std::size_t>(record - from)));
     at_ = record_;
     *ev.cursor = next;
     frame_done(handler);
@@ -498,8 +502,7 @@ errc length_field_framer::finish(H& handler) {
   const length_error too_large = late_;
   const std::uint64_t start = position_ - at_;
   const length_error truncated{errc::truncated_frame, start,
-                               phase_ == part::header ? 0 : field_value_, at_,
-                               layout_.max_frame()};
+                               phase_ == part::header ? 0 : field_value_, at_, layout_.max_frame()};
   new_record();
   if (late) handler.on_error(too_large);
   handler.on_error(truncated);
