@@ -148,6 +148,25 @@ TEST(LinearCost, ADelimiterSetsHeldBytesAreNotSearchedAgain) {
   expect_linear(at_n, at_2n, n, 64);
 }
 
+TEST(LinearCost, ASingleDelimitersHeldBytesAreNotSearchedAgain) {
+  // framer's matcher (KMP) as the set's above, small enough that searching
+  // the held bytes again fails here in a second, where the 1 MiB cases
+  // would first do the quadratic work they count: a 64-byte delimiter,
+  // 'a' x 63 then 'b', and a stream of 'a's in 1-byte chunks keep 63 bytes
+  // held, all a prefix of it (stepping them again costs 63 per byte).
+  const std::string delim = std::string(63, 'a') + 'b';
+  const auto run = [&](std::size_t n) {
+    chatframe::framer f;
+    EXPECT_EQ(f.set_terminator(chatframe::terminator::bytes(delim)), chatframe::errc::ok);
+    return frame(f, all_a(n), 1);
+  };
+  const std::size_t n = std::size_t{1} << 16;
+  const cost at_n = run(n);
+  const cost at_2n = run(2 * n);
+  EXPECT_EQ(at_2n.held, 63u);
+  expect_linear(at_n, at_2n, n, 8);
+}
+
 TEST(LinearCost, TheCountIsNotZero) {
   // The instrumentation itself: a search counts what it examines.
   const cost c = single(near_misses(4096), 4096);
