@@ -124,10 +124,26 @@ void shifting_held_bytes_in_chunks_of(std::size_t chunk) {
 TEST(LinearCost, HeldBytesShiftingByOneByteInOneByteChunks) { shifting_held_bytes_in_chunks_of(1); }
 TEST(LinearCost, HeldBytesShiftingByOneByteIn16ByteChunks) { shifting_held_bytes_in_chunks_of(16); }
 
+// 64 KiB and 128 KiB of 'a's in 1-byte chunks through a Framer that
+// `configure` gives 64-byte delimiters of 'a' x 63 and a byte of their own:
+// 63 bytes stay held, a prefix of every delimiter, and searching them again
+// would cost 63 steps per byte and more.
+template <class Framer, class Configure>
+void expect_63_held_bytes_linear(Configure configure, double per_byte) {
+  const auto run = [&](std::size_t n) {
+    Framer f;
+    configure(f);
+    return frame(f, all_a(n), 1);
+  };
+  const std::size_t n = std::size_t{1} << 16;
+  const cost at_n = run(n);
+  const cost at_2n = run(2 * n);
+  EXPECT_EQ(at_2n.held, 63u);
+  expect_linear(at_n, at_2n, n, per_byte);
+}
+
 TEST(LinearCost, ADelimiterSetsHeldBytesAreNotSearchedAgain) {
-  // Sixteen 64-byte delimiters, each 'a' x 63 and a byte of its own: a
-  // stream of 'a's in 1-byte chunks keeps 63 bytes held, each a prefix of
-  // all sixteen.
+  // Sixteen delimiters, ending in 'b' to 'q'.
   std::string ends = "bcdefghijklmnopq";
   std::string storage[16];
   std::string_view set[16];
@@ -135,17 +151,22 @@ TEST(LinearCost, ADelimiterSetsHeldBytesAreNotSearchedAgain) {
     storage[i] = std::string(63, 'a') + ends[i];
     set[i] = storage[i];
   }
-  const auto run = [&](std::size_t n) {
-    chatframe::multi_framer f;
-    EXPECT_EQ(f.set_delimiters(set), chatframe::errc::ok);
-    return frame(f, all_a(n), 1);
-  };
-  const std::size_t n = std::size_t{1} << 16;
-  const cost at_n = run(n);
-  const cost at_2n = run(2 * n);
-  EXPECT_EQ(at_2n.held, 63u);
   // A byte steps sixteen Shift-And words: the constant is the set's size.
-  expect_linear(at_n, at_2n, n, 64);
+  expect_63_held_bytes_linear<chatframe::multi_framer>(
+      [&](chatframe::multi_framer& f) { EXPECT_EQ(f.set_delimiters(set), chatframe::errc::ok); },
+      64);
+}
+
+TEST(LinearCost, ASingleDelimitersHeldBytesAreNotSearchedAgain) {
+  // framer's matcher (KMP) as the set's above: small enough that searching
+  // the held bytes again fails here at once, where the 1 MiB cases would
+  // first do the quadratic work they count.
+  const std::string delim = std::string(63, 'a') + 'b';
+  expect_63_held_bytes_linear<chatframe::framer>(
+      [&](chatframe::framer& f) {
+        EXPECT_EQ(f.set_terminator(chatframe::terminator::bytes(delim)), chatframe::errc::ok);
+      },
+      8);
 }
 
 TEST(LinearCost, TheCountIsNotZero) {
