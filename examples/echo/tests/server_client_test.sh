@@ -3,6 +3,7 @@
 #   1. `server 0` serves two clients in turn, then exits 0 on SIGTERM.
 #   2. `server 0 --once` (the seed's server) exits 0 by itself after one client.
 set -eu
+. "$(dirname "$0")/../../tests/listening_port.sh"
 bin=$1 input=$2
 out=$(mktemp)
 pid=
@@ -13,12 +14,8 @@ start() {
   : > "$out"
   timeout --foreground 10 "$bin" server 0 "$@" > "$out" &
   pid=$!
-  port=
-  for _ in $(seq 1 100); do
-    port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$out")
-    [ -n "$port" ] && return 0
-    sleep 0.05
-  done
+  port=$(listening_port "$out")
+  [ -n "$port" ] && return 0
   echo "server did not report its port"; exit 1
 }
 echo_once() {

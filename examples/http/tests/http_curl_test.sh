@@ -3,6 +3,7 @@
 # traversal, 400 (raw malformed request), 413 (head and body), keep-alive
 # with two URLs in one curl call, and pipelining. Every step has a timeout.
 set -euo pipefail
+. "$(dirname "$0")/../../tests/listening_port.sh"
 bin=$1 backend=${2:-epoll}
 tmp=$(mktemp -d)
 pid=
@@ -24,12 +25,7 @@ head -c 100000 /dev/urandom > "$tmp/root/big.bin"
 # LeakSanitizer's exit-time check (ASan builds) deadlocks the server.
 timeout --foreground 50 "$bin" --root "$tmp/root" --port 0 --max-head 1024 --max-body 4096 --backend "$backend" > "$tmp/out" 2>"$tmp/err" &
 pid=$!
-port=
-for _ in $(seq 1 100); do
-  port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$tmp/out")
-  [ -n "$port" ] && break
-  sleep 0.05
-done
+port=$(listening_port "$tmp/out")
 [ -n "$port" ] || fail "no port reported"
 base="http://127.0.0.1:$port"
 c() { curl -sS --max-time 5 "$@"; }
