@@ -157,7 +157,7 @@ struct splitter_events {
       // Field by field: a copy of the whole view is one 16-byte load of the
       // `collected` the run has just stored as two 8-byte halves, which the
       // store buffer cannot forward (a stall that cost 16% of feed() on 16 B
-      // lines: perf annotate, python/NOTES.md).
+      // lines: perf annotate; bench/NOTES.md, "python splitter").
       self->pending = std::string_view(data.fresh.data(), data.fresh.size());
       return;
     }
