@@ -313,19 +313,29 @@ std::string draw_bytes(Draw& draw, std::size_t n) {
   return s;
 }
 
-// Records as the encoder writes them, headers with any field value, stray bytes.
+// Records as the encoder writes them, records whose header is written in the
+// other byte order (a peer that got it wrong: read in the right order the
+// field is large, read in the wrong one it is the body's small length, so a
+// decoder that swaps the bytes of a field frames them), headers with any
+// field value, stray bytes.
 template <class Draw>
 std::string draw_stream(Draw& draw, const length_field_options& o) {
   const length_field_encoder enc(o);
+  length_field_options swapped = o;
+  swapped.order = o.order == byte_order::big ? byte_order::little : byte_order::big;
+  const length_field_encoder other(swapped);
   std::string s;
   const std::size_t records = draw(0, 12);
   for (std::size_t r = 0; r < records && s.size() < 4096; ++r) {
-    switch (draw(0, 3)) {
+    const auto kind = draw(0, 4);
+    switch (kind) {
       case 0:
-      case 1: {
+      case 1:
+      case 4: {
+        const length_field_encoder& writer = kind == 4 ? other : enc;
         const std::string body = draw_bytes(draw, draw(0, 40));
-        std::string header(enc.header_length(), '\0');
-        if (enc.write_header(body.size(), {}, header.data()) == errc::ok) s += header + body;
+        std::string header(writer.header_length(), '\0');
+        if (writer.write_header(body.size(), {}, header.data()) == errc::ok) s += header + body;
         break;
       }
       case 2:

@@ -21,9 +21,12 @@ using chatframe::length_field_options;
 using chatframe::oversized_action;
 namespace t = chatframe::testing;
 
-// Draws from rapidcheck, so that a failure shrinks.
+// Draws from rapidcheck, so that a failure shrinks. Over the whole range in
+// every case: rapidcheck scales inRange() by the case's size (0 to 100 over a
+// run), which kept the early cases' choices near `lo` — a stream's later
+// kinds of record, for one, came up only in the last cases of a run.
 std::uint64_t rc_draw(std::uint64_t lo, std::uint64_t hi) {
-  return *rc::gen::inRange<std::uint64_t>(lo, hi + 1);
+  return *rc::gen::resize(100, rc::gen::inRange<std::uint64_t>(lo, hi + 1));
 }
 
 // Every combination of the options that change how a header is read or what
@@ -106,7 +109,12 @@ TEST(LengthFieldRoundTrip, EveryOptionCombinationGivesItsRecordsBack) {
 }
 
 RC_GTEST_PROP(LengthFieldModel, AnyOptionsStreamChunkingAndCallbackProgramAgreeWithTheModel, ()) {
-  const length_field_options o = t::draw_options(rc_draw);
+  length_field_options o = t::draw_options(rc_draw);
+  // Half the cases read a 3-byte field, in either byte order: its load is the
+  // only one the fast path does not take from a machine word (field_reader<3>),
+  // and one width in five left a swapped byte order to the exhaustive test
+  // (framing/tests/MUTATIONS.md, 09). Any options are valid with any width.
+  if (rc_draw(0, 1) == 0) o.length_width = 3;
   const auto kind = static_cast<t::handler_kind>(rc_draw(0, 3));
   const t::callback_program p = t::draw_program(rc_draw);
   const std::vector<std::string> chunks =

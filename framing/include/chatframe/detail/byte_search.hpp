@@ -23,6 +23,15 @@
 #include <emmintrin.h>
 #endif
 
+// x86-64 with GCC or Clang: code built for AVX2 by function attribute runs
+// where the CPU has it (checked at run time), though the build is not -mavx2.
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define CHATFRAME_AVX2_RUNS 1
+#include <immintrin.h>
+#else
+#define CHATFRAME_AVX2_RUNS 0
+#endif
+
 namespace chatframe::detail {
 
 // A 128-byte block's bitmask (GCC and Clang have the type).
@@ -152,9 +161,12 @@ class byte_set {
     return mask;
   }
 
-  // mask() of 128 bytes.
+  // mask() of 128 bytes. Inside code built for AVX2 (engine.hpp's
+  // short_delimiter_run_avx2()) the classifier is inlined; elsewhere it is a call.
   [[nodiscard]] uint128 mask128(const char* p) const noexcept {
+#if CHATFRAME_AVX2_RUNS
     if (count_ > 1 && wide()) return mask128_avx2(p);
+#endif
     return static_cast<uint128>(mask(p, 64)) | static_cast<uint128>(mask(p + 64, 64)) << 64;
   }
 
@@ -189,8 +201,15 @@ class byte_set {
   [[nodiscard]] const nibble_tables& tables(std::size_t half) const noexcept {
     return nibbles_[half];
   }
+  // Whether the AVX2 classifier runs (the CPU has AVX2).
+  [[nodiscard]] static bool wide() noexcept { return has_avx2; }
 
  private:
+  static const bool has_avx2;
+  [[nodiscard]] std::uint64_t mask64_avx2(const char* p) const noexcept;
+#if CHATFRAME_AVX2_RUNS
+  [[gnu::target("avx2")]] [[nodiscard]] uint128 mask128_avx2(const char* p) const noexcept;
+#endif
 #if defined(__SSE2__)
   // K needles (K = size()), 64 bytes: one compare per needle and 16 bytes.
   template <std::size_t K>
@@ -207,11 +226,6 @@ class byte_set {
     return mask;
   }
 #endif
-  // Whether to use the AVX2 functions (framing/src/byte_set.cpp).
-  [[nodiscard]] static bool wide() noexcept { return has_avx2; }
-  static const bool has_avx2;
-  [[nodiscard]] std::uint64_t mask64_avx2(const char* p) const noexcept;
-  [[nodiscard]] uint128 mask128_avx2(const char* p) const noexcept;
   // Skips 64-byte blocks without a needle; returns the first block with one,
   // or where fewer than 64 bytes are left.
   [[nodiscard]] const char* find_avx2(const char* p, const char* end) const noexcept;
@@ -221,6 +235,50 @@ class byte_set {
   std::array<bool, 256> member_{};
   std::size_t count_ = 0;
 };
+
+#if CHATFRAME_AVX2_RUNS
+// Bit i set iff byte i of the 32 at p is a needle of `set` (AVX2: both
+// nibble tables of each half of the set in both lanes, two shuffles, an AND).
+// `two_halves`: the set has more than 8 needles. No vector crosses a function
+// boundary (no helper returns one), so no ABI depends on how callers were built.
+[[gnu::target("avx2")]] inline std::uint32_t classify32(const byte_set& set, bool two_halves,
+                                                        const char* p) noexcept {
+  const byte_set::nibble_tables& first = set.tables(0);
+  const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+  const __m256i nibble = _mm256_set1_epi8(0x0F);
+  const __m256i low = _mm256_and_si256(v, nibble);
+  const __m256i high = _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble);
+  __m256i hits = _mm256_and_si256(
+      _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(
+                              _mm_loadu_si128(reinterpret_cast<const __m128i*>(first.low.data()))),
+                          low),
+      _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(
+                              _mm_loadu_si128(reinterpret_cast<const __m128i*>(first.high.data()))),
+                          high));
+  if (two_halves) {
+    const byte_set::nibble_tables& second = set.tables(1);
+    hits = _mm256_or_si256(
+        hits, _mm256_and_si256(
+                  _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128(
+                                          reinterpret_cast<const __m128i*>(second.low.data()))),
+                                      low),
+                  _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128(
+                                          reinterpret_cast<const __m128i*>(second.high.data()))),
+                                      high)));
+  }
+  const __m256i none = _mm256_cmpeq_epi8(hits, _mm256_setzero_si256());
+  return ~static_cast<std::uint32_t>(_mm256_movemask_epi8(none));
+}
+
+[[gnu::target("avx2")]] inline uint128 byte_set::mask128_avx2(const char* p) const noexcept {
+  const bool two = count_ > 8;
+  const std::uint64_t low = static_cast<std::uint64_t>(classify32(*this, two, p)) |
+                            static_cast<std::uint64_t>(classify32(*this, two, p + 32)) << 32;
+  const std::uint64_t high = static_cast<std::uint64_t>(classify32(*this, two, p + 64)) |
+                             static_cast<std::uint64_t>(classify32(*this, two, p + 96)) << 32;
+  return static_cast<uint128>(low) | static_cast<uint128>(high) << 64;
+}
+#endif
 
 // A byte_set's needles for a basic_byte_scanner, by reference, 128 bytes a
 // block: one AVX2 call classifies them.
@@ -254,6 +312,9 @@ template <class Needles>
 class basic_byte_scanner {
   using mask_type = typename Needles::mask_type;
   static constexpr std::size_t block = Needles::block;
+  // A 128-byte block's mask is handed out 64 bits at a time: the bit scan
+  // and the drop of a candidate stay single 64-bit instructions.
+  static constexpr bool halves = block == 128;
 
  public:
   basic_byte_scanner(const char* from, const char* end, Needles needles) noexcept
@@ -265,12 +326,15 @@ class basic_byte_scanner {
 
   // The first candidate not yet dropped, in `hit`; or says that the next
   // kShortGap bytes hold none, or that the rest of the range holds none.
+  // `kInlineRefill`: the block compares are inlined into the caller's loop
+  // (the caller's choice: see engine.hpp, short_run()).
+  template <bool kInlineRefill = true>
   gap next(const char*& hit) noexcept {
     if (mask_ == 0) [[unlikely]] {
-      const gap g = refill();
+      const gap g = kInlineRefill ? refill() : refill_out_of_line();
       if (g != gap::hit) return g;
     }
-    hit = base_ + lowest_bit(mask_);
+    hit = base_ + static_cast<unsigned>(__builtin_ctzll(mask_));
     return gap::hit;
   }
   // Drops the candidate next() gave.
@@ -278,44 +342,60 @@ class basic_byte_scanner {
   // Drops every candidate before `from`, which never moves backwards.
   void drop_before(const char* from) noexcept {
     const auto shift = static_cast<std::size_t>(from > base_ ? from - base_ : 0);
-    mask_ = shift >= block ? 0 : mask_ & (~mask_type{0} << shift);
+    mask_ = shift >= 64 ? 0 : mask_ & (~std::uint64_t{0} << shift);
+    if constexpr (halves) {
+      if (shift > 64) high_ = shift >= 128 ? 0 : high_ & (~std::uint64_t{0} << (shift - 64));
+    }
     if (next_ < from) next_ = from;
   }
 
  private:
-  static std::size_t lowest_bit(mask_type m) noexcept {
-    if constexpr (block == 64) {
-      return static_cast<std::size_t>(__builtin_ctzll(m));
-    } else {
-      const auto low = static_cast<std::uint64_t>(m);
-      return low != 0 ? static_cast<std::size_t>(__builtin_ctzll(low))
-                      : 64 + static_cast<std::size_t>(
-                                 __builtin_ctzll(static_cast<std::uint64_t>(m >> 64)));
-    }
+  // The low half of mask_ is this one's; for halves, the high half goes to high_.
+  void take(mask_type m) noexcept {
+    mask_ = static_cast<std::uint64_t>(m);
+    if constexpr (halves) high_ = static_cast<std::uint64_t>(m >> 64);
   }
+  // refill() as a call.
+  [[gnu::noinline]] gap refill_out_of_line() noexcept { return refill(); }
   // Compares the next blocks until one holds a candidate (gap::hit).
   gap refill() noexcept {
+    if (hand_over_high()) return gap::hit;  // the second half of the last block
     for (std::size_t empty_blocks = 0;;) {
       const auto left = static_cast<std::size_t>(end_ - next_);
       base_ = next_;
       if (left < block) {
         CHATFRAME_WORK(left);
-        mask_ = left == 0 ? 0 : needles_.mask(next_, left);
+        take(left == 0 ? mask_type{0} : needles_.mask(next_, left));
         next_ = end_;
-        return mask_ == 0 ? gap::none_before_end : gap::hit;
+        if (mask_ == 0 && !hand_over_high()) return gap::none_before_end;
+        return gap::hit;
       }
       CHATFRAME_WORK(block);
-      mask_ = needles_.mask(next_, block);
+      take(needles_.mask(next_, block));
       next_ += block;
-      if (mask_ != 0) return gap::hit;
+      if (mask_ != 0 || hand_over_high()) return gap::hit;
       if (++empty_blocks == kShortGap / block) return gap::long_gap;
     }
+  }
+  // An empty low half: moves to the high half if it holds a candidate.
+  // (Without halves, high_ is always 0.)
+  bool hand_over_high() noexcept {
+    if constexpr (halves) {
+      if (high_ != 0) {
+        base_ += 64;
+        mask_ = high_;
+        high_ = 0;
+        return true;
+      }
+    }
+    return false;
   }
 
   const char* base_;  // bit i of mask_ stands for base_[i]
   const char* next_;  // the first byte not yet compared
   const char* end_;
-  mask_type mask_ = 0;
+  std::uint64_t mask_ = 0;
+  std::uint64_t high_ = 0;  // halves: the candidates of base_[64, 128), not yet handed out
   Needles needles_;
 };
 

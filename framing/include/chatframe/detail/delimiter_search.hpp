@@ -105,6 +105,8 @@ class delimiter_search {
   // Frames are short enough for the run of bitmask candidates to pay.
   [[nodiscard]] bool short_run_ok() const noexcept { return size() <= kShortDelimiter; }
   [[nodiscard]] bool all_one_byte() const noexcept { return size() == 1; }
+  // One candidate byte, found with SSE2: the short run built for AVX2 gains nothing.
+  static constexpr bool avx2_classified = false;
   [[nodiscard]] scanner candidates(const char* from, const char* end) const noexcept {
     return scanner(from, end, one_byte{pattern_[0]});
   }

@@ -81,14 +81,15 @@ class delimiter_set {
           if (len == 1 && e.single == none) e.single = index;
           if (len == 2 && e.pair == none) {
             e.pair = index;
-            e.pair_head = pattern_[i][0];
+            e.pair_head = static_cast<unsigned char>(pattern_[i][0]);
           }
           // Simple: one- and two-byte delimiters, the two-byte ones alike.
-          if (len > 2 || (len == 2 && pattern_[i][0] != e.pair_head)) simple = false;
+          if (len > 2 || (len == 2 && static_cast<unsigned char>(pattern_[i][0]) != e.pair_head))
+            simple = false;
         }
       }
       group_[b].count = static_cast<std::uint8_t>(placed - group_[b].first);
-      if (!simple) e = ending{none, general, 0, 0};
+      if (!simple) e = ending{no_head, none, general};
     }
     return true;
   }
@@ -155,6 +156,10 @@ class delimiter_set {
   // Candidates are verified by at most a few compares each.
   [[nodiscard]] static bool short_run_ok() noexcept { return true; }
   [[nodiscard]] bool all_one_byte() const noexcept { return longest_ == 1; }
+  // The short run built for AVX2 (engine.hpp) finds this set's candidates
+  // faster: several last bytes, classified by AVX2.
+  static constexpr bool avx2_classified = true;
+  [[nodiscard]] bool avx2_run() const noexcept { return ends_.size() > 1 && byte_set::wide(); }
   [[nodiscard]] scanner candidates(const char* from, const char* end) const noexcept {
     return scanner(from, end, set_needles{&ends_});
   }
@@ -166,37 +171,38 @@ class delimiter_set {
   verdict at_candidate(const char* hit, const char* frame, const char* /*end*/,
                        found_at& at) const noexcept {
     const ending e = by_last_[static_cast<unsigned char>(*hit)];
-    // One- and two-byte delimiters ({"\r\n", "\n"}): a compare or two decide.
-    if (e.pair != none && hit != frame && hit[-1] == e.pair_head) {
-      at = {hit - 1, hit + 1, e.pair};
-      return verdict::match;
-    }
-    if (e.single < general) {
-      at = {hit, hit + 1, e.single};
+    // One- and two-byte delimiters ({"\r\n", "\n"}): a compare or two decide
+    // (pair_head is no byte when there is no two-byte one).
+    // One exit for both, so that the usual frame end falls through.
+    const bool pair = hit != frame && static_cast<unsigned char>(hit[-1]) == e.pair_head;
+    if (pair || e.single < general) [[likely]] {
+      at = {hit - (pair ? 1 : 0), hit + 1, pair ? e.pair : e.single};
       return verdict::match;
     }
     if (e.single == none) return verdict::no_match;
-    return longest_at(hit, frame, at);
+    const found_at longest = longest_at(hit, frame);
+    if (longest.start == nullptr) return verdict::no_match;
+    at = longest;
+    return verdict::match;
   }
   // Candidates after a frame's end are still candidates.
   static void after_match(scanner& s, const char* /*frame*/) noexcept { s.drop_first(); }
 
  private:
   // at_candidate() for a byte some delimiter longer than two bytes ends in:
-  // the delimiters that end in it, longest first.
-  verdict longest_at(const char* hit, const char* frame, found_at& at) const noexcept {
+  // the delimiters that end in it, longest first; start nullptr if none
+  // does. Out of line and returning its result: inlined into the short run
+  // (which the AVX2 run flattens), it kept the run's candidate mask in memory.
+  [[gnu::noinline]] found_at longest_at(const char* hit, const char* frame) const noexcept {
     const group g = group_[static_cast<unsigned char>(*hit)];
     const auto room = static_cast<std::size_t>(hit - frame) + 1;
     for (std::size_t r = g.first; r < std::size_t{g.first} + g.count; ++r) {
       const std::size_t i = order_[r];
       const std::size_t len = length_[i];
       if (len > room) continue;
-      if (len == 1 || head_matches(hit + 1 - len, i)) {
-        at = {hit + 1 - len, hit + 1, i};
-        return verdict::match;
-      }
+      if (len == 1 || head_matches(hit + 1 - len, i)) return {hit + 1 - len, hit + 1, i};
     }
-    return verdict::no_match;
+    return {nullptr, nullptr, 0};
   }
   // Bytes 0..len-2 of delimiter i are those at p (its last byte is known).
   [[nodiscard]] bool head_matches(const char* p, std::size_t i) const noexcept {
@@ -231,11 +237,11 @@ class delimiter_set {
   // is one or two bytes long (the two-byte ones alike): the first one-byte
   // one and the first two-byte one, or none. Otherwise single is general and
   // the group is searched.
+  static constexpr std::uint16_t no_head = 0x100;
   struct ending {
+    std::uint16_t pair_head = no_head;  // the two-byte one's first byte, or no byte
     std::uint8_t pair = none;
     std::uint8_t single = none;
-    char pair_head = 0;  // the two-byte one's first byte
-    std::uint8_t unused = 0;
   };
   // The delimiters that end in one byte: order_[first, first + count).
   struct group {

@@ -287,6 +287,15 @@ class engine {
   step_outcome delimiter_run(Matcher& m, const char*& k, const char* end, Events ev);
   template <bool all_one_byte, class Matcher, class Events>
   step_outcome short_delimiter_run(Matcher& m, const char*& k, const char* end, Events ev);
+  template <class Matcher, class Events>
+  step_outcome short_delimiter_runs(Matcher& m, const char*& k, const char* end, Events ev);
+#if CHATFRAME_AVX2_RUNS
+  template <bool all_one_byte, class Matcher, class Events>
+  [[gnu::target("avx2")]] step_outcome short_delimiter_run_avx2(Matcher& m, const char*& k,
+                                                                const char* end, Events ev);
+#endif
+  template <bool all_one_byte, class Matcher, class Events>
+  step_outcome short_run(Matcher& m, const char*& k, const char* end, Events ev);
 
   [[nodiscard]] collected slice(std::size_t n, const char* k) const noexcept {
     if (held_.empty()) return collected{{}, std::string_view(k, n)};
@@ -360,8 +369,7 @@ template <class Matcher, class Events>
   if (!held_.empty()) return delimiter_step_across(m, k, end, ev);
   step_outcome run;
   if (short_frames_ && m.short_run_ok()) {
-    run = m.all_one_byte() ? short_delimiter_run<true>(m, k, end, ev)
-                           : short_delimiter_run<false>(m, k, end, ev);
+    run = short_delimiter_runs(m, k, end, ev);
   } else {
     run = delimiter_run(m, k, end, ev);
   }
@@ -507,15 +515,63 @@ template <class Matcher, class Events>
 // A candidate that fails verification costs a few compares, so the run stays
 // linear. When every delimiter is one byte, every candidate is a frame end:
 // that case gets a loop of its own.
+//
+// short_delimiter_run_avx2(): the same run, the same source, built for AVX2
+// and flattened, for a matcher whose candidates an AVX2 classifier finds
+// (Matcher::avx2_classified, and m.avx2_run(): a delimiter_set of several
+// last bytes on a CPU with AVX2). The classifier is then inlined into the
+// run's loop instead of being called once per 128 bytes (bench/NOTES.md,
+// "short_delimiter_run_avx2", has the figures). Flattening inlines the
+// handler's callbacks too, as the plain run's inlining mostly does; a compiler
+// that flattens only one level (Clang 14) leaves the classifier a call, as in
+// the plain run. Which of the two runs is no business of the events.
+template <class Matcher, class Events>
+[[gnu::always_inline]] inline step_outcome engine::short_delimiter_runs(Matcher& m, const char*& k,
+                                                                        const char* end,
+                                                                        Events ev) {
+#if CHATFRAME_AVX2_RUNS
+  if constexpr (Matcher::avx2_classified) {
+    if (m.avx2_run()) {
+      return m.all_one_byte() ? short_delimiter_run_avx2<true>(m, k, end, ev)
+                              : short_delimiter_run_avx2<false>(m, k, end, ev);
+    }
+  }
+#endif
+  return m.all_one_byte() ? short_delimiter_run<true>(m, k, end, ev)
+                          : short_delimiter_run<false>(m, k, end, ev);
+}
+
 template <bool all_one_byte, class Matcher, class Events>
 [[gnu::noinline]] step_outcome engine::short_delimiter_run(Matcher& m, const char*& k,
                                                            const char* end, Events ev) {
+  return short_run<all_one_byte>(m, k, end, ev);
+}
+
+#if CHATFRAME_AVX2_RUNS
+template <bool all_one_byte, class Matcher, class Events>
+[[gnu::noinline, gnu::flatten, gnu::target("avx2")]] step_outcome engine::short_delimiter_run_avx2(
+    Matcher& m, const char*& k, const char* end, Events ev) {
+  return short_run<all_one_byte>(m, k, end, ev);
+}
+#endif
+
+// The loop of both short runs.
+template <bool all_one_byte, class Matcher, class Events>
+[[gnu::always_inline]] inline step_outcome engine::short_run(Matcher& m, const char*& k,
+                                                             const char* end, Events ev) {
   changed_ = false;
   typename Matcher::scanner candidates = m.candidates(k, end);
   const char* frame = k;
   const char* hit = nullptr;
+  // The block compares inlined into this loop, or called: inlined where every
+  // candidate is a frame end, and into the AVX2 run (that is what it is for);
+  // called for one delimiter of several bytes, whose loop is longer (inlined,
+  // 128 B lines framed at 0.87x of memchr instead of 1.31x:
+  // chatframe-bench-framing paired_memchr/crlf; called where every candidate
+  // is a frame end, 16 B lines at 2.9x instead of 4.2x, paired_memchr/lf).
+  constexpr bool inline_refill = all_one_byte || Matcher::avx2_classified;
   for (;;) {
-    const auto found = candidates.next(hit);
+    const auto found = candidates.template next<inline_refill>(hit);
     if (found == Matcher::scanner::gap::long_gap) {
       short_frames_ = false;
       return step_outcome::go_on;
