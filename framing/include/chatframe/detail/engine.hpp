@@ -151,9 +151,11 @@ class walk_prefetch {
     }
     last_ = n;
   }
+  // Frames up to this long are short for the runs (the prefetch schedule's bound).
+  static constexpr std::size_t kShort = 1024;
 
  private:
-  static constexpr std::size_t kLine = 64, kWalkFrame = 1024, kWalkAhead = 1024;
+  static constexpr std::size_t kLine = 64, kWalkFrame = kShort, kWalkAhead = 1024;
   std::uintptr_t end_;
   std::uintptr_t prefetched_ = 0;      // lines below this address were prefetched
   std::size_t last_ = kWalkFrame + 1;  // the frame before this one (none yet)
@@ -612,8 +614,9 @@ template <class Count, class Events>
 // The walk from header to header is the run's critical path, and the
 // handler's callbacks must stay off it. So the configuration is copied into
 // locals (registers), which the callbacks' stores cannot make the run load
-// again; and the next record's header is read before this record's callback
-// runs, so its load never waits behind the callback's stores — a load after
+// again; and in a run of short records the next record's header is read
+// before this record's callback runs, so its load never waits behind the
+// callback's stores (after long records it did not pay: see below) — a load after
 // stores to unknown addresses can be held until they resolve, and was, in
 // one process in two (16 B records 0.6x or 1.3x the bare walk by the
 // process: bench/NOTES.md, "record_run"). Reading the next header early
@@ -631,17 +634,31 @@ template <class Records, class Events>
   walk_prefetch prefetch(end);  // as count_run()'s, for the same reasons
   std::string_view frame;
   std::size_t n = records.whole_record(record, static_cast<std::size_t>(end - record), frame);
-  while (n != 0) {
-    prefetch.before(record, n);
-    record += n;
-    std::string_view next_frame;
-    const std::size_t next =
-        records.whole_record(record, static_cast<std::size_t>(end - record), next_frame);
-    if constexpr (Events::may_throw) k = record;
-    ev.frame(frame);
-    if (discarded_ || changed_) break;
-    frame = next_frame;
-    n = next;
+  // One schedule per run, chosen by its first record: the next header read
+  // early after short records; after long ones it is a miss of its own, and
+  // reading it before the callback cost 4 KiB whole frames half their speed
+  // (bench/NOTES.md, "Issue 23 after the fast-path rework").
+  const auto walk = [&]<bool kEarly>() {
+    while (n != 0) {
+      prefetch.before(record, n);
+      record += n;
+      std::string_view next_frame;
+      std::size_t next = 0;
+      if constexpr (kEarly)
+        next = records.whole_record(record, static_cast<std::size_t>(end - record), next_frame);
+      if constexpr (Events::may_throw) k = record;
+      ev.frame(frame);
+      if (discarded_ || changed_) break;
+      if constexpr (!kEarly)
+        next = records.whole_record(record, static_cast<std::size_t>(end - record), next_frame);
+      frame = next_frame;
+      n = next;
+    }
+  };
+  if (n <= walk_prefetch::kShort) {
+    walk.template operator()<true>();
+  } else {
+    walk.template operator()<false>();
   }
   k = record;
   return step_outcome::go_on;
