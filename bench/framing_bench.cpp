@@ -43,9 +43,24 @@
 //                            extracts a line, so it is the baseline the
 //                            ratios use; this row shows what typical code
 //                            pays.
+//   length/count/<body>      the same records through the ready-made decoder,
+//                            length_field_framer, as whole frames (on_frame);
+//   length_pieces/count/<body> and as streamed pieces (on_frame_begin /
+//                            on_frame_piece / on_frame_end: never copied).
+//   walk/count/<body>        the floor under any decoder: a bare walk from
+//                            header to header that never touches a body.
+//   walk_whole/count/<body>  the floor under whole-frame delivery: the walk,
+//                            plus what the decoder's contract makes it do —
+//                            a record that crosses a read is copied once
+//                            into one reused buffer; one inside a read is a
+//                            view. Paired with length/ (paired_walk_whole_
+//                            length) it is the ratio to quote for whole
+//                            frames; walk/ is the one for pieces.
 //   paired_memchr/<term>/<len>, paired_memchr_cached/<term>/4096,
 //   paired_asio/<term>/<len>, paired_asio/count/<body>,
-//   paired_asio_cached/count/<body>
+//   paired_asio_cached/count/<body>, paired_walk_length/count/<body>,
+//   paired_walk_whole_length/count/<body>, paired_walk_pieces/count/<body>,
+//   paired_asio_length/count/<body>, paired_asio_pieces/count/<body>
 //                            chatframe and the ceiling (or Asio) in the same
 //                            iterations, one pass of each per iteration in
 //                            alternating order; counter `ratio` is the median
@@ -291,6 +306,7 @@ enum class impl : std::uint8_t {
   length,
   length_pieces,
   walk,
+  walk_whole,
 };
 
 class pass {
@@ -394,6 +410,17 @@ class length_pass final : public pass {
 // header over the same chunks — read the 4-byte length, step over the body —
 // with only the state a chunk boundary needs (a split header, the rest of a
 // body). Counts records and body bytes; checks nothing else.
+//
+// kWhole: the floor under whole-frame delivery (length_field_framer's
+// on_frame()), walk_whole/: the same walk, delivering what the decoder
+// delivers — each record's body as one view, into the chunk when the record
+// lies whole in it, else into one reused buffer that the record's bytes are
+// copied into as they arrive (it grows with the bytes copied, is never
+// reserved from a declared length, and keeps its capacity from one record
+// to the next). The only work on top of the bare walk is the copy that the
+// decoder's contract also makes ("copied once otherwise"): the bare walk
+// never touches a body, so it is no floor for whole frames that cross reads.
+template <bool kWhole>
 class walk_pass final : public pass {
  public:
   using pass::pass;
@@ -405,9 +432,10 @@ class walk_pass final : public pass {
         if (body_left_ != 0) {  // the rest of a body begun in an earlier chunk
           const std::size_t take =
               std::min<std::size_t>(body_left_, static_cast<std::size_t>(end - p));
+          if constexpr (kWhole) frame_.append(p, take);
           p += take;
           body_left_ -= take;
-          if (body_left_ == 0) ++frames;
+          if (body_left_ == 0) deliver_copy();
           continue;
         }
         if (have_ == 0) {
@@ -420,11 +448,12 @@ class walk_pass final : public pass {
             const std::size_t left = static_cast<std::size_t>(end - p) - kHeaderSize;
             n_bytes += len;
             if (len > left) {  // the body goes on in the next chunk
+              if constexpr (kWhole) frame_.assign(p + kHeaderSize, left);
               body_left_ = len - left;
               p = end;
               break;
             }
-            ++n_frames;
+            ++n_frames;  // (kWhole: the frame is a view of len bytes at p + kHeaderSize)
             p += kHeaderSize + len;
           }
           frames += n_frames;
@@ -435,7 +464,7 @@ class walk_pass final : public pass {
         if (++have_ == kHeaderSize) {
           bytes += length_;
           body_left_ = length_;
-          if (body_left_ == 0) ++frames;
+          if (body_left_ == 0) deliver_copy();
           have_ = 0;
           length_ = 0;
         }
@@ -444,9 +473,19 @@ class walk_pass final : public pass {
   }
 
  private:
+  // The end of a record that was not whole in one chunk (kWhole: the view
+  // of the copy is handed out, and the buffer emptied for the next record).
+  void deliver_copy() {
+    ++frames;
+    if constexpr (kWhole) {
+      benchmark::DoNotOptimize(frame_.data());
+      frame_.clear();
+    }
+  }
   std::uint64_t body_left_ = 0;
   std::uint32_t length_ = 0;  // of a header split across chunks, so far
   std::size_t have_ = 0;      // its bytes so far
+  std::string frame_;         // kWhole: the record crossing reads, so far
 };
 
 // The ceiling: memchr from hit to hit; for a multi-byte delimiter, memchr of
@@ -671,7 +710,8 @@ std::unique_ptr<pass> make_pass(impl i, const extent& e, const workload& w, std:
     case impl::asio_getline: return std::make_unique<asio_getline_pass>(e, w, chunk);
     case impl::length: return std::make_unique<length_pass>(e, w, chunk, false);
     case impl::length_pieces: return std::make_unique<length_pass>(e, w, chunk, true);
-    case impl::walk: return std::make_unique<walk_pass>(e, w, chunk);
+    case impl::walk: return std::make_unique<walk_pass<false>>(e, w, chunk);
+    case impl::walk_whole: return std::make_unique<walk_pass<true>>(e, w, chunk);
   }
   return nullptr;
 }
@@ -864,7 +904,10 @@ void register_all() {
     single("length", w, impl::length);
     single("length_pieces", w, impl::length_pieces);
     single("walk", w, impl::walk);
+    single("walk_whole", w, impl::walk_whole);
     paired("paired_walk_length", w, impl::walk, false, impl::length);
+    // Whole frames against the floor that delivers the same whole frames.
+    paired("paired_walk_whole_length", w, impl::walk_whole, false, impl::length);
     paired("paired_walk_pieces", w, impl::walk, false, impl::length_pieces);
     paired("paired_asio_length", w, impl::asio, false, impl::length);
     paired("paired_asio_pieces", w, impl::asio, false, impl::length_pieces);

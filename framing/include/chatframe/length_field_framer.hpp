@@ -209,9 +209,14 @@ class length_field_framer {
   template <class H>
   bool fast(const char*& k, const char* end, detail::length_events<H>& ev);
   template <class H>
+  bool fast_at(const char*& k, const char* end, detail::length_events<H>& ev);
+  template <class Reader>
+  bool header_at(const char* k, const char* end, std::uint64_t& v, std::uint64_t& record) const;
+  template <class H>
   void rest_of_record(const char*& k, const char* end, H& handler);
   template <class H>
-  bool start_of_record(const char*& k, const char* end, H& handler);
+  void start_of_record(const char*& k, const char* end, std::uint64_t v, std::uint64_t record,
+                       H& handler);
   template <class H>
   void take(const collected& data, H& handler);
   template <class H>

@@ -136,8 +136,10 @@ struct handler_events {
 class walk_prefetch {
  public:
   explicit walk_prefetch(const char* end) noexcept : end_(reinterpret_cast<std::uintptr_t>(end)) {}
-  // Before the frame of n bytes at `frame` is handed over.
-  void before(const char* frame, std::size_t n) noexcept {
+  // Before the frame of n bytes at `frame` is handed over. Inlined: as a
+  // call, the run reloaded its pointers from the stack after it, and those
+  // loads sat between one header and the next (bench/NOTES.md, "record_run").
+  [[gnu::always_inline]] void before(const char* frame, std::size_t n) noexcept {
     if (n - kLine <= kWalkFrame - kLine && last_ <= kWalkFrame) {
       const auto next = reinterpret_cast<std::uintptr_t>(frame) + n;
       const std::uintptr_t until = end_ - next > kWalkAhead ? next + kWalkAhead : end_;
@@ -149,9 +151,11 @@ class walk_prefetch {
     }
     last_ = n;
   }
+  // Frames up to this long are short for the runs (the prefetch schedule's bound).
+  static constexpr std::size_t kShort = 1024;
 
  private:
-  static constexpr std::size_t kLine = 64, kWalkFrame = 1024, kWalkAhead = 1024;
+  static constexpr std::size_t kLine = 64, kWalkFrame = kShort, kWalkAhead = 1024;
   std::uintptr_t end_;
   std::uintptr_t prefetched_ = 0;      // lines below this address were prefetched
   std::size_t last_ = kWalkFrame + 1;  // the frame before this one (none yet)
@@ -271,7 +275,8 @@ class engine {
   // `records` is the configuration: records.whole_record(p, left, frame) is
   // the length of the record at p if it lies whole in the `left` bytes from
   // p and its header is one the run may frame (`frame` is then what it
-  // delivers), else 0. ev.frame(frame) delivers it.
+  // delivers), else 0. ev.frame(frame) delivers it. The run works on a copy
+  // of `records` (it must be cheap to copy).
   template <class Records, class Events>
   step_outcome record_run(const char*& k, const char* end, const Records& records, Events ev);
 
@@ -661,22 +666,55 @@ template <class Count, class Events>
 // if a callback can throw (the record is then consumed, as a count is when
 // on_found() throws), otherwise once, when the run ends. Like the delimiter
 // runs, it returns to feed()'s loop after a discard() or a change.
+//
+// The walk from header to header is the run's critical path, and the
+// handler's callbacks must stay off it. So the configuration is copied into
+// locals (registers), which the callbacks' stores cannot make the run load
+// again; and in a run of short records the next record's header is read
+// before this record's callback runs, so its load never waits behind the
+// callback's stores (after long records it did not pay: see below) — a load after
+// stores to unknown addresses can be held until they resolve, and was, in
+// one process in two (16 B records 0.6x or 1.3x the bare walk by the
+// process: bench/NOTES.md, "record_run"). Reading the next header early
+// changes nothing that is delivered: it is in the chunk, and what was read
+// is acted on only after the callback, if the run goes on. The loop's shape
+// is fragile (g++ 12 turned other shapes into a conditional move on the
+// chain, or vectorized a handler's counters through the stack): NOTES.md
+// says how to check its assembly.
 template <class Records, class Events>
 [[gnu::noinline]] step_outcome engine::record_run(const char*& k, const char* end,
-                                                  const Records& records, Events ev) {
+                                                  const Records& records_in, Events ev) {
   changed_ = false;
+  const Records records = records_in;
   const char* record = k;
   walk_prefetch prefetch(end);  // as count_run()'s, for the same reasons
-  for (;;) {
-    std::string_view frame;
-    const std::size_t n =
-        records.whole_record(record, static_cast<std::size_t>(end - record), frame);
-    if (n == 0) break;
-    prefetch.before(record, n);
-    record += n;
-    if constexpr (Events::may_throw) k = record;
-    ev.frame(frame);
-    if (discarded_ || changed_) break;
+  std::string_view frame;
+  std::size_t n = records.whole_record(record, static_cast<std::size_t>(end - record), frame);
+  // One schedule per run, chosen by its first record: the next header read
+  // early after short records; after long ones it is a miss of its own, and
+  // reading it before the callback cost 4 KiB whole frames half their speed
+  // (bench/NOTES.md, "Issue 23 after the fast-path rework").
+  const auto walk = [&]<bool kEarly>() {
+    while (n != 0) {
+      prefetch.before(record, n);
+      record += n;
+      std::string_view next_frame;
+      std::size_t next = 0;
+      if constexpr (kEarly)
+        next = records.whole_record(record, static_cast<std::size_t>(end - record), next_frame);
+      if constexpr (Events::may_throw) k = record;
+      ev.frame(frame);
+      if (discarded_ || changed_) break;
+      if constexpr (!kEarly)
+        next = records.whole_record(record, static_cast<std::size_t>(end - record), next_frame);
+      frame = next_frame;
+      n = next;
+    }
+  };
+  if (n <= walk_prefetch::kShort) {
+    walk.template operator()<true>();
+  } else {
+    walk.template operator()<false>();
   }
   k = record;
   return step_outcome::go_on;

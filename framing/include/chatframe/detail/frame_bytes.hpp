@@ -37,10 +37,13 @@ class frame_bytes {
   }
   [[nodiscard]] std::string_view view() const noexcept { return copied_ ? copy_ : view_; }
   [[nodiscard]] std::size_t size() const noexcept { return view().size(); }
+  // (copy_ is empty unless copied_: only then is there anything to clear.)
   void clear() noexcept {
-    copy_.clear();
+    if (copied_) {
+      copy_.clear();
+      copied_ = false;
+    }
     view_ = {};
-    copied_ = false;
   }
 
  private:

@@ -46,9 +46,7 @@ class held_bytes {
   [[nodiscard]] std::size_t size() const noexcept { return bytes_.size() - from_; }
   [[nodiscard]] bool empty() const noexcept { return from_ == bytes_.size(); }
   [[nodiscard]] const char* data() const noexcept { return bytes_.data() + from_; }
-  [[nodiscard]] std::string_view view() const noexcept {
-    return std::string_view(bytes_).substr(from_);
-  }
+  [[nodiscard]] std::string_view view() const noexcept { return {data(), size()}; }
 
   void clear() noexcept {
     bytes_.clear();

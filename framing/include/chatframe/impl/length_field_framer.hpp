@@ -53,14 +53,15 @@ struct length_events {
 
 // Whole records, for engine::record_run(): the header read with the fixed
 // load of one width and byte order, judged with one range check (headers
-// outside the range are left to the plain steps, which report them).
+// outside the range are left to the plain steps, which report them). It
+// holds a copy of the layout, which the run copies into locals: the
+// handler's stores cannot make it load the layout again (bench/NOTES.md,
+// "record_run"). The handler's calls cannot change the layout: options
+// change at a record's start, in the decoder's step, never in a run.
 template <class Reader>
 class length_walk {
  public:
   explicit length_walk(const length_layout& layout) noexcept : layout_(layout) {}
-  length_walk(const length_walk&) = delete;
-  length_walk& operator=(const length_walk&) = delete;
-  ~length_walk() = default;
   [[nodiscard]] std::size_t whole_record(const char* p, std::size_t left,
                                          std::string_view& frame) const noexcept {
     if (left < layout_.header()) return 0;
@@ -73,9 +74,7 @@ class length_walk {
   }
 
  private:
-  // The handler's calls cannot change it: options change at a record's
-  // start, in the decoder's step, never in the middle of a run.
-  const length_layout& layout_;
+  length_layout layout_;
 };
 
 }  // namespace detail
@@ -192,7 +191,7 @@ template <class H>
   if (pending_ && at_record_boundary()) apply_options();
   if (engine_.nothing_held() && layout_.runnable()) {
     const char* const from = k;
-    ev.cursor = &k;
+    if constexpr (detail::length_events<H>::may_throw) ev.cursor = &k;  // for whole_frame()
     const bool acted = fast(k, end, ev);
     position_ += static_cast<std::uint64_t>(k - from);
     // Back to feed()'s loop, which sees a discard(); the next step reads new options.
@@ -223,34 +222,82 @@ template <class H>
 // that throws, discards or sets options has the same effect.
 // ===========================================================================
 
-// True if it took bytes or delivered an event.
+// True if it took bytes or delivered an event. The cursor is the engine's
+// own when a callback may throw (it must be right when one does); otherwise
+// a local, which stays in a register across the chunk: the engine's is in
+// memory, and storing and loading it again put a store-to-load forward on
+// the path from one header to the next (bench/NOTES.md, "fast path").
 template <class H>
 [[gnu::always_inline]] inline bool length_field_framer::fast(const char*& k, const char* end,
                                                              detail::length_events<H>& ev) {
+  if constexpr (detail::length_events<H>::may_throw) {
+    return fast_at(k, end, ev);
+  } else {
+    const char* p = k;
+    const bool acted = fast_at(p, end, ev);
+    k = p;
+    return acted;
+  }
+}
+
+template <class H>
+[[gnu::always_inline]] inline bool length_field_framer::fast_at(const char*& k, const char* end,
+                                                                detail::length_events<H>& ev) {
   const char* const from = k;
   // (A piece handler's header piece, if still to come, is the plain path's.)
   if (phase_ == part::body && at_ >= layout_.strip() &&
       (!length_piece_handler<H> || frame_.size() == 0)) {
     rest_of_record(k, end, ev.handler);
+    // Not at the chunk's end, the record is over: the next one begins at k.
     if (k == end || abandon_ || pending_) return true;
+  } else if (!at_record_boundary()) {
+    return k != from;
   }
-  if (!at_record_boundary()) return k != from;
-  const bool ran = layout_.with_reader([&](auto reader) {
-    const detail::length_walk<decltype(reader)> walk(layout_);
-    std::string_view first;
-    // The run is not called for a chunk that begins with the start of a
-    // record longer than it (records longer than the reads).
-    if (walk.whole_record(k, static_cast<std::size_t>(end - k), first) == 0) return false;
-    (void)engine_.record_run(k, end, walk, ev);
+  // One dispatch on the width and byte order per chunk; the header at k is
+  // read once, for the run and for the record that goes on past the chunk.
+  return layout_.with_reader([&](auto reader) {
+    using reader_type = decltype(reader);
+    std::uint64_t v = 0, record = 0;
+    if (!header_at<reader_type>(k, end, v, record)) return k != from;
+    if (record <= static_cast<std::uint64_t>(end - k)) {
+      const detail::length_walk<reader_type> walk(layout_);
+      if constexpr (detail::length_events<H>::may_throw) {
+        (void)engine_.record_run(k, end, walk, ev);
+      } else {
+        const char* run = k;  // k stays out of memory (see fast())
+        (void)engine_.record_run(run, end, walk, ev);
+        k = run;
+      }
+      if (k == end || abandon_ || pending_) return true;
+      // The run stopped at a record that is not whole, or at a header to
+      // report (the plain path's, as is anything else).
+      if (!header_at<reader_type>(k, end, v, record) ||
+          record <= static_cast<std::uint64_t>(end - k))
+        return true;
+    }
+    start_of_record(k, end, v, record, ev.handler);
     return true;
   });
-  if (ran && (k == end || abandon_ || pending_)) return true;
-  return start_of_record(k, end, ev.handler) || k != from;
+}
+
+// The header at k, if it lies in the chunk and the layout accepts it: true,
+// with its field's value v and the record's length.
+template <class Reader>
+[[gnu::always_inline]] inline bool length_field_framer::header_at(const char* k, const char* end,
+                                                                  std::uint64_t& v,
+                                                                  std::uint64_t& record) const {
+  if (static_cast<std::size_t>(end - k) < layout_.header()) return false;
+  v = Reader::read(k + layout_.offset());
+  if (!layout_.accepts(v)) return false;
+  record = layout_.record_of(v);
+  return true;
 }
 
 // The rest of a record whose frame bytes began in an earlier chunk.
 template <class H>
-void length_field_framer::rest_of_record(const char*& k, const char* end, H& handler) {
+[[gnu::always_inline]] inline void length_field_framer::rest_of_record(const char*& k,
+                                                                       const char* end,
+                                                                       H& handler) {
   const std::uint64_t need = record_ - at_;
   const auto avail = static_cast<std::size_t>(end - k);
   const std::size_t n = need < avail ? static_cast<std::size_t>(need) : avail;
@@ -266,19 +313,13 @@ void length_field_framer::rest_of_record(const char*& k, const char* end, H& han
   if (at_ == record_) frame_done(handler);
 }
 
-// A record whose header lies in the chunk, accepted, and whose end does not.
-// True if it took it.
+// A record whose header lies in the chunk, accepted (field value v, length
+// `record`), and whose end does not (record > end - k).
 template <class H>
-[[gnu::always_inline]] inline bool length_field_framer::start_of_record(const char*& k,
-                                                                        const char* end,
-                                                                        H& handler) {
+[[gnu::always_inline]] inline void length_field_framer::start_of_record(
+    const char*& k, const char* end, std::uint64_t v, std::uint64_t record, H& handler) {
   const auto avail = static_cast<std::size_t>(end - k);
   const std::size_t h = layout_.header();
-  if (avail < h) return false;
-  const std::uint64_t v = layout_.read_at(k + layout_.offset());
-  if (!layout_.accepts(v)) return false;
-  const std::uint64_t record = layout_.record_of(v);
-  if (record <= avail) return false;  // whole: the record run's, which stopped before it
   const char* const start = k;
   field_value_ = v;  // for finish()
   phase_ = part::body;
@@ -289,9 +330,9 @@ template <class H>
     frame_.add(std::string_view(start + layout_.strip(), h - layout_.strip()), true);
   if constexpr (length_piece_handler<H>) {
     handler.on_frame_begin(layout_.frame_of(v));
-    if (abandon_) return true;
+    if (abandon_) return;
     flush_header_piece(handler);
-    if (abandon_) return true;
+    if (abandon_) return;
   }
   const std::size_t from = std::max(layout_.strip(), h);
   if (from < avail) {
@@ -304,7 +345,6 @@ template <class H>
   }
   at_ = avail;
   k = end;
-  return true;
 }
 
 // Bytes at record offsets [at_, at_ + size) of the part being read.
@@ -399,7 +439,7 @@ void length_field_framer::header_done(H& handler) {
 // The record's last byte was read. The record is over before the callback
 // runs: whatever the callback does (or throws) applies to the next one.
 template <class H>
-void length_field_framer::frame_done(H& handler) {
+[[gnu::always_inline]] inline void length_field_framer::frame_done(H& handler) {
   if constexpr (length_piece_handler<H>) {
     if (!abandon_) flush_header_piece(handler);  // if on_frame_begin() threw before it
     new_record();
