@@ -14,16 +14,13 @@ namespace chatframe::detail {
 const bool byte_set::has_avx2 = __builtin_cpu_supports("avx2") != 0;
 
 [[gnu::target("avx2")]] std::uint64_t byte_set::mask64_avx2(const char* p) const noexcept {
-  const bool two = count_ > 8;
-  return static_cast<std::uint64_t>(classify32(*this, two, p)) |
-         static_cast<std::uint64_t>(classify32(*this, two, p + 32)) << 32;
+  return classify64(*this, p);
 }
 
 [[gnu::target("avx2")]] const char* byte_set::find_avx2(const char* p,
                                                         const char* end) const noexcept {
-  const bool two = count_ > 8;
   while (end - p >= 64) {
-    if ((classify32(*this, two, p) | classify32(*this, two, p + 32)) != 0) return p;
+    if (classify64(*this, p) != 0) return p;
     p += 64;
   }
   return p;

@@ -270,13 +270,17 @@ class byte_set {
   return ~static_cast<std::uint32_t>(_mm256_movemask_epi8(none));
 }
 
+// Bit i set iff byte i of the 64 at p is a needle of `set`.
+[[gnu::target("avx2")]] inline std::uint64_t classify64(const byte_set& set,
+                                                        const char* p) noexcept {
+  const bool two_halves = set.size() > 8;
+  return static_cast<std::uint64_t>(classify32(set, two_halves, p)) |
+         static_cast<std::uint64_t>(classify32(set, two_halves, p + 32)) << 32;
+}
+
 [[gnu::target("avx2")]] inline uint128 byte_set::mask128_avx2(const char* p) const noexcept {
-  const bool two = count_ > 8;
-  const std::uint64_t low = static_cast<std::uint64_t>(classify32(*this, two, p)) |
-                            static_cast<std::uint64_t>(classify32(*this, two, p + 32)) << 32;
-  const std::uint64_t high = static_cast<std::uint64_t>(classify32(*this, two, p + 64)) |
-                             static_cast<std::uint64_t>(classify32(*this, two, p + 96)) << 32;
-  return static_cast<uint128>(low) | static_cast<uint128>(high) << 64;
+  return static_cast<uint128>(classify64(*this, p)) |
+         static_cast<uint128>(classify64(*this, p + 64)) << 64;
 }
 #endif
 
