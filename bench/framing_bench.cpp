@@ -60,7 +60,9 @@
 //   paired_asio/<term>/<len>, paired_asio/count/<body>,
 //   paired_asio_cached/count/<body>, paired_walk_length/count/<body>,
 //   paired_walk_whole_length/count/<body>, paired_walk_pieces/count/<body>,
-//   paired_asio_length/count/<body>, paired_asio_pieces/count/<body>
+//   paired_asio_length/count/<body>, paired_asio_pieces/count/<body>,
+//   paired_{walk,asio}_{length,pieces}_cached/count/<body> (the last four
+//   over the range that stays in cache)
 //                            chatframe and the ceiling (or Asio) in the same
 //                            iterations, one pass of each per iteration in
 //                            alternating order; counter `ratio` is the median
@@ -911,6 +913,12 @@ void register_all() {
     paired("paired_walk_pieces", w, impl::walk, false, impl::length_pieces);
     paired("paired_asio_length", w, impl::asio, false, impl::length);
     paired("paired_asio_pieces", w, impl::asio, false, impl::length_pieces);
+    // The same pairs over the range that stays in cache, as records just
+    // received are: what the decoder costs when memory does not bound it.
+    paired("paired_walk_length_cached", w, impl::walk, true, impl::length);
+    paired("paired_walk_pieces_cached", w, impl::walk, true, impl::length_pieces);
+    paired("paired_asio_length_cached", w, impl::asio, true, impl::length);
+    paired("paired_asio_pieces_cached", w, impl::asio, true, impl::length_pieces);
   }
   single("chatframe", kNone, impl::chatframe);
   tune(benchmark::RegisterBenchmark("memcpy/-/-", bm_memcpy, &kNone));

@@ -695,29 +695,27 @@ template <class Records, class Events>
   const char* record = k;
   walk_prefetch prefetch(end);  // as count_run()'s, for the same reasons
   std::string_view frame;
-  std::size_t n = records.whole_record(record, static_cast<std::size_t>(end - record), frame);
+  const char* stop = records.whole_record(record, end, frame);
   // One schedule per run, chosen by its first record: the next header read
   // early after short records; after long ones it is a miss of its own, and
   // reading it before the callback cost 4 KiB whole frames half their speed
   // (bench/NOTES.md, "Issue 23 after the fast-path rework").
   const auto walk = [&]<bool kEarly>() {
-    while (n != 0) {
-      prefetch.before(record, n);
-      record += n;
+    while (stop != nullptr) {
+      prefetch.before(record, static_cast<std::size_t>(stop - record));
+      record = stop;
       std::string_view next_frame;
-      std::size_t next = 0;
-      if constexpr (kEarly)
-        next = records.whole_record(record, static_cast<std::size_t>(end - record), next_frame);
+      const char* next = nullptr;
+      if constexpr (kEarly) next = records.whole_record(record, end, next_frame);
       if constexpr (Events::may_throw) k = record;
       ev.frame(frame);
       if (discarded_ || changed_) break;
-      if constexpr (!kEarly)
-        next = records.whole_record(record, static_cast<std::size_t>(end - record), next_frame);
+      if constexpr (!kEarly) next = records.whole_record(record, end, next_frame);
       frame = next_frame;
-      n = next;
+      stop = next;
     }
   };
-  if (n <= walk_prefetch::kShort) {
+  if (stop != nullptr && static_cast<std::size_t>(stop - record) <= walk_prefetch::kShort) {
     walk.template operator()<true>();
   } else {
     walk.template operator()<false>();

@@ -62,15 +62,21 @@ template <class Reader>
 class length_walk {
  public:
   explicit length_walk(const length_layout& layout) noexcept : layout_(layout) {}
-  [[nodiscard]] std::size_t whole_record(const char* p, std::size_t left,
+  // The start of the next record, or nullptr if the record at p is not
+  // whole before end or its header is the plain steps' to judge.
+  [[nodiscard]] const char* whole_record(const char* p, const char* end,
                                          std::string_view& frame) const noexcept {
-    if (left < layout_.header()) return 0;
+    if (static_cast<std::size_t>(end - p) < layout_.header()) return nullptr;
     const std::uint64_t v = Reader::read(p + layout_.offset());
-    if (!layout_.accepts(v)) return 0;
-    const std::uint64_t r = layout_.record_of(v);  // <= 2^63: F <= max, strip <= 2^62
-    if (r > left) return 0;
-    frame = std::string_view(p + layout_.strip(), static_cast<std::size_t>(r - layout_.strip()));
-    return static_cast<std::size_t>(r);
+    if (!layout_.accepts(v)) return nullptr;
+    // The record is at most 2^63 bytes (F <= max, strip <= 2^62): its end
+    // does not wrap, and lies past the chunk's exactly when it is not whole.
+    const std::uintptr_t stop = layout_.record_end(reinterpret_cast<std::uintptr_t>(p), v);
+    if (stop > reinterpret_cast<std::uintptr_t>(end)) return nullptr;
+    const char* const next = p + (stop - reinterpret_cast<std::uintptr_t>(p));
+    frame =
+        std::string_view(p + layout_.strip(), static_cast<std::size_t>(next - p) - layout_.strip());
+    return next;
   }
 
  private:
@@ -247,6 +253,11 @@ template <class H>
   // (A piece handler's header piece, if still to come, is the plain path's.)
   if (phase_ == part::body && at_ >= layout_.strip() &&
       (!length_piece_handler<H> || frame_.size() == 0)) {
+    // The next header, fetched while this record's rest is handed over: in
+    // reads shorter than the records it is the read's first line the walk
+    // needs (bench/NOTES.md, "Issue 23, 2026-12-05").
+    if (record_ - at_ < static_cast<std::uint64_t>(end - k))
+      __builtin_prefetch(k + (record_ - at_) + layout_.offset());
     rest_of_record(k, end, ev.handler);
     // Not at the chunk's end, the record is over: the next one begins at k.
     if (k == end || abandon_ || pending_) return true;
