@@ -111,8 +111,8 @@ class length_layout {
   // The address one past the record that starts at `start`, for an accepted
   // v: start + record_of(v), added so that start + to_record_ need not wait
   // for the header's load — one add is then the only step between two
-  // headers' loads in a walk over records (bench/NOTES.md, "the record's end
-  // off the chain"). Mod 2^64, exact: the record ends inside memory.
+  // headers' loads in a walk over records (bench/NOTES.md, "Issue 23,
+  // 2026-12-05"). Mod 2^64, exact: the record ends inside memory.
   [[nodiscard]] std::uintptr_t record_end(std::uintptr_t start, std::uint64_t v) const noexcept {
     return (start + to_record_) + v;
   }
