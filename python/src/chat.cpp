@@ -326,13 +326,52 @@ bool instrumented() noexcept {
 #endif
 }
 
+// The plain function op.name() would call — found on op's class, with no
+// instance attribute of that name in front of it — or nullptr (borrowed:
+// the class holds it). Nothing is called and nothing is raised.
+PyObject* class_function(PyObject* op, PyObject* name) noexcept {
+  // A plain function only: another descriptor's __get__ could do anything,
+  // and the call made instead would run it again.
+  PyObject* fn = _PyType_Lookup(Py_TYPE(op), name);
+  if (fn == nullptr || !PyFunction_Check(fn)) return nullptr;
+#if PY_VERSION_HEX < 0x030D0000
+  // Whether an instance attribute hides it, looked up as
+  // PyObject_VectorcallMethod() does (CPython 3.11/3.12 Objects/object.c,
+  // _PyObject_GetMethod), in the instance's attribute values where they
+  // are. _PyObject_GetDictPtr() would turn those into a dict, after which
+  // the interpreter stops specializing self.x in the subclass's methods:
+  // 3.11 and 3.12 drop the inline values then.
+  PyObject* found = nullptr;
+  const int unbound = _PyObject_GetMethod(op, name, &found);
+  if (found == nullptr) {
+    PyErr_Clear();
+    return nullptr;
+  }
+  Py_DECREF(found);  // the class still holds fn
+  return unbound == 1 && found == fn ? fn : nullptr;
+#else
+  // 3.13 moved _PyObject_GetMethod out of the public headers; there a dict
+  // made from the inline values keeps using them, so looking in it costs
+  // the specialization nothing.
+  PyObject** dict = _PyObject_GetDictPtr(op);
+  if (dict != nullptr && *dict != nullptr) {
+    if (PyDict_GetItemWithError(*dict, name) != nullptr) return nullptr;
+    if (PyErr_Occurred()) {
+      PyErr_Clear();
+      return nullptr;
+    }
+  }
+  return fn;
+#endif
+}
+
 // The attribute self.collect_incoming_data(data) would append data to, as
 // the method lookup would resolve it now, or nullptr to call it.
 PyObject* appended_attr(chat_object* self, PyObject* op) noexcept {
   // A class with its own attribute lookup decides for itself.
   if (Py_TYPE(op)->tp_getattro != PyObject_GenericGetAttr) return nullptr;
-  PyObject* fn = _PyType_Lookup(Py_TYPE(op), names.collect_incoming_data);
-  if (fn == nullptr || !PyFunction_Check(fn)) return nullptr;
+  PyObject* fn = class_function(op, names.collect_incoming_data);
+  if (fn == nullptr) return nullptr;
   PyObject* code = PyFunction_GET_CODE(fn);
   if (fn != self->collect_fn || code != self->collect_code) {
     ref target = ref::steal(PyObject_CallOneArg(recognize_append, fn));
@@ -343,16 +382,6 @@ PyObject* appended_attr(chat_object* self, PyObject* op) noexcept {
     Py_XSETREF(self->collect_code, code);
     Py_XSETREF(self->collect_attr,
                target && PyUnicode_Check(target.get()) ? target.release() : nullptr);
-  }
-  if (self->collect_attr == nullptr) return nullptr;
-  // An instance attribute of that name would be called instead.
-  PyObject** dict = _PyObject_GetDictPtr(op);
-  if (dict != nullptr && *dict != nullptr) {
-    if (PyDict_GetItemWithError(*dict, names.collect_incoming_data) != nullptr) return nullptr;
-    if (PyErr_Occurred()) {
-      PyErr_Clear();
-      return nullptr;
-    }
   }
   return self->collect_attr;
 }
@@ -724,7 +753,7 @@ int chat_set_fifo(PyObject* op, PyObject* value, void*) {
 // --- type ---------------------------------------------------------------------------------
 
 PyObject* chat_new(PyTypeObject* type, PyObject*, PyObject*) {
-  PyObject* op = type->tp_alloc(type, 0);
+  PyObject* op = new_instance(type);
   if (op == nullptr) return nullptr;
   chat_object* self = as_chat(op);
   // The rest of the object is zeroed by tp_alloc.

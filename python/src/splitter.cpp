@@ -429,7 +429,7 @@ PyObject* splitter_get_failed(PyObject* op, void*) {
 // --- type -------------------------------------------------------------------------------------
 
 PyObject* splitter_new(PyTypeObject* type, PyObject*, PyObject*) {
-  PyObject* op = type->tp_alloc(type, 0);
+  PyObject* op = new_instance(type);
   if (op == nullptr) return nullptr;
   splitter_object* self = as_splitter(op);
   new (&self->input) framer();

@@ -5,6 +5,7 @@ class on it and on chatframe's and the two event logs must be equal; the
 explicit expectations keep each test meaningful without it (Python 3.12+).
 """
 
+import dis
 import errno
 import gc
 import socket
@@ -162,6 +163,69 @@ class SubclassingAndAttributes(unittest.TestCase):
         self.assertEqual(both(self, scenario), [
             ("collect", b"a"), ("found",), ("collect", b"b"), ("found by the instance",),
             ("collect", b"c"), ("found by the instance",)])
+
+
+class AttributeAccessSpeed(unittest.TestCase):
+    """A subclass's instances hold their attributes as a pure Python class's
+    do, so the interpreter specializes self.x in its methods the same way
+    (the drop-in's speed rests on it: the user's found_terminator() is most
+    of a frame's time)."""
+
+    @staticmethod
+    def specialized(cls, make, run):
+        """The attribute instructions of cls.touch() once it has run hot."""
+        def touch(self):
+            self.items = []
+            return self.count
+
+        cls.touch = touch
+        obj = make(cls)
+        obj.count = 0
+        for _ in range(200):
+            run(obj)
+            obj.touch()
+        return sorted({i.opname for i in dis.get_instructions(cls.touch, adaptive=True)
+                       if "ATTR" in i.opname})
+
+    def check_like_a_python_class(self, base, make, run):
+        if sys.version_info >= (3, 13):
+            self.skipTest("CPython 3.13 keeps attribute values inline only for classes whose "
+                          "C base has no fields of its own: there self.x in a subclass of "
+                          "chatframe's C types is not specialized (missing, not hidden)")
+        plain = self.specialized(type("Plain", (asyncore.dispatcher,), {}), make, run)
+        ours = self.specialized(type("Ours", (base,), {}), make, run)
+        self.assertIn("LOAD_ATTR_INSTANCE_VALUE", plain)
+        self.assertEqual(ours, plain)
+
+    def test_an_async_chat_subclass_after_frames_on_the_fast_path(self):
+        class Channel(asynchat.async_chat):
+            def __init__(self):
+                asynchat.async_chat.__init__(self, map={})
+                self.set_terminator(b"\n")
+                self.buf = []
+
+            def recv(self, n):
+                return b"ab\ncd\n"
+
+            def collect_incoming_data(self, data):
+                self.buf.append(data)
+
+            def found_terminator(self):
+                self.buf = []
+
+        def run(obj):
+            if isinstance(obj, Channel):
+                obj.handle_read()
+
+        self.check_like_a_python_class(Channel, lambda cls: cls(), run)
+
+    def test_a_splitter_subclass(self):
+        from chatframe import aio
+
+        def make(cls):
+            return cls(b"\n") if issubclass(cls, aio.splitter) else cls()
+
+        self.check_like_a_python_class(aio.splitter, make, lambda obj: None)
 
 
 class RunTimeBufferSizes(unittest.TestCase):
@@ -635,6 +699,39 @@ class FastCollectPath(unittest.TestCase):
         ch.collect_incoming_data = seen.append
         ch.handle_read()
         self.assertEqual((seen, ch.lines), ([b"ab", b"cd"], [b"", b""]))
+
+    def test_a_descriptor_of_that_name_is_asked_once_per_frame(self):
+        # Not a plain function: the fast path must not look at it, or the
+        # property's getter would run twice for each frame (once there, once
+        # for the call CPython makes).
+        def scenario(module):
+            gets = []
+
+            class Described(module.async_chat):
+                def __init__(self):
+                    module.async_chat.__init__(self, map={})
+                    self.set_terminator(b"\n")
+                    self.buf = []
+
+                def recv(self, n):
+                    return b"ab\ncd\n"
+
+                @property
+                def collect_incoming_data(self):
+                    gets.append(len(self.buf))
+                    return self.buf.append
+
+                def found_terminator(self):
+                    gets.append(b"".join(self.buf))
+                    self.buf = []
+
+            Described().handle_read()
+            return gets
+
+        ours = scenario(asynchat)
+        if cpython_asynchat is not None:
+            self.assertEqual(ours, scenario(cpython_asynchat), "chatframe and CPython's asynchat differ")
+        self.assertEqual(ours, [0, b"ab", 0, b"cd"])
 
     def test_a_function_replaced_in_the_class_is_seen_at_the_next_frame(self):
         class Mine(self.Appending):
