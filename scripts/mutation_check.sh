@@ -106,7 +106,10 @@ for p in "${patches[@]}"; do
     work="/tmp/mutation-$name.$t"
     rm -rf "$work" && mkdir -p "$work/corpus"
     cp fuzz/corpus/"$t"/* "$work/corpus/" 2>/dev/null
-    flags=(-max_total_time="$fuzz_seconds" -artifact_prefix="$work/" -print_final_stats=1)
+    # -timeout: a mutation that makes an input loop forever (13: a record of
+    # no bytes never advances the run) is a failure found, reported in
+    # seconds; libFuzzer's default waits 1200 s for one input.
+    flags=(-max_total_time="$fuzz_seconds" -timeout=10 -artifact_prefix="$work/" -print_final_stats=1)
     [ -f "fuzz/$t.dict" ] && flags+=(-dict="fuzz/$t.dict")
     start=$(date +%s.%N)
     build/fuzz/bin/"$t" "${flags[@]}" "$work/corpus" >"$work.log" 2>&1
