@@ -350,9 +350,9 @@ PyObject* class_function(PyObject* op, PyObject* name) noexcept {
   Py_DECREF(found);  // the class still holds fn
   return unbound == 1 && found == fn ? fn : nullptr;
 #else
-  // 3.13 moved _PyObject_GetMethod out of the public headers; there a dict
-  // made from the inline values keeps using them, so looking in it costs
-  // the specialization nothing.
+  // 3.13 moved _PyObject_GetMethod out of the public headers, and gives no
+  // inline values to a subclass of a C type with fields of its own (ours):
+  // there the instance's dict is where its attributes are.
   PyObject** dict = _PyObject_GetDictPtr(op);
   if (dict != nullptr && *dict != nullptr) {
     if (PyDict_GetItemWithError(*dict, name) != nullptr) return nullptr;

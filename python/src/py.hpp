@@ -159,17 +159,15 @@ inline PyObject* call_while_handling(F&& call) noexcept {
   return result;
 }
 
-// tp_dealloc of the extension's heap types, which the garbage collector
-// tracks: destroy() releases what the object holds.
 // A new instance of type (one of ours, or a Python subclass of it), zeroed
 // past the object header, as object.__new__ makes it: for a Python subclass
 // that also sets up the instance's attribute values as for a pure Python
 // class's (CPython 3.11 Objects/typeobject.c object_new ->
 // _PyObject_InitializeDict). tp_alloc alone leaves them out: the first
 // attribute set then builds a separate dict, and the interpreter never
-// specializes self.x in the subclass's methods (the user's
-// found_terminator() ran ~15% slower than the same method on CPython's
-// asynchat, and the drop-in's 4 KiB lines 2.8x instead of 3.8x its speed).
+// specializes self.x in the subclass's methods — the drop-in's 4 KiB rows
+// read 3.2x and 2.8x of CPython's asynchat that way, 4.1x and 3.5x this way
+// (bench/NOTES.md, "python drop-in").
 inline PyObject* new_instance(PyTypeObject* type) noexcept {
   PyObject* no_args = PyTuple_New(0);
   if (no_args == nullptr) return nullptr;
@@ -178,6 +176,8 @@ inline PyObject* new_instance(PyTypeObject* type) noexcept {
   return op;
 }
 
+// tp_dealloc of the extension's heap types, which the garbage collector
+// tracks: destroy() releases what the object holds.
 template <class F>
 inline void dealloc_gc_object(PyObject* op, F&& destroy) noexcept {
   PyTypeObject* type = Py_TYPE(op);
