@@ -326,42 +326,39 @@ bool instrumented() noexcept {
 #endif
 }
 
-// The plain function op.name() would call — found on op's class, with no
-// instance attribute of that name in front of it — or nullptr (borrowed:
-// the class holds it). Nothing is called and nothing is raised.
-PyObject* class_function(PyObject* op, PyObject* name) noexcept {
-  // A plain function only: another descriptor's __get__ could do anything,
-  // and the call made instead would run it again.
-  PyObject* fn = _PyType_Lookup(Py_TYPE(op), name);
-  if (fn == nullptr || !PyFunction_Check(fn)) return nullptr;
+// Whether op has an instance attribute `name`, which op.name() would call
+// instead of fn, its class's plain function of that name. Nothing is
+// called and nothing is raised (an error counts as shadowed: the call made
+// instead raises it).
+bool shadowed(PyObject* op, PyObject* name, PyObject* fn) noexcept {
 #if PY_VERSION_HEX < 0x030D0000
-  // Whether an instance attribute hides it, looked up as
-  // PyObject_VectorcallMethod() does (CPython 3.11/3.12 Objects/object.c,
-  // _PyObject_GetMethod), in the instance's attribute values where they
-  // are. _PyObject_GetDictPtr() would turn those into a dict, after which
-  // the interpreter stops specializing self.x in the subclass's methods:
-  // 3.11 and 3.12 drop the inline values then.
+  // Looked up as PyObject_VectorcallMethod() does (CPython 3.11/3.12
+  // Objects/object.c, _PyObject_GetMethod), in the instance's attribute
+  // values where they are. _PyObject_GetDictPtr() would turn those into a
+  // dict, after which the interpreter stops specializing self.x in the
+  // subclass's methods: 3.11 and 3.12 drop the inline values then. With fn
+  // a plain function, no descriptor's __get__ runs here.
   PyObject* found = nullptr;
   const int unbound = _PyObject_GetMethod(op, name, &found);
   if (found == nullptr) {
     PyErr_Clear();
-    return nullptr;
+    return true;
   }
   Py_DECREF(found);  // the class still holds fn
-  return unbound == 1 && found == fn ? fn : nullptr;
+  return unbound != 1 || found != fn;
 #else
   // 3.13 moved _PyObject_GetMethod out of the public headers, and gives no
   // inline values to a subclass of a C type with fields of its own (ours):
   // there the instance's dict is where its attributes are.
+  (void)fn;
   PyObject** dict = _PyObject_GetDictPtr(op);
-  if (dict != nullptr && *dict != nullptr) {
-    if (PyDict_GetItemWithError(*dict, name) != nullptr) return nullptr;
-    if (PyErr_Occurred()) {
-      PyErr_Clear();
-      return nullptr;
-    }
+  if (dict == nullptr || *dict == nullptr) return false;
+  if (PyDict_GetItemWithError(*dict, name) != nullptr) return true;
+  if (PyErr_Occurred()) {
+    PyErr_Clear();
+    return true;
   }
-  return fn;
+  return false;
 #endif
 }
 
@@ -370,8 +367,10 @@ PyObject* class_function(PyObject* op, PyObject* name) noexcept {
 PyObject* appended_attr(chat_object* self, PyObject* op) noexcept {
   // A class with its own attribute lookup decides for itself.
   if (Py_TYPE(op)->tp_getattro != PyObject_GenericGetAttr) return nullptr;
-  PyObject* fn = class_function(op, names.collect_incoming_data);
-  if (fn == nullptr) return nullptr;
+  // A plain function only: another descriptor's __get__ could do anything,
+  // and the call made instead would run it again.
+  PyObject* fn = _PyType_Lookup(Py_TYPE(op), names.collect_incoming_data);
+  if (fn == nullptr || !PyFunction_Check(fn)) return nullptr;
   PyObject* code = PyFunction_GET_CODE(fn);
   if (fn != self->collect_fn || code != self->collect_code) {
     ref target = ref::steal(PyObject_CallOneArg(recognize_append, fn));
@@ -383,6 +382,9 @@ PyObject* appended_attr(chat_object* self, PyObject* op) noexcept {
     Py_XSETREF(self->collect_attr,
                target && PyUnicode_Check(target.get()) ? target.release() : nullptr);
   }
+  // A body that is not recognized is called: its lookup is the call's own.
+  if (self->collect_attr == nullptr) return nullptr;
+  if (shadowed(op, names.collect_incoming_data, fn)) return nullptr;
   return self->collect_attr;
 }
 
