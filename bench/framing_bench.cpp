@@ -80,6 +80,7 @@
 // timed loop, counted by the replaced global operator new, divided by frames;
 // for workloads without frames, per iteration). Paired rows: see bm_paired().
 #include <benchmark/benchmark.h>
+#include <sched.h>
 
 #include <algorithm>
 #include <atomic>
@@ -778,7 +779,12 @@ double quantile(std::vector<double> v, double q) {
 // (memory bandwidth here moves by 10-30% between seconds). Counters:
 // ratio = median over iterations of (other's pass time / chatframe's), i.e.
 // how many times faster chatframe is; ratio_p25, ratio_p75 its quartiles;
-// chatframe_Bps, other_Bps the two throughputs over all iterations.
+// chatframe_Bps, other_Bps the two throughputs over all iterations; cpu the
+// CPU of the last iteration and cpu_moves how many times the process moved:
+// on a shared host one vCPU can run instruction-heavy code at half the speed
+// of the other while latency-bound code (the bare walk) hardly changes, so a
+// row's ratio depends on where it ran (bench/NOTES.md, "the 4 KiB mode is the
+// core's, not the process's").
 void bm_paired(benchmark::State& state, const workload* w, impl mine, impl other, bool hot) {
   using clock = std::chrono::steady_clock;
   const stream& s = stream_for(*w);
@@ -790,6 +796,8 @@ void bm_paired(benchmark::State& state, const workload* w, impl mine, impl other
   std::vector<double> ratios;
   double ta = 0, tb = 0;
   bool a_first = true;
+  int cpu = sched_getcpu();
+  std::int64_t cpu_moves = 0;
   for (auto _ : state) {
     pass& first = a_first ? *a : *b;
     pass& second = a_first ? *b : *a;
@@ -805,6 +813,9 @@ void bm_paired(benchmark::State& state, const workload* w, impl mine, impl other
     tb += db;
     ratios.push_back(db / da);
     a_first = !a_first;
+    const int now = sched_getcpu();
+    if (now != cpu) ++cpu_moves;
+    cpu = now;
   }
   const double total =
       static_cast<double>(state.iterations()) * static_cast<double>(e.total_bytes());
@@ -813,6 +824,8 @@ void bm_paired(benchmark::State& state, const workload* w, impl mine, impl other
   state.counters["ratio_p75"] = quantile(ratios, 0.75);
   state.counters["chatframe_Bps"] = ta > 0 ? total / ta : 0.0;
   state.counters["other_Bps"] = tb > 0 ? total / tb : 0.0;
+  state.counters["cpu"] = cpu;
+  state.counters["cpu_moves"] = static_cast<double>(cpu_moves);
 }
 
 void bm_memcpy(benchmark::State& state, const workload* w) {

@@ -47,6 +47,7 @@ def load(path):
             "p75": b.get("ratio_p75"),
             "cf_bps": b.get("chatframe_Bps", 0.0),
             "other_bps": b.get("other_Bps", 0.0),
+            "cpu": b.get("cpu"),
             "_agg": kind == "aggregate",
         }
     return doc.get("context", {}), rows
@@ -125,13 +126,15 @@ def main():
         print()
         print("paired: chatframe and the other in the same iterations, alternating order")
         print(f"{'against':<16}{'workload':<14}{'chunk':>7}{'ratio':>9}{'p25-p75':>15}"
-              f"{'chatframe MB/s':>16}{'other MB/s':>12}")
+              f"{'chatframe MB/s':>16}{'other MB/s':>12}{'cpu':>5}")
         for k in paired:
             impl, term, length, chunk = k
             r = rows[k]
             iqr = f"{r['p25']:.2f}-{r['p75']:.2f}x"
+            cpu = "-" if r["cpu"] is None else f"{r['cpu']:.0f}"  # where it ran: see bm_paired()
             print(f"{impl[len('paired_'):]:<16}{term + '/' + length:<14}{chunk:>7}{r['ratio']:>8.2f}x"
-                  f"{iqr:>15}{r['cf_bps'] / 1e6:>16.0f}{r['other_bps'] / 1e6:>12.0f}")
+                  f"{iqr:>15}{r['cf_bps'] / 1e6:>16.0f}{r['other_bps'] / 1e6:>12.0f}"
+                  f"{cpu:>5}")
     others = [k for k in rows if k[0] != "chatframe" and not k[0].startswith("paired_")
               and rows[k]["apf"] not in (0.0,)]
     for k in sorted(others):
