@@ -773,6 +773,25 @@ double quantile(std::vector<double> v, double q) {
   return v[static_cast<std::size_t>(q * static_cast<double>(v.size() - 1) + 0.5)];
 }
 
+// How fast the core issues instructions for this thread at the moment: ns
+// per block of 150 nops, which use no execution unit, only issue slots. On
+// this project's host it reads about 5.3 ns while the vCPU has its physical
+// core to itself and 6.5-11 ns while the core's other hardware thread is busy
+// with another guest's work, which halves the decoder's speed and not the
+// bare walk's (bench/NOTES.md, "the 4 KiB mode is the core's, not the
+// process's"). 0 where there is no probe.
+double core_probe_ns() {
+#if defined(__x86_64__)
+  constexpr int kBlocks = 20000;  // about 0.1 ms
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < kBlocks; ++i) asm volatile(".rept 150\n\tnop\n\t.endr");
+  const auto t1 = std::chrono::steady_clock::now();
+  return std::chrono::duration<double, std::nano>(t1 - t0).count() / kBlocks;
+#else
+  return 0.0;
+#endif
+}
+
 // chatframe and another implementation, one pass each per iteration, the
 // order alternating: both see the same moment of a shared machine, so their
 // ratio does not carry the drift that separate rows a few seconds apart do
@@ -780,11 +799,11 @@ double quantile(std::vector<double> v, double q) {
 // ratio = median over iterations of (other's pass time / chatframe's), i.e.
 // how many times faster chatframe is; ratio_p25, ratio_p75 its quartiles;
 // chatframe_Bps, other_Bps the two throughputs over all iterations; cpu the
-// CPU of the last iteration and cpu_moves how many times the process moved:
-// on a shared host one vCPU can run instruction-heavy code at half the speed
-// of the other while latency-bound code (the bare walk) hardly changes, so a
-// row's ratio depends on where it ran (bench/NOTES.md, "the 4 KiB mode is the
-// core's, not the process's").
+// CPU of the last iteration and cpu_moves how many times the process moved;
+// core_probe_ns the slower of two core_probe_ns() readings, before and after
+// the iterations. On a shared host a vCPU can run instruction-heavy code at
+// half the speed it had a second before, while latency-bound code (the bare
+// walk) hardly changes, so a row's ratio depends on where and when it ran.
 void bm_paired(benchmark::State& state, const workload* w, impl mine, impl other, bool hot) {
   using clock = std::chrono::steady_clock;
   const stream& s = stream_for(*w);
@@ -796,6 +815,7 @@ void bm_paired(benchmark::State& state, const workload* w, impl mine, impl other
   std::vector<double> ratios;
   double ta = 0, tb = 0;
   bool a_first = true;
+  const double probe_before = core_probe_ns();
   int cpu = sched_getcpu();
   std::int64_t cpu_moves = 0;
   for (auto _ : state) {
@@ -826,6 +846,7 @@ void bm_paired(benchmark::State& state, const workload* w, impl mine, impl other
   state.counters["other_Bps"] = tb > 0 ? total / tb : 0.0;
   state.counters["cpu"] = cpu;
   state.counters["cpu_moves"] = static_cast<double>(cpu_moves);
+  state.counters["core_probe_ns"] = std::max(probe_before, core_probe_ns());
 }
 
 void bm_memcpy(benchmark::State& state, const workload* w) {

@@ -48,6 +48,7 @@ def load(path):
             "cf_bps": b.get("chatframe_Bps", 0.0),
             "other_bps": b.get("other_Bps", 0.0),
             "cpu": b.get("cpu"),
+            "probe": b.get("core_probe_ns"),
             "_agg": kind == "aggregate",
         }
     return doc.get("context", {}), rows
@@ -124,17 +125,21 @@ def main():
                     key=lambda k: (k[0], order.get(k[1], 9), int(k[2]) if k[2].isdigit() else 0, -k[3]))
     if paired:
         print()
-        print("paired: chatframe and the other in the same iterations, alternating order")
+        print("paired: chatframe and the other in the same iterations, alternating order;")
+        print("cpu: where it ran; probe ns: 150 nops, the slower of before and after (higher: the")
+        print("core's other hardware thread was busy, and instruction-heavy code ran slower)")
         print(f"{'against':<16}{'workload':<14}{'chunk':>7}{'ratio':>9}{'p25-p75':>15}"
-              f"{'chatframe MB/s':>16}{'other MB/s':>12}{'cpu':>5}")
+              f"{'chatframe MB/s':>16}{'other MB/s':>12}{'cpu':>5}{'probe ns':>10}")
         for k in paired:
             impl, term, length, chunk = k
             r = rows[k]
             iqr = f"{r['p25']:.2f}-{r['p75']:.2f}x"
-            cpu = "-" if r["cpu"] is None else f"{r['cpu']:.0f}"  # where it ran: see bm_paired()
+            # Where it ran, and how busy that core was (bm_paired(), core_probe_ns()).
+            cpu = "-" if r["cpu"] is None else f"{r['cpu']:.0f}"
+            probe = "-" if not r["probe"] else f"{r['probe']:.1f}"
             print(f"{impl[len('paired_'):]:<16}{term + '/' + length:<14}{chunk:>7}{r['ratio']:>8.2f}x"
                   f"{iqr:>15}{r['cf_bps'] / 1e6:>16.0f}{r['other_bps'] / 1e6:>12.0f}"
-                  f"{cpu:>5}")
+                  f"{cpu:>5}{probe:>10}")
     others = [k for k in rows if k[0] != "chatframe" and not k[0].startswith("paired_")
               and rows[k]["apf"] not in (0.0,)]
     for k in sorted(others):
