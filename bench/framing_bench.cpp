@@ -776,7 +776,7 @@ double quantile(std::vector<double> v, double q) {
 // How fast the core issues instructions for this thread at the moment: ns
 // per block of 150 nops, which use no execution unit, only issue slots. On
 // this project's host it reads about 5.3 ns while the vCPU has its physical
-// core to itself and 6.5-11 ns while the core's other hardware thread is busy
+// core to itself and 6.5-12 ns while the core's other hardware thread is busy
 // with another guest's work, which halves the decoder's speed and not the
 // bare walk's (bench/NOTES.md, "the 4 KiB mode is the core's, not the
 // process's"). 0 where there is no probe.
