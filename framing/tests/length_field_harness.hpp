@@ -29,6 +29,7 @@
 #include <cstdint>
 #include <exception>
 #include <limits>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -220,7 +221,12 @@ run_log run_program(Framer& f, Handler& handler, const std::vector<std::string>&
       }
     }
     if (i == chunks.size()) break;
-    const std::string chunk = chunks[i];  // its own copy: views must not outlive it
+    // Its own copy, so that views must not outlive it, of exactly its size:
+    // under ASan a read one byte past it is an overflow, where a
+    // std::string's terminating NUL or inline buffer would hide it.
+    const std::unique_ptr<char[]> owned = std::make_unique_for_overwrite<char[]>(chunks[i].size());
+    std::copy(chunks[i].begin(), chunks[i].end(), owned.get());
+    const std::string_view chunk(owned.get(), chunks[i].size());
     try {
       const feed_result r = f.feed(chunk, handler);
       note(handler.log, "R", std::to_string(r.consumed), ",",

@@ -61,12 +61,15 @@ struct length_events {
 template <class Reader>
 class length_walk {
  public:
-  explicit length_walk(const length_layout& layout) noexcept : layout_(layout) {}
+  // For a chunk that ends at `end` and holds a whole header at least (a run
+  // starts on a whole record): end - header is then an address in it.
+  length_walk(const length_layout& layout, const char* end) noexcept
+      : layout_(layout), last_header_(reinterpret_cast<std::uintptr_t>(end) - layout.header()) {}
   // The start of the next record, or nullptr if the record at p is not
   // whole before end or its header is the plain steps' to judge.
   [[nodiscard]] const char* whole_record(const char* p, const char* end,
                                          std::string_view& frame) const noexcept {
-    if (static_cast<std::size_t>(end - p) < layout_.header()) return nullptr;
+    if (reinterpret_cast<std::uintptr_t>(p) > last_header_) return nullptr;
     const std::uint64_t v = Reader::read(p + layout_.offset());
     if (!layout_.accepts(v)) return nullptr;
     // The record is at most 2^63 bytes (F <= max, strip <= 2^62): its end
@@ -81,6 +84,7 @@ class length_walk {
 
  private:
   length_layout layout_;
+  std::uintptr_t last_header_;  // the last address a whole header can start at
 };
 
 }  // namespace detail
@@ -271,7 +275,7 @@ template <class H>
     std::uint64_t v = 0, record = 0;
     if (!header_at<reader_type>(k, end, v, record)) return k != from;
     if (record <= static_cast<std::uint64_t>(end - k)) {
-      const detail::length_walk<reader_type> walk(layout_);
+      const detail::length_walk<reader_type> walk(layout_, end);
       if constexpr (detail::length_events<H>::may_throw) {
         (void)engine_.record_run(k, end, walk, ev);
       } else {
