@@ -10,6 +10,14 @@ pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$tmp"; }
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; exit 1; }
+# has [-i] PATTERN TEXT: grep TEXT from a here-string, never from a pipe. With
+# pipefail, `echo "$x" | grep -q` fails at random: bash's echo writes line by
+# line, grep -q exits at its first match, and echo's next line dies of SIGPIPE.
+has() {
+  local flags=-q
+  if [ "$1" = -i ]; then flags=-qi; shift; fi
+  grep "$flags" -- "$1" <<<"$2"
+}
 
 mkdir -p "$tmp/root/sub"
 printf '<h1>hello</h1>\n' > "$tmp/root/index.html"
@@ -40,8 +48,8 @@ echo "ok GET"
 
 # HEAD: headers, no body
 out=$(c -I "$base/sub/a.txt")
-echo "$out" | grep -q '^HTTP/1.1 200' || fail "HEAD status: $out"
-echo "$out" | grep -qi '^Content-Length: 11' || fail "HEAD length: $out"
+has '^HTTP/1.1 200' "$out" || fail "HEAD status: $out"
+has -i '^Content-Length: 11' "$out" || fail "HEAD length: $out"
 echo "ok HEAD"
 
 # POST echo (small, and larger than curl's Expect: 100-continue threshold)
@@ -64,8 +72,10 @@ raw() {  # raw REQUEST-BYTES -> response
   timeout 5 cat <&3 || true
   exec 3<&- 3>&-
 }
-raw 'GARBAGE\r\n\r\n' | head -1 | grep -q '^HTTP/1.1 400' || fail "400 garbage"
-raw 'GET / HTTP/1.1\r\nBad Header\r\n\r\n' | head -1 | grep -q '^HTTP/1.1 400' || fail "400 header"
+resp=$(raw 'GARBAGE\r\n\r\n')
+has '^HTTP/1.1 400' "${resp%%$'\n'*}" || fail "400 garbage: $resp"
+resp=$(raw 'GET / HTTP/1.1\r\nBad Header\r\n\r\n')
+has '^HTTP/1.1 400' "${resp%%$'\n'*}" || fail "400 header: $resp"
 echo "ok 400"
 
 # 413: head over --max-head, body over --max-body
@@ -82,13 +92,14 @@ grep -q 'Re-using existing connection\|Reusing existing connection' "$tmp/ka.err
 echo "ok keep-alive"
 
 # Connection: close honoured
-c -v -H 'Connection: close' "$base/sub/a.txt" 2>&1 >/dev/null | grep -qi '< Connection: close' || fail "Connection: close"
+verbose=$(c -v -H 'Connection: close' "$base/sub/a.txt" 2>&1 >/dev/null)
+has -i '< Connection: close' "$verbose" || fail "Connection: close: $verbose"
 echo "ok Connection: close"
 
 # pipelining: three requests in one write, three responses in order
 resp=$(raw 'GET /sub/a.txt HTTP/1.1\r\nHost: x\r\n\r\nPOST /e HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabcGET /index.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
-[ "$(echo "$resp" | grep -o 'HTTP/1.1 200 OK' | wc -l)" = 3 ] || fail "pipelining: $resp"
-echo "$resp" | grep -q '^abcHTTP/1.1 200' && echo "$resp" | tail -1 | grep -q '<h1>hello</h1>' || fail "pipelining bodies"
+[ "$(grep -o 'HTTP/1.1 200 OK' <<<"$resp" | wc -l)" = 3 ] || fail "pipelining: $resp"
+has '^abcHTTP/1.1 200' "$resp" && has '<h1>hello</h1>' "${resp##*$'\n'}" || fail "pipelining bodies: $resp"
 echo "ok pipelining"
 
 kill -TERM "$pid"
