@@ -3,6 +3,7 @@
 // the traps of Netty's and tokio-util's decoders, each shown not to be ours.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -417,6 +418,171 @@ TEST(LengthField, AThrowingPieceIsDeliveredAgainWhenFramingResumes) {
   EXPECT_THROW((void)f.feed(bytes({3}) + "abc", p), std::runtime_error);
   (void)f.feed({}, p);
   EXPECT_EQ(p.got, (std::vector<std::string>{"abc"}));
+}
+
+// --- streamed pieces: feed()'s shorter way in ------------------------------
+//
+// With noexcept callbacks and no header byte in the frames, feed() streams
+// pieces itself (length_field_framer.hpp, the machinery); with callbacks
+// that may throw, the engine's steps frame them. Both must give the same
+// events, with the decoder in the same state at each, whatever the chunks
+// and whatever the callbacks do to the decoder.
+
+// Logs every event with the decoder's state, and acts on the decoder from
+// chosen events (by their index: the n-th begin, piece or end).
+template <bool Noexcept>
+struct logged_pieces {
+  static constexpr std::size_t never = ~std::size_t{0};
+  length_field_framer* f = nullptr;
+  std::string log;
+  std::size_t begins = 0, pieces_seen = 0, ends = 0;
+  std::size_t discard_at_begin = never, discard_at_piece = never, discard_at_end = never;
+  std::size_t options_at_end = never, options_at_piece = never;
+  length_field_options next;
+  void on_frame_begin(std::uint64_t n) noexcept(Noexcept) {
+    log += "B" + std::to_string(n) + (f->at_record_boundary() ? "@" : "") + "|";
+    if (begins++ == discard_at_begin) f->discard();
+  }
+  void on_frame_piece(std::string_view p) noexcept(Noexcept) {
+    log += "P" + std::string(p) + "|";
+    if (pieces_seen == options_at_piece) (void)f->set_options(next);
+    if (pieces_seen++ == discard_at_piece) f->discard();
+  }
+  void on_frame_end() noexcept(Noexcept) {
+    log += f->at_record_boundary() ? "Z@|" : "Z|";
+    if (ends == options_at_end) (void)f->set_options(next);
+    if (ends++ == discard_at_end) f->discard();
+  }
+  void on_error(const length_error& e) noexcept(Noexcept) {
+    log += "E" + std::to_string(static_cast<int>(e.code)) + "@" + std::to_string(e.position) + "|";
+  }
+};
+
+// Records with a 4-byte little-endian length field counting the body.
+std::string le32_records(const std::vector<std::size_t>& bodies) {
+  std::string s;
+  char fill = 'a';
+  for (const std::size_t n : bodies) {
+    for (int i = 0; i < 4; ++i) s.push_back(static_cast<char>((n >> (8 * i)) & 0xFF));
+    for (std::size_t i = 0; i < n; ++i) s.push_back(static_cast<char>(fill + (i % 7)));
+    fill = fill == 'p' ? 'a' : static_cast<char>(fill + 1);
+  }
+  return s;
+}
+
+template <bool Noexcept, class Setup>
+std::string pieces_log(const length_field_options& o, std::string_view stream, std::size_t chunk,
+                       Setup&& setup) {
+  length_field_framer f(o);
+  logged_pieces<Noexcept> h;
+  h.f = &f;
+  setup(h);
+  for (std::size_t at = 0; at < stream.size(); at += chunk) {
+    const chatframe::feed_result r = f.feed(stream.substr(at, chunk), h);
+    h.log += "R" + std::to_string(r.consumed) + "," + std::to_string(static_cast<int>(r.error)) +
+             "@" + std::to_string(f.position()) + (f.at_record_boundary() ? "b" : "") + "|";
+  }
+  h.log += "F" + std::to_string(static_cast<int>(f.finish(h))) + "|";
+  return h.log;
+}
+
+template <class Setup>
+void expect_same_pieces(const length_field_options& o, std::string_view stream, Setup&& setup) {
+  for (const std::size_t chunk : {4096, 4097, 4095, 1000, 33, 7, 1}) {
+    const std::string streamed = pieces_log<true>(o, stream, chunk, setup);
+    const std::string stepped = pieces_log<false>(o, stream, chunk, setup);
+    // The logs hold whole records: show where they part, not all of them.
+    const auto [a, b] =
+        std::mismatch(streamed.begin(), streamed.end(), stepped.begin(), stepped.end());
+    const auto at = static_cast<std::size_t>(a - streamed.begin());
+    const std::size_t from = at < 60 ? 0 : at - 60;
+    EXPECT_TRUE(a == streamed.end() && b == stepped.end())
+        << "chunks of " << chunk << ", logs part at " << at << ":\n  streamed ..."
+        << streamed.substr(from, 120) << "\n  stepped  ..." << stepped.substr(from, 120);
+  }
+}
+
+const std::vector<std::size_t> kMixedBodies = {4096, 0, 1, 5000, 3, 4092, 10000, 7, 0, 2048, 4096};
+
+TEST(LengthFieldStreamed, PiecesAreTheEventsOfPiecesThatMayThrowUnderAnyChunking) {
+  const std::string s = le32_records(kMixedBodies);
+  const auto nothing = [](auto&) {};
+  expect_same_pieces({.length_width = 4, .order = byte_order::little}, s, nothing);
+  // A strip that reaches 2 bytes into the body (no body is shorter).
+  const std::string t = le32_records({4096, 2, 5000, 3, 4092, 2, 10000});
+  expect_same_pieces({.length_width = 4, .order = byte_order::little, .strip = 6}, t, nothing);
+  // A length adjustment: the field counts the whole record.
+  std::string u;
+  for (const std::size_t n : {4100, 4, 4101, 9000, 5})
+    u += bytes({static_cast<int>(n >> 8), static_cast<int>(n & 0xFF)}) + std::string(n - 2, 'x');
+  expect_same_pieces({.length_width = 2, .length_adjustment = -2}, u, nothing);
+}
+
+TEST(LengthFieldStreamed, OversizedRecordsInTheStreamAreSkippedAsTheStepsSkipThem) {
+  const std::string s = le32_records(kMixedBodies);
+  const auto nothing = [](auto&) {};
+  expect_same_pieces({.length_width = 4, .order = byte_order::little, .max_frame_length = 4096}, s,
+                     nothing);
+  expect_same_pieces({.length_width = 4,
+                      .order = byte_order::little,
+                      .max_frame_length = 4096,
+                      .fail_fast = false},
+                     s, nothing);
+  expect_same_pieces({.length_width = 4,
+                      .order = byte_order::little,
+                      .max_frame_length = 4096,
+                      .on_oversized = oversized_action::stop},
+                     s, nothing);
+}
+
+TEST(LengthFieldStreamed, DiscardFromAnyCallbackActsAsItDoesInTheSteps) {
+  const std::string s = le32_records(kMixedBodies);
+  const length_field_options o{.length_width = 4, .order = byte_order::little};
+  for (std::size_t i = 0; i < kMixedBodies.size(); ++i) {
+    SCOPED_TRACE("event " + std::to_string(i));
+    expect_same_pieces(o, s, [i](auto& h) { h.discard_at_begin = i; });
+    expect_same_pieces(o, s, [i](auto& h) { h.discard_at_end = i; });
+    expect_same_pieces(o, s, [i](auto& h) { h.discard_at_piece = i; });
+  }
+}
+
+TEST(LengthFieldStreamed, OptionsSetFromAnyCallbackApplyFromTheNextRecord) {
+  // From the record after the change on, a 2-byte big-endian field: the
+  // rest of the stream reads as other records (or as headers to refuse).
+  const std::string s = le32_records(kMixedBodies);
+  const length_field_options o{.length_width = 4, .order = byte_order::little};
+  for (std::size_t i = 0; i < kMixedBodies.size(); ++i) {
+    SCOPED_TRACE("event " + std::to_string(i));
+    expect_same_pieces(o, s, [i](auto& h) {
+      h.options_at_end = i;
+      h.next = {.length_width = 2, .max_frame_length = 3000};
+    });
+    expect_same_pieces(o, s, [i](auto& h) {
+      h.options_at_piece = i;
+      h.next = {.length_width = 2, .max_frame_length = 3000};
+    });
+  }
+}
+
+TEST(LengthFieldStreamed, FeedFromAStreamedPieceIsRefused) {
+  struct refeeds {
+    length_field_framer* f = nullptr;
+    errc inner = errc::ok;
+    void on_frame_begin(std::uint64_t /*n*/) noexcept {}
+    void on_frame_piece(std::string_view /*p*/) noexcept { inner = f->feed("x", *this).error; }
+    void on_frame_end() noexcept {}
+    void on_error(const length_error& /*e*/) noexcept {}
+  } h;
+  length_field_framer f({.length_width = 4, .order = byte_order::little});
+  h.f = &f;
+  const std::string s = le32_records({5000});
+  EXPECT_EQ(f.feed(std::string_view(s).substr(0, 4096), h).error, errc::ok);
+  EXPECT_EQ(h.inner, errc::reentrant_feed);
+  h.inner = errc::ok;
+  EXPECT_EQ(f.feed(std::string_view(s).substr(4096), h).error, errc::ok);
+  EXPECT_EQ(h.inner, errc::reentrant_feed);
+  EXPECT_TRUE(f.at_record_boundary());
+  EXPECT_EQ(f.position(), s.size());
 }
 
 TEST(LengthField, FinishReportsARecordCutShortByTheEndOfTheStream) {

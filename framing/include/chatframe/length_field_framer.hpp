@@ -78,7 +78,15 @@
 ///
 /// The machinery is the one engine under every framer (detail/engine.hpp):
 /// each part of a record — header, body, skipped bytes — is a count step, and
-/// whole records are framed by the engine's record run.
+/// whole records are framed by the engine's record run. Streamed pieces take
+/// a shorter way in when every callback of the handler is noexcept and the
+/// frames hold no header byte (the strip reaches past the header, as by
+/// default): feed() then hands over the rest of a record, the records whole
+/// in the chunk and the start of the next itself, and leaves the steps only
+/// what that cannot (a header cut by the chunk's end or to be reported, an
+/// options change, held bytes). The events are the same either way; a
+/// record streamed through reads (4 KiB records in 4 KiB reads) then costs
+/// about half the instructions.
 #pragma once
 
 #include <cstddef>
@@ -210,6 +218,17 @@ class length_field_framer {
   bool fast(const char*& k, const char* end, detail::length_events<H>& ev);
   template <class H>
   bool fast_at(const char*& k, const char* end, detail::length_events<H>& ev);
+  template <class H>
+  feed_result steps(std::string_view chunk, H& handler);
+  template <class H>
+  static constexpr bool streams() noexcept;
+  template <class H>
+  const char* stream(const char* k, const char* end, H& handler);
+  template <class H>
+  const char* stream_records(const char* k, const char* end, H& handler);
+  template <class H>
+  const char* begin_streamed(const char* k, const char* end, std::uint64_t v, std::uint64_t record,
+                             H& handler);
   template <class Reader>
   bool header_at(const char* k, const char* end, std::uint64_t& v, std::uint64_t& record) const;
   template <class H>

@@ -182,6 +182,36 @@ template <length_handler H>
 feed_result length_field_framer::feed(std::string_view chunk, H& handler) {
   if (engine_.feeding()) return {0, errc::reentrant_feed};
   if (refused_ != errc::ok) return {0, refused_};
+  if constexpr (streams<H>()) {
+    if (engine_.nothing_held() && !pending_ && layout_.runnable() &&
+        layout_.strip() >= layout_.header()) {
+      const char* const end = chunk.data() + chunk.size();
+      const char* const k = engine_.lead_in(
+          chunk, [&](const char* p, const char* e) noexcept { return stream(p, e, handler); });
+      if (k == end || abandon_) {  // framed, or dropped by discard() from a callback
+        fed_ += chunk.size();
+        position_ = fed_;  // nothing is held back
+        if (abandon_) {
+          abandon_ = false;
+          new_record();
+        }
+        return {chunk.size(), errc::ok};
+      }
+      const auto used = static_cast<std::size_t>(k - chunk.data());
+      fed_ += used;
+      position_ = fed_;
+      // The steps go on from where stream() stopped.
+      const feed_result r = steps(chunk.substr(used), handler);
+      return {used + r.consumed, r.error};
+    }
+  }
+  return steps(chunk, handler);
+}
+
+// The engine's loop of steps over the chunk (all of feed() but stream()).
+template <class H>
+[[gnu::always_inline]] inline feed_result length_field_framer::steps(std::string_view chunk,
+                                                                     H& handler) {
   fed_ += chunk.size();
   detail::length_events<H> ev{*this, handler};
   feed_result r;
@@ -193,6 +223,112 @@ feed_result length_field_framer::feed(std::string_view chunk, H& handler) {
   }
   settle();
   return r;
+}
+
+// ===========================================================================
+// stream(): streamed pieces' own way into a chunk (feed() takes it when the
+// frames hold no header byte, nothing is held back and no options wait).
+// The events of the plain steps and of the fast path below, for the case
+// that dominates a stream of long records — the rest of one record, maybe
+// records whole in the chunk, the start of the next — with about half the
+// fast path's instructions: it needs no engine loop, no cursor kept for a
+// throw, no frame_ bookkeeping (no header byte is in a frame) and no
+// settle(). A 4 KiB record in 4 KiB reads took 212 instructions per read
+// through the engine's loop and 99 this way, and the fewer instructions
+// matter most when the core is shared: the decoder is bound by how many the
+// core issues, the bare walk by one header's load after the other
+// (bench/NOTES.md, "Issue 23, 2026-12-06"). Anything else — a header cut by
+// the chunk's end or one to report, a strip that reaches into the body and
+// is not yet past, an options change — is left to the steps: stream()
+// returns where they go on.
+// ===========================================================================
+
+// Handlers whose pieces may take stream(): a throw there would have to keep
+// the rest of the chunk, which only the engine's loop does.
+template <class H>
+constexpr bool length_field_framer::streams() noexcept {
+  return length_piece_handler<H> && !detail::length_handler_may_throw<H>();
+}
+
+template <class H>
+[[gnu::always_inline]] inline const char* length_field_framer::stream(const char* k,
+                                                                      const char* end, H& handler) {
+  if (phase_ == part::body) {
+    if (at_ < layout_.strip()) return k;  // stripped body bytes still to come: the steps'
+    const std::uint64_t need = record_ - at_;
+    const auto avail = static_cast<std::size_t>(end - k);
+    if (need > avail) {  // the record goes on past the chunk
+      if (avail != 0) handler.on_frame_piece(std::string_view(k, avail));
+      at_ += avail;
+      return end;
+    }
+    // need > 0: a body being read has a byte left (its last one ends it at
+    // once, in every path).
+    handler.on_frame_piece(std::string_view(k, static_cast<std::size_t>(need)));
+    k += need;
+    // new_record(), less what has nothing to undo here: frame_ holds no
+    // byte (no header byte is in the frame), no late report is due (that is
+    // a skip's), and record_ is read only once a header sets it. The record
+    // is over before on_frame_end() runs, as in frame_done().
+    phase_ = part::header;
+    at_ = 0;
+    handler.on_frame_end();
+    if (k == end || abandon_ || pending_) return k;
+  } else if (phase_ != part::header || at_ != 0) {
+    return k;  // a header partly read, or a skip: the steps'
+  }
+  const auto avail = static_cast<std::size_t>(end - k);
+  if (avail < layout_.header()) return k;
+  // One load through the width's switch: no dispatch on the reader here, so
+  // this path is one copy, not one per width and byte order.
+  const std::uint64_t v = layout_.read_at(k + layout_.offset());
+  if (!layout_.accepts(v)) return k;
+  const std::uint64_t record = layout_.record_of(v);
+  if (record <= avail) return stream_records(k, end, handler);
+  return begin_streamed(k, end, v, record, handler);
+}
+
+// Records whole in the chunk from k (the header at k is one), by the
+// engine's record run, then the start of the one that goes on past the
+// chunk. Out of line: inlined, its registers cost the path of long records
+// a third more instructions (131 against 99 per 4 KiB read).
+template <class H>
+[[gnu::noinline]] const char* length_field_framer::stream_records(const char* k, const char* end,
+                                                                  H& handler) {
+  detail::length_events<H> ev{*this, handler};
+  layout_.with_reader([&](auto reader) {
+    const detail::length_walk<decltype(reader)> walk(layout_, end);
+    (void)engine_.record_run(k, end, walk, ev);
+  });
+  if (k == end || abandon_ || pending_) return k;
+  // The run stopped at a record not whole in the chunk, or at a header to
+  // report (the steps').
+  const auto avail = static_cast<std::size_t>(end - k);
+  if (avail < layout_.header()) return k;
+  const std::uint64_t v = layout_.read_at(k + layout_.offset());
+  if (!layout_.accepts(v)) return k;
+  const std::uint64_t record = layout_.record_of(v);
+  if (record <= avail) return k;
+  return begin_streamed(k, end, v, record, handler);
+}
+
+// A record whose header at k is accepted (field value v, length `record`)
+// and whose end lies past the chunk's: start_of_record() with no header byte
+// in the frame.
+template <class H>
+[[gnu::always_inline]] inline const char* length_field_framer::begin_streamed(
+    const char* k, const char* end, std::uint64_t v, std::uint64_t record, H& handler) {
+  const std::size_t h = layout_.header(), strip = layout_.strip();
+  const auto avail = static_cast<std::size_t>(end - k);
+  field_value_ = v;  // for finish()
+  phase_ = part::body;
+  record_ = record;
+  at_ = h;  // the header is read
+  handler.on_frame_begin(record - strip);
+  if (abandon_) return k + h;  // dropped from on_frame_begin(): feed() drops the rest
+  if (strip < avail) handler.on_frame_piece(std::string_view(k + strip, avail - strip));
+  at_ = avail;
+  return end;
 }
 
 template <class H>
@@ -481,13 +617,22 @@ void length_field_framer::whole_frame(std::string_view frame, detail::length_eve
   if constexpr (!length_piece_handler<H>) {
     handler.on_frame(frame);
   } else if constexpr (!detail::length_handler_may_throw<H>()) {
+    // Its header read, its last byte not yet: at_record_boundary() is false
+    // in on_frame_begin() and on_frame_piece(), as in the steps; the rest of
+    // the record's state is not seen by a callback. Over before on_frame_end().
+    phase_ = part::body;
     handler.on_frame_begin(frame.size());
     if (abandon_) {
       // Dropped from on_frame_begin(): the end only if no body byte was due.
-      if (frame.size() + layout_.strip() == layout_.header()) handler.on_frame_end();
+      // (A new record at the feed's end: settle(), or feed() after stream().)
+      if (frame.size() + layout_.strip() == layout_.header()) {
+        phase_ = part::header;
+        handler.on_frame_end();
+      }
       return;
     }
     if (!frame.empty()) handler.on_frame_piece(frame);
+    phase_ = part::header;
     handler.on_frame_end();
   } else {
     const char* const start = frame.data() - layout_.strip();
