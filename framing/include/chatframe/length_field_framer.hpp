@@ -80,7 +80,7 @@
 /// each part of a record — header, body, skipped bytes — is a count step, and
 /// whole records are framed by the engine's record run. Streamed pieces take
 /// a shorter way in when every callback of the handler is noexcept and the
-/// frames hold no header byte (the strip reaches past the header, as by
+/// frames hold no header byte (the strip covers at least the header, as by
 /// default): feed() then hands over the rest of a record, the records whole
 /// in the chunk and the start of the next itself, and leaves the steps only
 /// what that cannot (a header cut by the chunk's end or to be reported, an
