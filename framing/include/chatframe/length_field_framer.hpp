@@ -226,14 +226,17 @@ class length_field_framer {
   const char* stream(const char* k, const char* end, H& handler);
   template <class H>
   const char* stream_records(const char* k, const char* end, H& handler);
-  template <class H>
-  const char* begin_streamed(const char* k, const char* end, std::uint64_t v, std::uint64_t record,
-                             H& handler);
   template <class Reader>
-  bool header_at(const char* k, const char* end, std::uint64_t& v, std::uint64_t& record) const;
-  template <class H>
+  bool header_at(const Reader& reader, const char* k, const char* end, std::uint64_t& v,
+                 std::uint64_t& record) const;
+  // Whether a frame may hold header bytes (a strip that ends inside the
+  // header): the edges of a record then keep them in frame_ (and hand them
+  // to a piece handler as its first piece). stream() runs only when no
+  // frame can, and its edges drop that bookkeeping at compile time.
+  enum class header_share : bool { possible, none };
+  template <header_share Share = header_share::possible, class H>
   void rest_of_record(const char*& k, const char* end, H& handler);
-  template <class H>
+  template <header_share Share = header_share::possible, class H>
   void start_of_record(const char*& k, const char* end, std::uint64_t v, std::uint64_t record,
                        H& handler);
   template <class H>
@@ -242,7 +245,7 @@ class length_field_framer {
   void part_done(H& handler);
   template <class H>
   void header_done(H& handler);
-  template <class H>
+  template <header_share Share = header_share::possible, class H>
   void frame_done(H& handler);
   template <class H>
   void whole_frame(std::string_view frame, detail::length_events<H>& ev);

@@ -148,6 +148,17 @@ class length_layout {
                        : (std::uint64_t{1} << (8 * width_)) - 1;
   }
 
+  // A reader like field_reader<W, Big>'s whose read() is read_at(): for a
+  // header read once per chunk, where a copy of the code around it for each
+  // width and byte order (with_reader()) would buy one switch per chunk.
+  struct any_reader {
+    const length_layout& layout;
+    [[nodiscard]] std::uint64_t read(const char* field) const noexcept {
+      return layout.read_at(field);
+    }
+  };
+  [[nodiscard]] any_reader reader() const noexcept { return any_reader{*this}; }
+
   // Calls f(field_reader<W, Big>{}) for this layout's width and byte order,
   // so that a loop over many headers reads each with a fixed load.
   template <class F>

@@ -255,37 +255,19 @@ template <class H>
                                                                       const char* end, H& handler) {
   if (phase_ == part::body) {
     if (at_ < layout_.strip()) return k;  // stripped body bytes still to come: the steps'
-    const std::uint64_t need = record_ - at_;
-    const auto avail = static_cast<std::size_t>(end - k);
-    if (need > avail) {  // the record goes on past the chunk
-      if (avail != 0) handler.on_frame_piece(std::string_view(k, avail));
-      at_ += avail;
-      return end;
-    }
-    // need > 0: a body being read has a byte left (its last one ends it at
-    // once, in every path).
-    handler.on_frame_piece(std::string_view(k, static_cast<std::size_t>(need)));
-    k += need;
-    // new_record(), less what has nothing to undo here: frame_ holds no
-    // byte (no header byte is in the frame), no late report is due (that is
-    // a skip's), and record_ is read only once a header sets it. The record
-    // is over before on_frame_end() runs, as in frame_done().
-    phase_ = part::header;
-    at_ = 0;
-    handler.on_frame_end();
+    rest_of_record<header_share::none>(k, end, handler);
     if (k == end || abandon_ || pending_) return k;
-  } else if (phase_ != part::header || at_ != 0) {
+  } else if (!at_record_boundary()) {
     return k;  // a header partly read, or a skip: the steps'
   }
-  const auto avail = static_cast<std::size_t>(end - k);
-  if (avail < layout_.header()) return k;
-  // One load through the width's switch: no dispatch on the reader here, so
-  // this path is one copy, not one per width and byte order.
-  const std::uint64_t v = layout_.read_at(k + layout_.offset());
-  if (!layout_.accepts(v)) return k;
-  const std::uint64_t record = layout_.record_of(v);
-  if (record <= avail) return stream_records(k, end, handler);
-  return begin_streamed(k, end, v, record, handler);
+  // One load through the width's switch (layout_.reader()): no dispatch on
+  // the reader here, so this path is one copy, not one per width and byte
+  // order.
+  std::uint64_t v = 0, record = 0;
+  if (!header_at(layout_.reader(), k, end, v, record)) return k;
+  if (record <= static_cast<std::uint64_t>(end - k)) return stream_records(k, end, handler);
+  start_of_record<header_share::none>(k, end, v, record, handler);
+  return k;
 }
 
 // Records whole in the chunk from k (the header at k is one), by the
@@ -303,32 +285,11 @@ template <class H>
   if (k == end || abandon_ || pending_) return k;
   // The run stopped at a record not whole in the chunk, or at a header to
   // report (the steps').
-  const auto avail = static_cast<std::size_t>(end - k);
-  if (avail < layout_.header()) return k;
-  const std::uint64_t v = layout_.read_at(k + layout_.offset());
-  if (!layout_.accepts(v)) return k;
-  const std::uint64_t record = layout_.record_of(v);
-  if (record <= avail) return k;
-  return begin_streamed(k, end, v, record, handler);
-}
-
-// A record whose header at k is accepted (field value v, length `record`)
-// and whose end lies past the chunk's: start_of_record() with no header byte
-// in the frame.
-template <class H>
-[[gnu::always_inline]] inline const char* length_field_framer::begin_streamed(
-    const char* k, const char* end, std::uint64_t v, std::uint64_t record, H& handler) {
-  const std::size_t h = layout_.header(), strip = layout_.strip();
-  const auto avail = static_cast<std::size_t>(end - k);
-  field_value_ = v;  // for finish()
-  phase_ = part::body;
-  record_ = record;
-  at_ = h;  // the header is read
-  handler.on_frame_begin(record - strip);
-  if (abandon_) return k + h;  // dropped from on_frame_begin(): feed() drops the rest
-  if (strip < avail) handler.on_frame_piece(std::string_view(k + strip, avail - strip));
-  at_ = avail;
-  return end;
+  std::uint64_t v = 0, record = 0;
+  if (header_at(layout_.reader(), k, end, v, record) &&
+      record > static_cast<std::uint64_t>(end - k))
+    start_of_record<header_share::none>(k, end, v, record, handler);
+  return k;
 }
 
 template <class H>
@@ -409,7 +370,7 @@ template <class H>
   return layout_.with_reader([&](auto reader) {
     using reader_type = decltype(reader);
     std::uint64_t v = 0, record = 0;
-    if (!header_at<reader_type>(k, end, v, record)) return k != from;
+    if (!header_at(reader, k, end, v, record)) return k != from;
     if (record <= static_cast<std::uint64_t>(end - k)) {
       const detail::length_walk<reader_type> walk(layout_, end);
       if constexpr (detail::length_events<H>::may_throw) {
@@ -422,8 +383,7 @@ template <class H>
       if (k == end || abandon_ || pending_) return true;
       // The run stopped at a record that is not whole, or at a header to
       // report (the plain path's, as is anything else).
-      if (!header_at<reader_type>(k, end, v, record) ||
-          record <= static_cast<std::uint64_t>(end - k))
+      if (!header_at(reader, k, end, v, record) || record <= static_cast<std::uint64_t>(end - k))
         return true;
     }
     start_of_record(k, end, v, record, ev.handler);
@@ -434,39 +394,48 @@ template <class H>
 // The header at k, if it lies in the chunk and the layout accepts it: true,
 // with its field's value v and the record's length.
 template <class Reader>
-[[gnu::always_inline]] inline bool length_field_framer::header_at(const char* k, const char* end,
+[[gnu::always_inline]] inline bool length_field_framer::header_at(const Reader& reader,
+                                                                  const char* k, const char* end,
                                                                   std::uint64_t& v,
                                                                   std::uint64_t& record) const {
   if (static_cast<std::size_t>(end - k) < layout_.header()) return false;
-  v = Reader::read(k + layout_.offset());
+  v = reader.read(k + layout_.offset());
   if (!layout_.accepts(v)) return false;
   record = layout_.record_of(v);
   return true;
 }
 
 // The rest of a record whose frame bytes began in an earlier chunk.
-template <class H>
+template <length_field_framer::header_share Share, class H>
 [[gnu::always_inline]] inline void length_field_framer::rest_of_record(const char*& k,
                                                                        const char* end,
                                                                        H& handler) {
   const std::uint64_t need = record_ - at_;
   const auto avail = static_cast<std::size_t>(end - k);
-  const std::size_t n = need < avail ? static_cast<std::size_t>(need) : avail;
-  const std::string_view bytes(k, n);
-  if constexpr (length_piece_handler<H>) {
-    // None when on_frame_begin() of an empty body threw: only its end is due.
-    if (n != 0) handler.on_frame_piece(bytes);  // if it throws, nothing moved: delivered again
-  } else {
-    frame_.add(bytes, true);
+  const auto take = [&](std::size_t n, bool may_be_none) {
+    const std::string_view bytes(k, n);
+    if constexpr (length_piece_handler<H>) {
+      if (!may_be_none || n != 0) handler.on_frame_piece(bytes);  // a throw moves nothing
+    } else {
+      frame_.add(bytes, true);
+    }
+    k += n;
+  };
+  if (need > avail) {  // the record goes on past the chunk
+    take(avail, true);
+    at_ += avail;
+    return;
   }
-  k += n;
-  at_ += n;
-  if (at_ == record_) frame_done(handler);
+  // The record's last bytes: none only after an on_frame_begin() that threw
+  // for an empty body (only its end is then due).
+  take(static_cast<std::size_t>(need), detail::length_handler_may_throw<H>());
+  at_ = record_;
+  frame_done<Share>(handler);
 }
 
 // A record whose header lies in the chunk, accepted (field value v, length
 // `record`), and whose end does not (record > end - k).
-template <class H>
+template <length_field_framer::header_share Share, class H>
 [[gnu::always_inline]] inline void length_field_framer::start_of_record(
     const char*& k, const char* end, std::uint64_t v, std::uint64_t record, H& handler) {
   const auto avail = static_cast<std::size_t>(end - k);
@@ -477,15 +446,18 @@ template <class H>
   record_ = record;
   at_ = h;
   k = start + h;  // the header is read
-  if (layout_.strip() < h)
+  constexpr bool shared = Share == header_share::possible;
+  if (shared && layout_.strip() < h)
     frame_.add(std::string_view(start + layout_.strip(), h - layout_.strip()), true);
   if constexpr (length_piece_handler<H>) {
     handler.on_frame_begin(layout_.frame_of(v));
     if (abandon_) return;
-    flush_header_piece(handler);
-    if (abandon_) return;
+    if constexpr (shared) {
+      flush_header_piece(handler);
+      if (abandon_) return;
+    }
   }
-  const std::size_t from = std::max(layout_.strip(), h);
+  const std::size_t from = shared ? std::max(layout_.strip(), h) : layout_.strip();
   if (from < avail) {
     const std::string_view bytes(start + from, avail - from);
     if constexpr (length_piece_handler<H>) {
@@ -589,11 +561,19 @@ void length_field_framer::header_done(H& handler) {
 
 // The record's last byte was read. The record is over before the callback
 // runs: whatever the callback does (or throws) applies to the next one.
-template <class H>
+template <length_field_framer::header_share Share, class H>
 [[gnu::always_inline]] inline void length_field_framer::frame_done(H& handler) {
   if constexpr (length_piece_handler<H>) {
-    if (!abandon_) flush_header_piece(handler);  // if on_frame_begin() threw before it
-    new_record();
+    if constexpr (Share == header_share::possible) {
+      if (!abandon_) flush_header_piece(handler);  // if on_frame_begin() threw before it
+      new_record();
+    } else {
+      // new_record(), less what has nothing to undo: frame_ holds no byte
+      // (no header byte is in a frame), no late report is due (that is a
+      // skip's) and record_ is read only once a header sets it.
+      phase_ = part::header;
+      at_ = 0;
+    }
     handler.on_frame_end();
   } else {
     phase_ = part::header;
