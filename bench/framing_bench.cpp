@@ -61,8 +61,9 @@
 //   paired_asio_cached/count/<body>, paired_walk_length/count/<body>,
 //   paired_walk_whole_length/count/<body>, paired_walk_pieces/count/<body>,
 //   paired_asio_length/count/<body>, paired_asio_pieces/count/<body>,
-//   paired_{walk,asio}_{length,pieces}_cached/count/<body> (the last four
-//   over the range that stays in cache)
+//   paired_{walk,asio}_{length,pieces}_cached/count/<body>,
+//   paired_walk_whole_length_cached/count/<body> (the last five over the
+//   range that stays in cache)
 //                            chatframe and the ceiling (or Asio) in the same
 //                            iterations, one pass of each per iteration in
 //                            alternating order; counter `ratio` is the median
@@ -950,6 +951,7 @@ void register_all() {
     // The same pairs over the range that stays in cache, as records just
     // received are: what the decoder costs when memory does not bound it.
     paired("paired_walk_length_cached", w, impl::walk, true, impl::length);
+    paired("paired_walk_whole_length_cached", w, impl::walk_whole, true, impl::length);
     paired("paired_walk_pieces_cached", w, impl::walk, true, impl::length_pieces);
     paired("paired_asio_length_cached", w, impl::asio, true, impl::length);
     paired("paired_asio_pieces_cached", w, impl::asio, true, impl::length_pieces);

@@ -165,8 +165,10 @@ class walk_prefetch {
 
 // The schedule of a record run whose first record is short (record_run()):
 // before the record that ends at `next` is handed over, every line not yet
-// prefetched up to kAhead bytes and a line past it, two lines at a time.
-// One compare when none is due and nothing else per record: in cache,
+// prefetched up to kAhead bytes and a line past it, four lines at a time
+// (two at a time, 128 B records took one turn each: 8 instructions per
+// record, 5.5 now). One compare when none is due and nothing else per
+// record: in cache,
 // walk_prefetch's checks cost more than its prefetches (128 B records in
 // 4 KiB reads: 0.42x-0.57x of the bare walk with them, 0.63x-0.79x with
 // this; bench/NOTES.md, "Issue 23, 2026-12-05 (fifth)"). So it does not do
@@ -188,21 +190,25 @@ class walk_prefetch {
 class short_walk_prefetch {
  public:
   explicit short_walk_prefetch(const char* start) noexcept
-      : prefetched_(reinterpret_cast<std::uintptr_t>(start) + kAhead) {}
+      : due_(reinterpret_cast<std::uintptr_t>(start) - walk_prefetch::kLine) {}
   [[gnu::always_inline]] void ahead_of(const char* next) noexcept {
-    const std::uintptr_t until =
-        reinterpret_cast<std::uintptr_t>(next) + kAhead + walk_prefetch::kLine;
-    for (; prefetched_ < until; prefetched_ += 2 * walk_prefetch::kLine) {
+    for (; reinterpret_cast<std::uintptr_t>(next) > due_; due_ += kStep) {
+      const std::uintptr_t at = due_ + kAhead + walk_prefetch::kLine;
       // NOLINTNEXTLINE(performance-no-int-to-ptr)
-      __builtin_prefetch(reinterpret_cast<const void*>(prefetched_));
+      __builtin_prefetch(reinterpret_cast<const void*>(at));
       // NOLINTNEXTLINE(performance-no-int-to-ptr)
-      __builtin_prefetch(reinterpret_cast<const void*>(prefetched_ + walk_prefetch::kLine));
+      __builtin_prefetch(reinterpret_cast<const void*>(at + walk_prefetch::kLine));
+      // NOLINTNEXTLINE(performance-no-int-to-ptr)
+      __builtin_prefetch(reinterpret_cast<const void*>(at + 2 * walk_prefetch::kLine));
+      // NOLINTNEXTLINE(performance-no-int-to-ptr)
+      __builtin_prefetch(reinterpret_cast<const void*>(at + 3 * walk_prefetch::kLine));
     }
   }
 
  private:
   static constexpr std::size_t kAhead = 3072;
-  std::uintptr_t prefetched_;  // lines below this address were prefetched
+  static constexpr std::size_t kStep = 4 * walk_prefetch::kLine;
+  std::uintptr_t due_;  // lines below due_ + kAhead + kLine were prefetched
 };
 
 class engine {
@@ -338,11 +344,12 @@ class engine {
   step_outcome count_run(const char*& k, const char* end, Count& count, Events ev);
 
   // Length-prefixed records that lie whole in the chunk, one after another.
-  // `records` is the configuration: records.whole_record(p, left, frame) is
-  // the length of the record at p if it lies whole in the `left` bytes from
-  // p and its header is one the run may frame (`frame` is then what it
-  // delivers), else 0. ev.frame(frame) delivers it. The run works on a copy
-  // of `records` (it must be cheap to copy).
+  // `records` is the configuration: records.whole_record(p, end, frame) is
+  // the start of the next record if the one at p lies whole before `end`
+  // and its header is one the run may frame (`frame` is then what it
+  // delivers), else nullptr. ev.frame(frame) delivers it; ev.stopped() is
+  // true once the configuration's own record of a discard() is set. The run
+  // works on a copy of `records` (it must be cheap to copy).
   template <class Records, class Events>
   step_outcome record_run(const char*& k, const char* end, const Records& records, Events ev);
 
@@ -757,6 +764,13 @@ template <class Records, class Events>
 [[gnu::noinline]] step_outcome engine::record_run(const char*& k, const char* end,
                                                   const Records& records_in, Events ev) {
   changed_ = false;
+  // Never true here (the steps and the configuration's callers stop at a
+  // discard()), but said: the compiler then knows both flags are false
+  // when the loop begins, and where the handler's callbacks are inlined and
+  // cannot set them, drops their checks after every record (5 of about 30
+  // instructions per 128 B record as pieces; bench/NOTES.md, "Issue 23,
+  // 2026-12-06 (second)").
+  if (discarded_ || ev.stopped()) return step_outcome::go_on;
   const Records records = records_in;
   const char* record = k;
   walk_prefetch prefetch(end);  // as count_run()'s, for the same reasons

@@ -80,6 +80,11 @@ class length_layout {
     lo_ = runnable_ ? static_cast<std::uint64_t>(lo) : 0;
     span_ = runnable_ ? static_cast<std::uint64_t>(hi - lo) : 0;
     to_record_ = static_cast<std::uint64_t>(h + a);  // mod 2^64: exact for accepted v
+    // For accepts_all_within(): lo 0 (no value gives a record shorter than
+    // its header or its strip), 0 <= H + adj, and a field of at most 4
+    // bytes (with H + adj <= max + strip <= 2^63, as runnable implies,
+    // start + record cannot wrap for any value).
+    bounded_ = runnable_ && lo == 0 && h + a >= 0 && width_ <= 4;
   }
 
   [[nodiscard]] std::size_t offset() const noexcept { return offset_; }
@@ -106,6 +111,13 @@ class length_layout {
   [[nodiscard]] bool runnable() const noexcept { return runnable_; }
   // judge(v).code == errc::ok, in one compare.
   [[nodiscard]] bool accepts(std::uint64_t v) const noexcept { return v - lo_ <= span_; }
+  // True if a record that ends inside n bytes from its header's start is
+  // accepted, whatever its field says: a run over a chunk of n bytes then
+  // needs no accepts() beside its check against the chunk's end
+  // (record <= n implies v <= n - (H + adj) <= span, and v >= lo = 0).
+  [[nodiscard]] bool accepts_all_within(std::size_t n) const noexcept {
+    return bounded_ && n <= span_;
+  }
   // judge(v).record for an accepted v: one add.
   [[nodiscard]] std::uint64_t record_of(std::uint64_t v) const noexcept { return v + to_record_; }
   // The address one past the record that starts at `start`, for an accepted
@@ -197,6 +209,7 @@ class length_layout {
   std::int64_t adjustment_;
   bool big_;
   bool runnable_ = false;
+  bool bounded_ = false;
   std::uint64_t lo_ = 0;
   std::uint64_t span_ = 0;
   std::uint64_t to_record_ = 0;
