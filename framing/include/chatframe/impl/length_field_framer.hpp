@@ -77,7 +77,8 @@ class length_walk {
     if constexpr (!kAcceptsAllWithin) {
       if (!layout_.accepts(v)) return nullptr;
     }
-    // The record is at most 2^63 bytes (F <= max, strip <= 2^62): its end
+    // The record is at most 2^63 bytes (F <= max, strip <= 2^62), or, with
+    // no range check, under 2^63 + 2^32 (length_layout's bounded_): its end
     // does not wrap, and lies past the chunk's exactly when it is not whole.
     const std::uintptr_t stop = layout_.record_end(reinterpret_cast<std::uintptr_t>(p), v);
     if (stop > reinterpret_cast<std::uintptr_t>(end)) return nullptr;
