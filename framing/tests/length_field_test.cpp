@@ -458,12 +458,16 @@ struct logged_pieces {
   }
 };
 
-// Records with a 4-byte little-endian length field counting the body.
+// Records with a 4-byte little-endian length field counting the body, each
+// header written by the encoder.
 std::string le32_records(const std::vector<std::size_t>& bodies) {
+  const length_field_encoder enc({.length_width = 4, .order = byte_order::little});
   std::string s;
   char fill = 'a';
   for (const std::size_t n : bodies) {
-    for (int i = 0; i < 4; ++i) s.push_back(static_cast<char>((n >> (8 * i)) & 0xFF));
+    char header[4];
+    EXPECT_EQ(enc.write_header(n, {}, header), errc::ok);
+    s.append(header, sizeof header);
     for (std::size_t i = 0; i < n; ++i) s.push_back(static_cast<char>(fill + (i % 7)));
     fill = fill == 'p' ? 'a' : static_cast<char>(fill + 1);
   }
