@@ -589,6 +589,91 @@ TEST(LengthFieldStreamed, FeedFromAStreamedPieceIsRefused) {
   EXPECT_EQ(f.position(), s.size());
 }
 
+// Whole frames take the same shorter way in with noexcept callbacks: the
+// frame's copy (one that crosses a chunk) is appended to there only within
+// its capacity, and grown by the steps — so the records here grow past
+// every earlier one's length (4096, 5000, 10000) in the middle of a feed.
+template <bool Noexcept>
+struct logged_frames {
+  static constexpr std::size_t never = ~std::size_t{0};
+  length_field_framer* f = nullptr;
+  std::string log;
+  std::size_t seen = 0;
+  std::size_t discard_at = never, options_at = never;
+  length_field_options next;
+  void on_frame(std::string_view frame) noexcept(Noexcept) {
+    log += "W" + std::string(frame) + (f->at_record_boundary() ? "@|" : "|");
+    if (seen == options_at) (void)f->set_options(next);
+    if (seen++ == discard_at) f->discard();
+  }
+  void on_error(const length_error& e) noexcept(Noexcept) {
+    log += "E" + std::to_string(static_cast<int>(e.code)) + "@" + std::to_string(e.position) + "|";
+  }
+};
+
+template <bool Noexcept, class Setup>
+std::string frames_log(const length_field_options& o, std::string_view stream, std::size_t chunk,
+                       Setup&& setup) {
+  length_field_framer f(o);
+  logged_frames<Noexcept> h;
+  h.f = &f;
+  setup(h);
+  for (std::size_t at = 0; at < stream.size(); at += chunk) {
+    const chatframe::feed_result r = f.feed(stream.substr(at, chunk), h);
+    h.log += "R" + std::to_string(r.consumed) + "," + std::to_string(static_cast<int>(r.error)) +
+             "@" + std::to_string(f.position()) + "k" + std::to_string(f.frame_bytes()) +
+             (f.at_record_boundary() ? "b" : "") + "|";
+  }
+  h.log += "F" + std::to_string(static_cast<int>(f.finish(h))) + "|";
+  return h.log;
+}
+
+template <class Setup>
+void expect_same_frames(const length_field_options& o, std::string_view stream, Setup&& setup) {
+  for (const std::size_t chunk : {4096, 4097, 4095, 1000, 33, 7, 1}) {
+    const std::string streamed = frames_log<true>(o, stream, chunk, setup);
+    const std::string stepped = frames_log<false>(o, stream, chunk, setup);
+    const auto [a, b] =
+        std::mismatch(streamed.begin(), streamed.end(), stepped.begin(), stepped.end());
+    const auto at = static_cast<std::size_t>(a - streamed.begin());
+    const std::size_t from = at < 60 ? 0 : at - 60;
+    EXPECT_TRUE(a == streamed.end() && b == stepped.end())
+        << "chunks of " << chunk << ", logs part at " << at << ":\n  streamed ..."
+        << streamed.substr(from, 120) << "\n  stepped  ..." << stepped.substr(from, 120);
+  }
+}
+
+TEST(LengthFieldStreamed, WholeFramesAreTheFramesOfHandlersThatMayThrowAsTheirCopiesGrow) {
+  const std::string s = le32_records(kMixedBodies);
+  const length_field_options o{.length_width = 4, .order = byte_order::little};
+  expect_same_frames(o, s, [](auto&) {});
+  expect_same_frames({.length_width = 4, .order = byte_order::little, .max_frame_length = 4096}, s,
+                     [](auto&) {});
+  for (std::size_t i = 0; i < kMixedBodies.size(); ++i) {
+    SCOPED_TRACE("frame " + std::to_string(i));
+    expect_same_frames(o, s, [i](auto& h) { h.discard_at = i; });
+    expect_same_frames(o, s, [i](auto& h) {
+      h.options_at = i;
+      h.next = {.length_width = 2, .max_frame_length = 3000};
+    });
+  }
+  // The frames themselves, not only the same ones both ways.
+  const std::string streamed = frames_log<true>(o, s, 4096, [](auto&) {});
+  std::string expected;
+  std::size_t at = 0;
+  for (const std::size_t n : kMixedBodies) {
+    expected += "W" + s.substr(at + 4, n) + "@|";
+    at += 4 + n;
+  }
+  std::string got;
+  for (std::size_t p = 0; (p = streamed.find('W', p)) != std::string::npos;) {
+    const std::size_t q = streamed.find('|', p);
+    got += streamed.substr(p, q + 1 - p);
+    p = q;
+  }
+  EXPECT_EQ(got, expected);
+}
+
 TEST(LengthField, FinishReportsARecordCutShortByTheEndOfTheStream) {
   length_field_framer f({.length_width = 2});
   frames h;

@@ -31,6 +31,24 @@ class frame_bytes {
     to_copy();
     copy_.append(bytes);
   }
+  // add(bytes, true) where it needs no allocation: a view begun or grown,
+  // or a copy appended to within its capacity (kept from the frames
+  // before). False, and nothing added, where add() would have to allocate:
+  // a caller that cannot let bad_alloc out leaves those bytes to one that can.
+  [[nodiscard]] bool add_without_growing(std::string_view bytes) noexcept {
+    if (copied_) {
+      if (bytes.size() > copy_.capacity() - copy_.size()) return false;
+      copy_.append(bytes);  // within the capacity: no allocation, no throw
+      return true;
+    }
+    if (view_.empty()) {
+      view_ = bytes;
+      return true;
+    }
+    if (view_.data() + view_.size() != bytes.data()) return false;
+    view_ = std::string_view(view_.data(), view_.size() + bytes.size());
+    return true;
+  }
   // A view becomes a copy: the chunk it points into is about to go.
   void keep() {
     if (!copied_ && !view_.empty()) to_copy();

@@ -57,17 +57,47 @@ struct field_reader {
   }
 };
 
+// What a walk over whole records needs of a layout, and nothing else: an
+// accepted header's arithmetic. Five numbers, which a record run copies
+// into locals (length_walk): the whole layout is twice as many, copied twice
+// per run (bench/NOTES.md, "Issue 23, 2026-12-06 (third)").
+struct record_terms {
+  std::size_t offset = 0;  // of the length field in the header
+  std::size_t strip = 0;
+  std::uint64_t lo = 0;  // the accepted values: lo <= v <= lo + span
+  std::uint64_t span = 0;
+  std::uint64_t to_record = 0;  // H + adj, mod 2^64: R = v + to_record for accepted v
+
+  // judge(v).code == errc::ok, in one compare.
+  [[nodiscard]] bool accepts(std::uint64_t v) const noexcept { return v - lo <= span; }
+  // judge(v).record for an accepted v: one add.
+  [[nodiscard]] std::uint64_t record_of(std::uint64_t v) const noexcept { return v + to_record; }
+  // The address one past the record that starts at `start`, for an accepted
+  // v: start + record_of(v), added so that start + to_record need not wait
+  // for the header's load — one add is then the only step between two
+  // headers' loads in a walk over records (bench/NOTES.md, "Issue 23,
+  // 2026-12-05"). Mod 2^64, exact: the record ends inside memory.
+  [[nodiscard]] std::uintptr_t record_end(std::uintptr_t start, std::uint64_t v) const noexcept {
+    return (start + to_record) + v;
+  }
+  // judge(v).frame for an accepted v.
+  [[nodiscard]] std::uint64_t frame_of(std::uint64_t v) const noexcept {
+    return record_of(v) - strip;
+  }
+};
+
 class length_layout {
  public:
   length_layout() noexcept : length_layout(length_field_options{}) {}
   // `o` must be valid (validate(o) == errc::ok).
   explicit length_layout(const length_field_options& o) noexcept
-      : offset_(o.length_offset), width_(o.length_width), header_(o.header_length()),
-        strip_(o.strip_length()), max_(o.max_frame_length), adjustment_(o.length_adjustment),
-        big_(o.order == byte_order::big) {
+      : width_(o.length_width), header_(o.header_length()), max_(o.max_frame_length),
+        adjustment_(o.length_adjustment), big_(o.order == byte_order::big) {
+    terms_.offset = o.length_offset;
+    terms_.strip = o.strip_length();
     // The values v whose frame is acceptable: v + adj >= 0, R >= strip and
     // F <= max, i.e. lo <= v <= hi; and v fits the field.
-    const int128 h = header_, s = strip_, a = adjustment_;
+    const int128 h = header_, s = terms_.strip, a = adjustment_;
     int128 lo = 0;
     if (-a > lo) lo = -a;
     if (s - h - a > lo) lo = s - h - a;
@@ -77,9 +107,9 @@ class length_layout {
                      : (int128{1} << (8 * width_)) - 1);
     if (hi > widest) hi = widest;
     runnable_ = lo <= hi;
-    lo_ = runnable_ ? static_cast<std::uint64_t>(lo) : 0;
-    span_ = runnable_ ? static_cast<std::uint64_t>(hi - lo) : 0;
-    to_record_ = static_cast<std::uint64_t>(h + a);  // mod 2^64: exact for accepted v
+    terms_.lo = runnable_ ? static_cast<std::uint64_t>(lo) : 0;
+    terms_.span = runnable_ ? static_cast<std::uint64_t>(hi - lo) : 0;
+    terms_.to_record = static_cast<std::uint64_t>(h + a);  // mod 2^64: exact for accepted v
     // For accepts_all_within(): lo 0 (no value gives a record shorter than
     // its header or its strip), 0 <= H + adj, and a field of at most 4
     // bytes (with H + adj <= max + strip <= 2^63, as runnable implies,
@@ -87,10 +117,10 @@ class length_layout {
     bounded_ = runnable_ && lo == 0 && h + a >= 0 && width_ <= 4;
   }
 
-  [[nodiscard]] std::size_t offset() const noexcept { return offset_; }
+  [[nodiscard]] std::size_t offset() const noexcept { return terms_.offset; }
   [[nodiscard]] std::size_t width() const noexcept { return width_; }
   [[nodiscard]] std::size_t header() const noexcept { return header_; }
-  [[nodiscard]] std::size_t strip() const noexcept { return strip_; }
+  [[nodiscard]] std::size_t strip() const noexcept { return terms_.strip; }
   [[nodiscard]] std::size_t max_frame() const noexcept { return max_; }
   [[nodiscard]] std::int64_t adjustment() const noexcept { return adjustment_; }
   [[nodiscard]] bool big_endian() const noexcept { return big_; }
@@ -98,39 +128,33 @@ class length_layout {
   // The rules of length_field.hpp, in order, without a sum that can wrap.
   [[nodiscard]] header_verdict judge(std::uint64_t v) const noexcept {
     const int128 r = static_cast<int128>(v) + adjustment_ + static_cast<int128>(header_);
-    if (r < static_cast<int128>(header_) || r < static_cast<int128>(strip_))
+    if (r < static_cast<int128>(header_) || r < static_cast<int128>(terms_.strip))
       return {errc::length_negative, 0, 0};
     if (r > static_cast<int128>(std::numeric_limits<std::uint64_t>::max()))
       return {errc::length_overflow, 0, 0};
     const auto record = static_cast<std::uint64_t>(r);
-    const std::uint64_t frame = record - strip_;
+    const std::uint64_t frame = record - terms_.strip;
     return {frame > max_ ? errc::length_too_large : errc::ok, record, frame};
   }
 
   // Some value gives an acceptable frame (if not, the fast run never runs).
   [[nodiscard]] bool runnable() const noexcept { return runnable_; }
-  // judge(v).code == errc::ok, in one compare.
-  [[nodiscard]] bool accepts(std::uint64_t v) const noexcept { return v - lo_ <= span_; }
+  // The accepted header's arithmetic: accepts(), record_of(), record_end(),
+  // frame_of().
+  [[nodiscard]] const record_terms& terms() const noexcept { return terms_; }
+  [[nodiscard]] bool accepts(std::uint64_t v) const noexcept { return terms_.accepts(v); }
   // True if a record that ends inside n bytes from its header's start is
   // accepted, whatever its field says: a run over a chunk of n bytes then
   // needs no accepts() beside its check against the chunk's end
   // (record <= n implies v <= n - (H + adj) <= span, and v >= lo = 0).
   [[nodiscard]] bool accepts_all_within(std::size_t n) const noexcept {
-    return bounded_ && n <= span_;
+    return bounded_ && n <= terms_.span;
   }
-  // judge(v).record for an accepted v: one add.
-  [[nodiscard]] std::uint64_t record_of(std::uint64_t v) const noexcept { return v + to_record_; }
-  // The address one past the record that starts at `start`, for an accepted
-  // v: start + record_of(v), added so that start + to_record_ need not wait
-  // for the header's load — one add is then the only step between two
-  // headers' loads in a walk over records (bench/NOTES.md, "Issue 23,
-  // 2026-12-05"). Mod 2^64, exact: the record ends inside memory.
-  [[nodiscard]] std::uintptr_t record_end(std::uintptr_t start, std::uint64_t v) const noexcept {
-    return (start + to_record_) + v;
+  [[nodiscard]] std::uint64_t record_of(std::uint64_t v) const noexcept {
+    return terms_.record_of(v);
   }
-  // judge(v).frame for an accepted v.
   [[nodiscard]] std::uint64_t frame_of(std::uint64_t v) const noexcept {
-    return record_of(v) - strip_;
+    return terms_.frame_of(v);
   }
 
   // The field's value from its width bytes, whatever the width.
@@ -201,18 +225,14 @@ class length_layout {
     }
   }
 
-  std::size_t offset_;
+  record_terms terms_;
   std::size_t width_;
   std::size_t header_;
-  std::size_t strip_;
   std::size_t max_;
   std::int64_t adjustment_;
   bool big_;
   bool runnable_ = false;
   bool bounded_ = false;
-  std::uint64_t lo_ = 0;
-  std::uint64_t span_ = 0;
-  std::uint64_t to_record_ = 0;
 };
 
 }  // namespace chatframe::detail

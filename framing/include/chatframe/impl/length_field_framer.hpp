@@ -57,38 +57,40 @@ struct length_events {
 // outside the range are left to the plain steps, which report them), or
 // none where the layout accepts every record that ends in the chunk
 // (kAcceptsAllWithin: length_layout::accepts_all_within()). It
-// holds a copy of the layout, which the run copies into locals: the
-// handler's stores cannot make it load the layout again (bench/NOTES.md,
-// "record_run"). The handler's calls cannot change the layout: options
-// change at a record's start, in the decoder's step, never in a run.
+// holds a copy of the layout's record_terms, which the run copies into
+// locals: the handler's stores cannot make it load them again
+// (bench/NOTES.md, "record_run"). The handler's calls cannot change the
+// layout: options change at a record's start, in the decoder's step, never
+// in a run.
 template <class Reader, bool kAcceptsAllWithin = false>
 class length_walk {
  public:
   // For a chunk that ends at `end` and holds a whole header at least (a run
   // starts on a whole record): end - header is then an address in it.
   length_walk(const length_layout& layout, const char* end) noexcept
-      : layout_(layout), last_header_(reinterpret_cast<std::uintptr_t>(end) - layout.header()) {}
+      : terms_(layout.terms()),
+        last_header_(reinterpret_cast<std::uintptr_t>(end) - layout.header()) {}
   // The start of the next record, or nullptr if the record at p is not
   // whole before end or its header is the plain steps' to judge.
   [[nodiscard]] const char* whole_record(const char* p, const char* end,
                                          std::string_view& frame) const noexcept {
     if (reinterpret_cast<std::uintptr_t>(p) > last_header_) return nullptr;
-    const std::uint64_t v = Reader::read(p + layout_.offset());
+    const std::uint64_t v = Reader::read(p + terms_.offset);
     if constexpr (!kAcceptsAllWithin) {
-      if (!layout_.accepts(v)) return nullptr;
+      if (!terms_.accepts(v)) return nullptr;
     }
     // The record is at most 2^63 bytes (F <= max, strip <= 2^62), or, with
     // no range check, under 2^63 + 2^32 (length_layout's bounded_): its end
     // does not wrap, and lies past the chunk's exactly when it is not whole.
-    const std::uintptr_t stop = layout_.record_end(reinterpret_cast<std::uintptr_t>(p), v);
+    const std::uintptr_t stop = terms_.record_end(reinterpret_cast<std::uintptr_t>(p), v);
     if (stop > reinterpret_cast<std::uintptr_t>(end)) return nullptr;
     const char* const next = p + (stop - reinterpret_cast<std::uintptr_t>(p));
-    frame = std::string_view(p + layout_.strip(), static_cast<std::size_t>(layout_.frame_of(v)));
+    frame = std::string_view(p + terms_.strip, static_cast<std::size_t>(terms_.frame_of(v)));
     return next;
   }
 
  private:
-  length_layout layout_;
+  record_terms terms_;
   std::uintptr_t last_header_;  // the last address a whole header can start at
 };
 
@@ -195,10 +197,14 @@ feed_result length_field_framer::feed(std::string_view chunk, H& handler) {
           chunk, [&](const char* p, const char* e) noexcept { return stream(p, e, handler); });
       if (k == end || abandon_) {  // framed, or dropped by discard() from a callback
         fed_ += chunk.size();
-        position_ = fed_;  // nothing is held back
-        if (abandon_) {
-          abandon_ = false;
-          new_record();
+        if constexpr (length_piece_handler<H>) {
+          position_ = fed_;  // nothing is held back
+          if (abandon_) {
+            abandon_ = false;
+            new_record();
+          }
+        } else {
+          settle();  // and a frame begun in the chunk is copied before it goes
         }
         return {chunk.size(), errc::ok};
       }
@@ -231,28 +237,32 @@ template <class H>
 }
 
 // ===========================================================================
-// stream(): streamed pieces' own way into a chunk (feed() takes it when the
-// frames hold no header byte, nothing is held back and no options wait).
-// The events of the plain steps and of the fast path below, for the case
-// that dominates a stream of long records — the rest of one record, maybe
-// records whole in the chunk, the start of the next — with about half the
-// fast path's instructions: it needs no engine loop, no cursor kept for a
-// throw, no frame_ bookkeeping (no header byte is in a frame) and no
-// settle(). A 4 KiB record in 4 KiB reads took 212 instructions per read
-// through the engine's loop and 99 this way, and the fewer instructions
-// matter most when the core is shared: the decoder is bound by how many the
-// core issues, the bare walk by one header's load after the other
-// (bench/NOTES.md, "Issue 23, 2026-12-06"). Anything else — a header cut by
-// the chunk's end or one to report, a strip that reaches into the body and
-// is not yet past, an options change — is left to the steps: stream()
-// returns where they go on.
+// stream(): noexcept handlers' own way into a chunk (feed() takes it when
+// the frames hold no header byte, nothing is held back and no options
+// wait). The events of the plain steps and of the fast path below, for the
+// case that dominates a stream of long records — the rest of one record,
+// maybe records whole in the chunk, the start of the next — with fewer
+// instructions: it needs no engine loop, no cursor kept for a throw, no
+// bookkeeping of header bytes in frame_ (none is in a frame) and, for
+// pieces, no settle(). A 4 KiB record in 4 KiB reads took 212 instructions
+// per read through the engine's loop and 99 this way as pieces; as whole
+// frames 739 and 679, of which the copy is 439 (bench/NOTES.md, "Issue 23,
+// 2026-12-06 (third)"). The fewer instructions matter most when the core is
+// shared: the decoder is bound by how many the core issues, the bare walk
+// by one header's load after the other ("Issue 23, 2026-12-06"). Anything
+// else — a header cut by the chunk's end or one to report, a strip that
+// reaches into the body and is not yet past, an options change, a whole
+// frame's copy that must grow — is left to the steps: stream() returns
+// where they go on.
 // ===========================================================================
 
-// Handlers whose pieces may take stream(): a throw there would have to keep
-// the rest of the chunk, which only the engine's loop does.
+// Handlers that may take stream(): a throw there would have to keep the
+// rest of the chunk, which only the engine's loop does. (Whole frames'
+// copies, which could throw bad_alloc, grow only in the steps: stream()
+// appends within the copy's capacity or leaves the bytes to them.)
 template <class H>
 constexpr bool length_field_framer::streams() noexcept {
-  return length_piece_handler<H> && !detail::length_handler_may_throw<H>();
+  return !detail::length_handler_may_throw<H>();
 }
 
 template <class H>
@@ -260,7 +270,8 @@ template <class H>
                                                                       const char* end, H& handler) {
   if (phase_ == part::body) {
     if (at_ < layout_.strip()) return k;  // stripped body bytes still to come: the steps'
-    rest_of_record<header_share::none>(k, end, handler);
+    // (False: a whole frame's copy must grow, which the steps do.)
+    if (!rest_of_record<header_share::none>(k, end, handler)) return k;
     if (k == end || abandon_ || pending_) return k;
   } else if (!at_record_boundary()) {
     return k;  // a header partly read, or a skip: the steps'
@@ -283,14 +294,17 @@ template <class H>
 [[gnu::noinline]] const char* length_field_framer::stream_records(const char* k, const char* end,
                                                                   H& handler) {
   detail::length_events<H> ev{*this, handler};
-  layout_.with_reader([&](auto reader) { run_records<decltype(reader)>(k, end, ev); });
-  if (k == end || abandon_ || pending_) return k;
-  // The run stopped at a record not whole in the chunk, or at a header to
-  // report (the steps').
   std::uint64_t v = 0, record = 0;
-  if (header_at(layout_.reader(), k, end, v, record) &&
-      record > static_cast<std::uint64_t>(end - k))
-    start_of_record<header_share::none>(k, end, v, record, handler);
+  // One dispatch on the width and byte order for the run and the header it
+  // stops at.
+  const bool goes_on = layout_.with_reader([&](auto reader) {
+    run_records<decltype(reader)>(k, end, ev);
+    if (k == end || abandon_ || pending_) return false;
+    // The run stopped at a record not whole in the chunk, or at a header to
+    // report (the steps').
+    return header_at(reader, k, end, v, record) && record > static_cast<std::uint64_t>(end - k);
+  });
+  if (goes_on) start_of_record<header_share::none>(k, end, v, record, handler);
   return k;
 }
 
@@ -361,7 +375,7 @@ template <class H>
     // needs (bench/NOTES.md, "Issue 23, 2026-12-05").
     if (record_ - at_ < static_cast<std::uint64_t>(end - k))
       __builtin_prefetch(k + (record_ - at_) + layout_.offset());
-    rest_of_record(k, end, ev.handler);
+    (void)rest_of_record(k, end, ev.handler);  // (true: frame_.add() grows the copy)
     // Not at the chunk's end, the record is over: the next one begins at k.
     if (k == end || abandon_ || pending_) return true;
   } else if (!at_record_boundary()) {
@@ -423,9 +437,12 @@ template <class Reader>
   return true;
 }
 
-// The rest of a record whose frame bytes began in an earlier chunk.
+// The rest of a record whose frame bytes began in an earlier chunk. False,
+// with nothing done, only for stream() (header_share::none) and a whole
+// frame whose copy would have to grow: it may not throw bad_alloc, so the
+// steps take these bytes.
 template <length_field_framer::header_share Share, class H>
-[[gnu::always_inline]] inline void length_field_framer::rest_of_record(const char*& k,
+[[gnu::always_inline]] inline bool length_field_framer::rest_of_record(const char*& k,
                                                                        const char* end,
                                                                        H& handler) {
   const std::uint64_t need = record_ - at_;
@@ -434,21 +451,25 @@ template <length_field_framer::header_share Share, class H>
     const std::string_view bytes(k, n);
     if constexpr (length_piece_handler<H>) {
       if (!may_be_none || n != 0) handler.on_frame_piece(bytes);  // a throw moves nothing
+    } else if constexpr (Share == header_share::none) {
+      if (!frame_.add_without_growing(bytes)) return false;
     } else {
       frame_.add(bytes, true);
     }
     k += n;
+    return true;
   };
   if (need > avail) {  // the record goes on past the chunk
-    take(avail, true);
+    if (!take(avail, true)) return false;
     at_ += avail;
-    return;
+    return true;
   }
   // The record's last bytes: none only after an on_frame_begin() that threw
   // for an empty body (only its end is then due).
-  take(static_cast<std::size_t>(need), detail::length_handler_may_throw<H>());
+  if (!take(static_cast<std::size_t>(need), detail::length_handler_may_throw<H>())) return false;
   at_ = record_;
   frame_done<Share>(handler);
+  return true;
 }
 
 // A record whose header lies in the chunk, accepted (field value v, length
@@ -481,6 +502,8 @@ template <length_field_framer::header_share Share, class H>
     if constexpr (length_piece_handler<H>) {
       handler.on_frame_piece(bytes);  // if it throws, the body is delivered again from k
     } else {
+      // A view, no allocation, where no header byte is in the frame (an
+      // empty frame_ at a record's start): stream()'s may not throw.
       frame_.add(bytes, true);
     }
   }
