@@ -24,6 +24,7 @@ std::string_view to_string(errc e) noexcept {
     case errc::length_negative: return "length_negative";
     case errc::invalid_length_options: return "invalid_length_options";
     case errc::length_does_not_fit: return "length_does_not_fit";
+    case errc::frame_not_kept: return "frame_not_kept";
   }
   return "unknown";
 }

@@ -14,16 +14,19 @@
 #include <new>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "chatframe/length_field_framer.hpp"
 
 namespace {
 std::size_t g_allocations = 0;
 std::size_t g_largest = 0;
+std::size_t g_refuse_from = ~std::size_t{0};  // allocations this large fail (memory running out)
 
 void* counted(std::size_t n) {
   ++g_allocations;
   if (n > g_largest) g_largest = n;
+  if (n >= g_refuse_from) throw std::bad_alloc();
   if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
   throw std::bad_alloc();
 }
@@ -62,6 +65,21 @@ struct pieces {
   void on_frame_piece(std::string_view p) noexcept { bytes += p.size(); }
   void on_frame_end() noexcept {}
   void on_error(const chatframe::length_error& /*e*/) noexcept {}
+};
+
+// Allocations of `from` bytes or more fail while it lives.
+struct memory_runs_out {
+  explicit memory_runs_out(std::size_t from) { g_refuse_from = from; }
+  memory_runs_out(const memory_runs_out&) = delete;
+  memory_runs_out& operator=(const memory_runs_out&) = delete;
+  ~memory_runs_out() { g_refuse_from = ~std::size_t{0}; }
+};
+
+struct logged {
+  std::vector<std::string> got;
+  std::vector<chatframe::length_error> errors;
+  void on_frame(std::string_view frame) { got.emplace_back(frame); }
+  void on_error(const chatframe::length_error& e) { errors.push_back(e); }
 };
 
 std::string header(std::uint32_t n) {
@@ -122,6 +140,61 @@ TEST(LengthFieldAllocation, FramesAcrossChunksAllocateOnlyUntilTheCopyHasGrown) 
   }
   EXPECT_EQ(later, 0U);
   EXPECT_EQ(h.count, 1000U);
+}
+
+TEST(LengthFieldAllocation, AFrameWhoseCopyCannotBeMadeIsReportedAndTheStreamStaysInStep) {
+  const std::string stream = header(7) + "abcdefg" + header(1000) + std::string(1000, 'r') +
+                             header(3) + "xyz" + header(4) + "tail";
+  const std::string first = stream.substr(0, 11 + 4 + 500);  // the 1000-byte frame's first half
+  const std::string rest = stream.substr(first.size());
+  for (const bool noexcept_handler : {false, true}) {
+    SCOPED_TRACE(noexcept_handler ? "stream()" : "the steps");
+    length_field_framer f;
+    logged h;
+    struct quiet {  // the same events, with noexcept callbacks
+      logged* log;
+      void on_frame(std::string_view frame) noexcept { log->got.emplace_back(frame); }
+      void on_error(const chatframe::length_error& e) noexcept { log->errors.push_back(e); }
+    } q{&h};
+    {
+      const memory_runs_out no_memory(100);  // the copy of 500 bytes fails
+      const chatframe::feed_result r = noexcept_handler ? f.feed(first, q) : f.feed(first, h);
+      EXPECT_EQ(r.consumed, first.size());
+      EXPECT_EQ(r.error, chatframe::errc::ok);
+    }
+    EXPECT_EQ(f.frame_bytes(), 0U);  // nothing kept
+    const chatframe::feed_result r = noexcept_handler ? f.feed(rest, q) : f.feed(rest, h);
+    EXPECT_EQ(r.error, chatframe::errc::ok);
+    EXPECT_EQ(h.got, (std::vector<std::string>{"abcdefg", "xyz", "tail"}));
+    ASSERT_EQ(h.errors.size(), 1U);
+    EXPECT_EQ(h.errors[0].code, chatframe::errc::frame_not_kept);
+    EXPECT_EQ(h.errors[0].position, 11U);  // the lost record's first byte
+    EXPECT_EQ(h.errors[0].field, 1000U);
+    EXPECT_EQ(h.errors[0].frame_length, 1000U);
+    EXPECT_TRUE(f.at_record_boundary());
+    EXPECT_FALSE(f.stopped());
+  }
+}
+
+TEST(LengthFieldAllocation, HeaderBytesThatCannotBeKeptStopTheDecoderWithAClearError) {
+  // A 24-byte header kept whole in the frame (strip 0): 22 of its bytes
+  // are more than the copy holds without an allocation.
+  length_field_framer f({.length_offset = 20, .strip = 0});
+  logged h;
+  const std::string record = std::string(20, 'h') + header(2) + "ok";
+  {
+    const memory_runs_out no_memory(16);
+    const chatframe::feed_result r = f.feed(std::string_view(record).substr(0, 22), h);
+    EXPECT_EQ(r.consumed, 22U);
+    EXPECT_EQ(r.error, chatframe::errc::frame_not_kept);
+  }
+  EXPECT_TRUE(f.stopped());
+  EXPECT_EQ(f.error().code, chatframe::errc::frame_not_kept);
+  EXPECT_EQ(f.error().position, 0U);
+  const chatframe::feed_result r = f.feed(std::string_view(record).substr(22), h);
+  EXPECT_EQ(r.consumed, 0U);
+  EXPECT_EQ(r.error, chatframe::errc::frame_not_kept);
+  EXPECT_TRUE(h.got.empty());
 }
 
 }  // namespace

@@ -722,6 +722,8 @@ TEST(LengthField, ErrorValuesAreStable) {
   EXPECT_EQ(static_cast<int>(errc::invalid_length_options), 16);
   EXPECT_EQ(static_cast<int>(errc::length_does_not_fit), 17);
   EXPECT_EQ(chatframe::to_string(errc::length_does_not_fit), "length_does_not_fit");
+  EXPECT_EQ(static_cast<int>(errc::frame_not_kept), 18);
+  EXPECT_EQ(chatframe::to_string(errc::frame_not_kept), "frame_not_kept");
 }
 
 // --- the encoder ----------------------------------------------------------------------

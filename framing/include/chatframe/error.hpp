@@ -67,6 +67,13 @@ enum class errc : std::uint8_t {
   // the length field (over 2^(8 * width) - 1, or below zero): sent, it would
   // be truncated and the peer would lose its place in the stream.
   length_does_not_fit = 17,
+  // length_field_framer: no memory (std::bad_alloc) for the copy of a frame
+  // begun in a chunk that feed() was about to return: the frame cannot be
+  // delivered. Its record is skipped to its end, where this is reported,
+  // and the decoder goes on with the next; if the record's header was not
+  // yet read (the frame then held header bytes only), the stream cannot be
+  // followed and the decoder stops.
+  frame_not_kept = 18,
 };
 
 /// A short, stable, lowercase name for the error ("negative_count", ...).

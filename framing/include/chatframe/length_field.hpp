@@ -120,7 +120,8 @@ struct length_field_options {
 
 /// What on_error() reports about a header.
 struct length_error {
-  /// errc::length_too_large, errc::length_overflow, errc::length_negative, or
+  /// errc::length_too_large, errc::length_overflow, errc::length_negative,
+  /// errc::frame_not_kept (no memory for a frame's copy), or
   /// errc::truncated_frame (finish(): the stream ended inside a record).
   errc code = errc::ok;
   /// Offset in the stream (every byte ever fed, counted from 0) of the
@@ -129,8 +130,9 @@ struct length_error {
   /// The length field's value as read (truncated_frame: 0 if the header was
   /// not complete).
   std::uint64_t field = 0;
-  /// The frame length F the header declared (length_too_large), or the bytes
-  /// of the record read so far (truncated_frame); 0 otherwise.
+  /// The frame length F the header declared (length_too_large, and
+  /// frame_not_kept once the header was read), or the bytes of the record
+  /// read so far (truncated_frame); 0 otherwise.
   std::uint64_t frame_length = 0;
   /// The max_frame_length in force for that record.
   std::size_t limit = 0;

@@ -76,6 +76,16 @@
 /// framing resumes, as framer delivers again the bytes of an on_collect()
 /// that threw.
 ///
+/// Memory for a frame's copy that runs out (std::bad_alloc) while feed()
+/// appends to it propagates like a callback's exception: no byte is lost.
+/// When feed() is about to return and a frame begun in its chunk cannot be
+/// copied, the frame is lost, not the stream: its record is skipped to its
+/// end, where on_error() reports errc::frame_not_kept with the record's
+/// position (and feed() goes on framing the records after it). Only a frame
+/// that holds header bytes (a strip inside a header of over 15 bytes) can
+/// meet this before its header is read: the decoder then stops, as for a
+/// header it cannot follow.
+///
 /// The machinery is the one engine under every framer (detail/engine.hpp):
 /// each part of a record — header, body, skipped bytes — is a count step, and
 /// whole records are framed by the engine's record run. A handler takes a
@@ -262,6 +272,7 @@ class length_field_framer {
   void keep_frame_part(std::string_view bytes, bool lasting);
   void new_record() noexcept;
   void settle() noexcept;
+  void frame_not_kept() noexcept;
   void apply_options() noexcept;
   void become_new() noexcept;
 

@@ -176,13 +176,37 @@ inline void length_field_framer::settle() noexcept {
   try {
     frame_.keep();
   } catch (...) {
-    new_record();  // no memory for the copy: the frame cannot be kept
+    frame_not_kept();
   }
   if (abandon_) {
     abandon_ = false;
     new_record();
   }
   position_ = fed_ - engine_.held().size();
+}
+
+// No memory for the copy of a frame whose bytes lie in the chunk that is
+// about to go (settle()): the frame is lost, but the stream need not be. A
+// record whose header was read is skipped to its end, which reports
+// errc::frame_not_kept as the end of an oversized record reports its late
+// length_too_large. Before its header is read the record's length is not
+// known, and the bytes after it cannot be framed: the decoder stops (the
+// frame then held the header's share, more bytes than fit the copy's
+// inline storage only with a length_offset over 11).
+inline void length_field_framer::frame_not_kept() noexcept {
+  const std::uint64_t start = fed_ - engine_.held().size() - at_;
+  frame_.clear();
+  if (phase_ == part::body) {
+    late_ = length_error{errc::frame_not_kept, start, field_value_, record_ - layout_.strip(),
+                         layout_.max_frame()};
+    late_pending_ = true;
+    phase_ = part::skip;
+    return;
+  }
+  refused_ = errc::frame_not_kept;
+  error_ = length_error{errc::frame_not_kept, start, 0, 0, layout_.max_frame()};
+  engine_.discard();
+  new_record();
 }
 
 template <length_handler H>
@@ -205,6 +229,7 @@ feed_result length_field_framer::feed(std::string_view chunk, H& handler) {
           }
         } else {
           settle();  // and a frame begun in the chunk is copied before it goes
+          return {chunk.size(), refused_};  // errc::ok unless no memory stopped it there
         }
         return {chunk.size(), errc::ok};
       }
@@ -233,6 +258,7 @@ template <class H>
     throw;
   }
   settle();
+  if (r.error == errc::ok) r.error = refused_;  // ok unless settle() stopped the decoder
   return r;
 }
 
