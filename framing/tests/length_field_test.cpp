@@ -475,17 +475,21 @@ std::string le32_records(const std::vector<std::size_t>& bodies) {
   return s;
 }
 
-template <bool Noexcept, class Setup>
-std::string pieces_log(const length_field_options& o, std::string_view stream, std::size_t chunk,
+// The events of a logging handler (logged_pieces, logged_frames) over the
+// stream in chunks of `chunk` bytes, with what feed() returned and the
+// decoder's state after each.
+template <class Handler, class Setup>
+std::string events_log(const length_field_options& o, std::string_view stream, std::size_t chunk,
                        Setup&& setup) {
   length_field_framer f(o);
-  logged_pieces<Noexcept> h;
+  Handler h;
   h.f = &f;
   setup(h);
   for (std::size_t at = 0; at < stream.size(); at += chunk) {
     const chatframe::feed_result r = f.feed(stream.substr(at, chunk), h);
     h.log += "R" + std::to_string(r.consumed) + "," + std::to_string(static_cast<int>(r.error)) +
-             "@" + std::to_string(f.position()) + (f.at_record_boundary() ? "b" : "") + "|";
+             "@" + std::to_string(f.position()) + "k" + std::to_string(f.frame_bytes()) +
+             (f.at_record_boundary() ? "b" : "") + "|";
   }
   h.log += "F" + std::to_string(static_cast<int>(f.finish(h))) + "|";
   return h.log;
@@ -513,7 +517,7 @@ void expect_same_logs(Log&& log) {
 template <class Setup>
 void expect_same_pieces(const length_field_options& o, std::string_view stream, Setup&& setup) {
   expect_same_logs([&](auto noexcept_callbacks, std::size_t chunk) {
-    return pieces_log<decltype(noexcept_callbacks)::value>(o, stream, chunk, setup);
+    return events_log<logged_pieces<decltype(noexcept_callbacks)::value>>(o, stream, chunk, setup);
   });
 }
 
@@ -622,27 +626,10 @@ struct logged_frames {
   }
 };
 
-template <bool Noexcept, class Setup>
-std::string frames_log(const length_field_options& o, std::string_view stream, std::size_t chunk,
-                       Setup&& setup) {
-  length_field_framer f(o);
-  logged_frames<Noexcept> h;
-  h.f = &f;
-  setup(h);
-  for (std::size_t at = 0; at < stream.size(); at += chunk) {
-    const chatframe::feed_result r = f.feed(stream.substr(at, chunk), h);
-    h.log += "R" + std::to_string(r.consumed) + "," + std::to_string(static_cast<int>(r.error)) +
-             "@" + std::to_string(f.position()) + "k" + std::to_string(f.frame_bytes()) +
-             (f.at_record_boundary() ? "b" : "") + "|";
-  }
-  h.log += "F" + std::to_string(static_cast<int>(f.finish(h))) + "|";
-  return h.log;
-}
-
 template <class Setup>
 void expect_same_frames(const length_field_options& o, std::string_view stream, Setup&& setup) {
   expect_same_logs([&](auto noexcept_callbacks, std::size_t chunk) {
-    return frames_log<decltype(noexcept_callbacks)::value>(o, stream, chunk, setup);
+    return events_log<logged_frames<decltype(noexcept_callbacks)::value>>(o, stream, chunk, setup);
   });
 }
 
@@ -661,7 +648,7 @@ TEST(LengthFieldStreamed, WholeFramesAreTheFramesOfHandlersThatMayThrowAsTheirCo
     });
   }
   // The frames themselves, not only the same ones both ways.
-  const std::string streamed = frames_log<true>(o, s, 4096, [](auto&) {});
+  const std::string streamed = events_log<logged_frames<true>>(o, s, 4096, [](auto&) {});
   std::string expected;
   std::size_t at = 0;
   for (const std::size_t n : kMixedBodies) {
