@@ -272,7 +272,7 @@ template <class H>
 // bookkeeping of header bytes in frame_ (none is in a frame) and, for
 // pieces, no settle(). A 4 KiB record in 4 KiB reads took 212 instructions
 // per read through the engine's loop and 99 this way as pieces; as whole
-// frames 739 and 679, of which the copy is 439 (bench/NOTES.md, "Issue 23,
+// frames 739 and 682, of which the copy is 439 (bench/NOTES.md, "Issue 23,
 // 2026-12-06 (third)"). The fewer instructions matter most when the core is
 // shared: the decoder is bound by how many the core issues, the bare walk
 // by one header's load after the other ("Issue 23, 2026-12-06"). Anything
