@@ -97,7 +97,7 @@
 /// options change, held bytes, a whole frame's copy that must grow: only
 /// the steps allocate). The events are the same either way; a record
 /// streamed through reads (4 KiB records in 4 KiB reads) then costs about
-/// half the instructions as pieces, and a tenth fewer as whole frames
+/// half the instructions as pieces, and 8% fewer as whole frames
 /// (whose copy is most of the cost).
 #pragma once
 
