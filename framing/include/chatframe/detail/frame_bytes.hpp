@@ -18,16 +18,7 @@ class frame_bytes {
   // not only until the callback returns (held bytes).
   void add(std::string_view bytes, bool lasting) {
     if (bytes.empty()) return;
-    if (!copied_ && lasting) {
-      if (view_.empty()) {
-        view_ = bytes;
-        return;
-      }
-      if (view_.data() + view_.size() == bytes.data()) {
-        view_ = std::string_view(view_.data(), view_.size() + bytes.size());
-        return;
-      }
-    }
+    if (lasting && add_without_growing(bytes)) return;
     to_copy();
     copy_.append(bytes);
   }
