@@ -9,7 +9,8 @@
 // new options or a throw, from inside on_frame / on_frame_begin / on_error /
 // the last piece / the piece holding a given byte, and discards and option
 // changes between feeds), a chunking, and a stream of records written by the
-// encoder, records with any field value, and stray bytes.
+// encoder, records with any field value, and stray bytes; in one case in
+// four, records over 1 KiB among them, in chunks of up to 4.8 KiB.
 // Oracles:
 //   * every event, feed() result, error (code, position, field, frame length,
 //     limit), finish() and the stopped state equal the model's;
@@ -83,17 +84,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto draw = [&](std::uint64_t lo, std::uint64_t hi) {
     return in.ConsumeIntegralInRange<std::uint64_t>(lo, hi);
   };
-  const chatframe::length_field_options o = t::draw_options(draw);
+  chatframe::length_field_options o = t::draw_options(draw);
   const auto kind = draw(0, 4);
-  const std::vector<std::size_t> cuts = t::draw_cuts(draw);
+  std::vector<std::size_t> cuts = t::draw_cuts(draw);
   if (kind == 4) {
     std::vector<std::string> bodies(draw(0, 8));
     for (std::string& b : bodies) b = in.ConsumeBytesAsString(draw(0, 48));
     check(t::round_trip(o, bodies, cuts));
     return 0;
   }
+  // One case in four with records over 1 KiB (a record run's other schedule).
+  const bool long_records = draw(0, 3) == 0;
+  if (long_records) t::for_long_records(o, cuts);
   const t::callback_program p = t::draw_program(draw);
-  const std::vector<std::string> chunks = t::chunks_of(t::draw_stream(draw, o), cuts);
+  const std::vector<std::string> chunks = t::chunks_of(t::draw_stream(draw, o, long_records), cuts);
   const t::verdict v = t::compare_with_model(static_cast<t::handler_kind>(kind), o, chunks, p);
   if (!v.ok) describe_input(o, chunks, p);
   check(v);

@@ -323,23 +323,29 @@ std::string draw_bytes(Draw& draw, std::size_t n) {
 // other byte order (a peer that got it wrong: read in the right order the
 // field is large, read in the wrong one it is the body's small length, so a
 // decoder that swaps the bytes of a field frames them), headers with any
-// field value, stray bytes.
+// field value, stray bytes. With long_records, one written record in three
+// has a body of 1025 to 1400 bytes: longer than the bound of a record run's
+// short schedule (engine::record_run()), so that runs of long records, and
+// short records after long ones in one run, are compared too
+// (for_long_records() gives such streams a maximum and chunks that hold them).
 template <class Draw>
-std::string draw_stream(Draw& draw, const length_field_options& o) {
+std::string draw_stream(Draw& draw, const length_field_options& o, bool long_records = false) {
   const length_field_encoder enc(o);
   length_field_options swapped = o;
   swapped.order = o.order == byte_order::big ? byte_order::little : byte_order::big;
   const length_field_encoder other(swapped);
   std::string s;
   const std::size_t records = draw(0, 12);
-  for (std::size_t r = 0; r < records && s.size() < 4096; ++r) {
+  const std::size_t limit = long_records ? 8192 : 4096;
+  for (std::size_t r = 0; r < records && s.size() < limit; ++r) {
     const auto kind = draw(0, 4);
     switch (kind) {
       case 0:
       case 1:
       case 4: {
         const length_field_encoder& writer = kind == 4 ? other : enc;
-        const std::string body = draw_bytes(draw, draw(0, 40));
+        const std::string body =
+            draw_bytes(draw, long_records && draw(0, 2) == 0 ? draw(1025, 1400) : draw(0, 40));
         std::string header(writer.header_length(), '\0');
         if (writer.write_header(body.size(), {}, header.data()) == errc::ok) s += header + body;
         break;
@@ -352,6 +358,15 @@ std::string draw_stream(Draw& draw, const length_field_options& o) {
     }
   }
   return s;
+}
+
+// For a stream drawn with long_records: a maximum of at least 4 KiB, which
+// lets its long records through unless the options refuse them otherwise, and
+// chunks of 1 byte to 4.8 KiB (the cuts 200 times draw_cuts()'), which hold
+// runs of them whole.
+inline void for_long_records(length_field_options& o, std::vector<std::size_t>& cuts) {
+  o.max_frame_length = std::max<std::size_t>(o.max_frame_length, 4096);
+  for (std::size_t& c : cuts) c *= 200;
 }
 
 // Chunk sizes 1 + cuts[i], in turn; one chunk when there are no cuts.

@@ -123,6 +123,20 @@ RC_GTEST_PROP(LengthFieldModel, AnyOptionsStreamChunkingAndCallbackProgramAgreeW
   RC_ASSERT(v.ok);
 }
 
+// Records of over 1 KiB take a record run's other schedule, and short ones
+// after them switch it back (engine::record_run()): both, with any options,
+// handler and callback program, in chunks that hold several records whole.
+RC_GTEST_PROP(LengthFieldModel, RunsOfLongRecordsAndShortOnesAfterThemAgreeWithTheModel, ()) {
+  length_field_options o = t::draw_options(rc_draw);
+  const auto kind = static_cast<t::handler_kind>(rc_draw(0, 3));
+  const t::callback_program p = t::draw_program(rc_draw);
+  std::vector<std::size_t> cuts = t::draw_cuts(rc_draw);
+  t::for_long_records(o, cuts);
+  const std::vector<std::string> chunks = t::chunks_of(t::draw_stream(rc_draw, o, true), cuts);
+  const t::verdict v = t::compare_with_model(kind, o, chunks, p);
+  RC_ASSERT(v.ok);
+}
+
 RC_GTEST_PROP(LengthFieldRoundTrip, EncodeThenDecodeGivesTheRecordsBackForAnyOptionsAndBodies, ()) {
   const length_field_options o = t::draw_options(rc_draw);
   std::vector<std::string> bodies(rc_draw(0, 8));

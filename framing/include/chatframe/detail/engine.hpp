@@ -130,8 +130,8 @@ struct handler_events {
 };
 
 // The prefetch schedule of a run that walks from frame to frame inside a
-// chunk (count_run(), and record_run() after a long first record;
-// short_walk_prefetch below is the other); count_run()'s comment says why and
+// chunk (count_run(); record_run()'s short records have
+// short_walk_prefetch below); count_run()'s comment says why and
 // bench/NOTES.md, "count_run", has the figures. An address cursor, so that
 // it may step past the chunk's end without a check per frame.
 class walk_prefetch {
@@ -163,7 +163,7 @@ class walk_prefetch {
   std::size_t last_ = kWalkFrame + 1;  // the frame before this one (none yet)
 };
 
-// The schedule of a record run whose first record is short (record_run()):
+// The schedule of a record run's short records (record_run()):
 // before the record that ends at `next` is handed over, every line not yet
 // prefetched up to kAhead bytes and a line past it, four lines at a time
 // (two at a time, 128 B records took one turn each: 8 instructions per
@@ -180,7 +180,9 @@ class walk_prefetch {
 //   run reached into them when the chunks are contiguous, and a burst of
 //   prefetches at each run's start cost more in cache than it saved. (A
 //   chunk that is neither in cache nor after the previous one waits for
-//   memory at each header of its first kAhead bytes.)
+//   memory at each header of its first kAhead bytes.) Short records that
+//   follow long ones in a run are the exception (`cold`): nothing read
+//   ahead of them.
 // - It does not skip the body of a long record met later in the run: its
 //   lines are prefetched too, a few instructions for each 128 bytes of a
 //   body that is handed to the handler next.
@@ -189,8 +191,12 @@ class walk_prefetch {
 // 128 B records in 64 KiB reads from memory lost a sixth of their speed.
 class short_walk_prefetch {
  public:
-  explicit short_walk_prefetch(const char* start) noexcept
-      : due_(reinterpret_cast<std::uintptr_t>(start) - walk_prefetch::kLine) {}
+  // From `start`, the first short record; `cold`: if no earlier run or
+  // schedule read ahead into its first kAhead bytes, which are then
+  // prefetched with the first record.
+  short_walk_prefetch(const char* start, bool cold) noexcept
+      : due_(reinterpret_cast<std::uintptr_t>(start) - walk_prefetch::kLine - (cold ? kAhead : 0)) {
+  }
   [[gnu::always_inline]] void ahead_of(const char* next) noexcept {
     for (; reinterpret_cast<std::uintptr_t>(next) > due_; due_ += kStep) {
       const std::uintptr_t at = due_ + kAhead + walk_prefetch::kLine;
@@ -772,39 +778,47 @@ template <class Records, class Events>
   // 2026-12-06 (second)").
   if (discarded_ || ev.stopped()) return step_outcome::go_on;
   const Records records = records_in;
-  const char* record = k;
-  walk_prefetch prefetch(end);  // as count_run()'s, for the same reasons
-  short_walk_prefetch short_prefetch(k);
+  const char* const start = k;
+  const char* record = start;
   std::string_view frame;
   const char* stop = records.whole_record(record, end, frame);
-  // One schedule per run, chosen by its first record: after short records
-  // the next header read early and short_walk_prefetch; after long ones the
-  // next header is a miss of its own, and reading it before the callback
-  // cost 4 KiB whole frames half their speed (bench/NOTES.md, "Issue 23
-  // after the fast-path rework").
-  const auto walk = [&]<bool kEarly>() {
-    while (stop != nullptr) {
-      if constexpr (kEarly) {
-        short_prefetch.ahead_of(stop);
-      } else {
-        prefetch.before(record, static_cast<std::size_t>(stop - record));
-      }
-      record = stop;
-      std::string_view next_frame;
-      const char* next = nullptr;
-      if constexpr (kEarly) next = records.whole_record(record, end, next_frame);
-      if constexpr (Events::may_throw) k = record;
-      ev.frame(frame);
-      if (discarded_ || changed_) break;
-      if constexpr (!kEarly) next = records.whole_record(record, end, next_frame);
-      frame = next_frame;
-      stop = next;
+  // Long records (a frame over kShort bytes): the next header is a miss of
+  // its own, read after the callback (read before it, it cost 4 KiB whole
+  // frames half their speed: bench/NOTES.md, "Issue 23 after the fast-path
+  // rework"), and no prefetch — walk_prefetch, this schedule's until
+  // 2026-12-06, prefetches nothing after a long record, and its checks cost
+  // 4 KiB records 22 instructions each against 17 now (bench/NOTES.md,
+  // "Issue 23, 2026-12-06 (fourth)"). The frame's length, not the record's,
+  // is compared: it is at hand. A short record ends this schedule.
+  while (stop != nullptr && frame.size() > walk_prefetch::kShort) {
+    record = stop;
+    if constexpr (Events::may_throw) k = record;
+    ev.frame(frame);
+    if (discarded_ || changed_) {
+      k = record;
+      return step_outcome::go_on;
     }
-  };
-  if (stop != nullptr && static_cast<std::size_t>(stop - record) <= walk_prefetch::kShort) {
-    walk.template operator()<true>();
-  } else {
-    walk.template operator()<false>();
+    stop = records.whole_record(record, end, frame);
+  }
+  if (stop == nullptr) {
+    k = record;
+    return step_outcome::go_on;
+  }
+  // Short records, from the first one on: the next header read before the
+  // callback, and short_walk_prefetch's schedule. Where long records came
+  // first, nothing read the lines ahead of this one (the long bodies were
+  // handed over unread), so the schedule starts with them.
+  short_walk_prefetch short_prefetch(record, record != start);
+  while (stop != nullptr) {
+    short_prefetch.ahead_of(stop);
+    record = stop;
+    std::string_view next_frame;
+    const char* const next = records.whole_record(record, end, next_frame);
+    if constexpr (Events::may_throw) k = record;
+    ev.frame(frame);
+    if (discarded_ || changed_) break;
+    frame = next_frame;
+    stop = next;
   }
   k = record;
   return step_outcome::go_on;
