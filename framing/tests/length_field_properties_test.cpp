@@ -68,8 +68,11 @@ length_field_options options_of(const combination& c, std::size_t offset, std::s
   return o;
 }
 
-TEST(LengthFieldModel, EveryOptionCombinationWithEveryHandlerFramesAsTheModel) {
-  std::mt19937_64 rng(20261204);
+// Every option combination, with each handler kind, three streams, programs
+// and chunkings each; with long_records, streams with records over 1 KiB in
+// chunks that hold them (t::for_long_records()).
+void every_combination_frames_as_the_model(bool long_records) {
+  std::mt19937_64 rng(long_records ? 20261206 : 20261204);
   auto draw = [&](std::uint64_t lo, std::uint64_t hi) {
     return std::uniform_int_distribution<std::uint64_t>(lo, hi)(rng);
   };
@@ -77,10 +80,12 @@ TEST(LengthFieldModel, EveryOptionCombinationWithEveryHandlerFramesAsTheModel) {
   for (const combination& c : every_combination()) {
     for (int kind = 0; kind < 4; ++kind) {
       for (int rep = 0; rep < 3; ++rep) {
-        const length_field_options o = options_of(c, draw(0, 2), draw(0, 30));
+        length_field_options o = options_of(c, draw(0, 2), draw(0, 30));
         const t::callback_program p = t::draw_program(draw);
+        std::vector<std::size_t> cuts = t::draw_cuts(draw);
+        if (long_records) t::for_long_records(o, cuts);
         const std::vector<std::string> chunks =
-            t::chunks_of(t::draw_stream(draw, o), t::draw_cuts(draw));
+            t::chunks_of(t::draw_stream(draw, o, long_records), cuts);
         const t::verdict v =
             t::compare_with_model(static_cast<t::handler_kind>(kind), o, chunks, p);
         ASSERT_TRUE(v.ok) << v.what << "\n  decoder: " << v.decoder << "\n  model:   " << v.model
@@ -91,6 +96,16 @@ TEST(LengthFieldModel, EveryOptionCombinationWithEveryHandlerFramesAsTheModel) {
     }
   }
   EXPECT_EQ(runs, 640U * 4 * 3);
+}
+
+TEST(LengthFieldModel, EveryOptionCombinationWithEveryHandlerFramesAsTheModel) {
+  every_combination_frames_as_the_model(false);
+}
+
+// Records of over 1 KiB take a record run's other schedule, and short ones
+// after them switch it back (engine::record_run()).
+TEST(LengthFieldModel, EveryOptionCombinationFramesLongRecordsAndShortOnesAfterThemAsTheModel) {
+  every_combination_frames_as_the_model(true);
 }
 
 TEST(LengthFieldRoundTrip, EveryOptionCombinationGivesItsRecordsBack) {
