@@ -49,6 +49,16 @@
 //                            on_frame_piece / on_frame_end: never copied).
 //   walk/count/<body>        the floor under any decoder: a bare walk from
 //                            header to header that never touches a body.
+//   read/count/<body>        the memory's pace, no decoder: one load from
+//                            every 64-byte line of each read (2 KiB
+//                            prefetched ahead), summed, and nothing else.
+//                            A decoder of 16 B or 128 B records reads a
+//                            header in every line or two; at about read/'s
+//                            speed from memory (paired_read_pieces, ratio
+//                            near 1) it is bound by the memory, not by its
+//                            own work, and read/ against Asio
+//                            (paired_asio_read) is then about the most a
+//                            decoder can be over Asio in that process.
 //   walk_whole/count/<body>  the floor under whole-frame delivery: the walk,
 //                            plus what the decoder's contract makes it do —
 //                            a record that crosses a read is copied once
@@ -63,7 +73,8 @@
 //   paired_asio_length/count/<body>, paired_asio_pieces/count/<body>,
 //   paired_{walk,asio}_{length,pieces}_cached/count/<body>,
 //   paired_walk_whole_length_cached/count/<body> (the last five over the
-//   range that stays in cache)
+//   range that stays in cache), paired_read_pieces/count/<body>,
+//   paired_asio_read/count/<body> (Asio against read/)
 //                            chatframe and the ceiling (or Asio) in the same
 //                            iterations, one pass of each per iteration in
 //                            alternating order; counter `ratio` is the median
@@ -311,6 +322,7 @@ enum class impl : std::uint8_t {
   length_pieces,
   walk,
   walk_whole,
+  read,
 };
 
 class pass {
@@ -326,6 +338,8 @@ class pass {
   // Whether frames are records and bytes their bodies (the length-field
   // decoder and the walk), not the count framer's headers and bodies.
   [[nodiscard]] virtual bool counts_records() const { return false; }
+  // Whether run() frames at all (read/ only reads).
+  [[nodiscard]] virtual bool counts_frames() const { return true; }
   std::uint64_t frames = 0;
   std::uint64_t bytes = 0;
 
@@ -532,6 +546,32 @@ class memchr_pass final : public pass {
   }
 };
 
+// The memory's pace (read/): one byte of every 64-byte line of each chunk,
+// summed so that no load can be dropped. The loads are independent (no
+// chain, unlike a walk from header to header) and prefetched ahead, so the
+// core keeps as many lines in flight as it can. Not a strict ceiling: the
+// decoder's own prefetch schedule (short_walk_prefetch) outran it with
+// 128 B records in 4 KiB reads (bench/NOTES.md, "Issue 23, 2026-12-06
+// (fourth)").
+class read_pass final : public pass {
+ public:
+  using pass::pass;
+  [[nodiscard]] bool counts_frames() const override { return false; }
+  void run() override {
+    std::uint64_t sum = 0;
+    chunks([&](const char* p, std::size_t n) {
+      for (std::size_t i = 0; i < n; i += 64) {
+        __builtin_prefetch(p + i + kReadAhead);  // a hint: past the chunk's end it never faults
+        sum += static_cast<unsigned char>(p[i]);
+      }
+    });
+    benchmark::DoNotOptimize(sum);
+  }
+
+ private:
+  static constexpr std::size_t kReadAhead = 2048;
+};
+
 // The careless baseline: std::string buffer, append each chunk, find() the
 // terminator, erase() the front per frame.
 class careless_pass final : public pass {
@@ -716,6 +756,7 @@ std::unique_ptr<pass> make_pass(impl i, const extent& e, const workload& w, std:
     case impl::length_pieces: return std::make_unique<length_pass>(e, w, chunk, true);
     case impl::walk: return std::make_unique<walk_pass<false>>(e, w, chunk);
     case impl::walk_whole: return std::make_unique<walk_pass<true>>(e, w, chunk);
+    case impl::read: return std::make_unique<read_pass>(e, w, chunk);
   }
   return nullptr;
 }
@@ -736,6 +777,7 @@ bool check(benchmark::State& state, const char* what, std::uint64_t got, std::ui
 // also warms up what the timed passes reuse (buffers, the framer's state).
 bool verify(benchmark::State& state, pass& p, const extent& e) {
   p.run();
+  if (!p.counts_frames()) return true;
   // Records: the stream's count frames are a header and a body each.
   const std::uint64_t frames = p.counts_records() ? e.frames / 2 : e.frames;
   const std::uint64_t bytes =
@@ -955,6 +997,10 @@ void register_all() {
     paired("paired_walk_pieces_cached", w, impl::walk, true, impl::length_pieces);
     paired("paired_asio_length_cached", w, impl::asio, true, impl::length);
     paired("paired_asio_pieces_cached", w, impl::asio, true, impl::length_pieces);
+    // From memory: the decoder against the memory's ceiling, and how far
+    // any decoder could be over Asio.
+    paired("paired_read_pieces", w, impl::read, false, impl::length_pieces);
+    paired("paired_asio_read", w, impl::asio, false, impl::read);
   }
   single("chatframe", kNone, impl::chatframe);
   tune(benchmark::RegisterBenchmark("memcpy/-/-", bm_memcpy, &kNone));
