@@ -997,8 +997,9 @@ void register_all() {
     paired("paired_walk_pieces_cached", w, impl::walk, true, impl::length_pieces);
     paired("paired_asio_length_cached", w, impl::asio, true, impl::length);
     paired("paired_asio_pieces_cached", w, impl::asio, true, impl::length_pieces);
-    // From memory: the decoder against the memory's ceiling, and how far
-    // any decoder could be over Asio.
+    // From memory: the decoder against the memory's pace (read/, not a
+    // strict ceiling), and read/ against Asio: about how far a decoder bound
+    // by the memory can be over Asio.
     paired("paired_read_pieces", w, impl::read, false, impl::length_pieces);
     paired("paired_asio_read", w, impl::asio, false, impl::read);
   }
