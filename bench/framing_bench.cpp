@@ -85,7 +85,10 @@
 //
 // <term> is lf ("\n"), crlf ("\r\n") or crlf2 ("\r\n\r\n"); <len> is the line
 // length including the terminator; payload is printable filler that contains
-// neither '\r' nor '\n'.
+// neither '\r' nor '\n'. <body> is a record's body length, 16, 128 or 4096
+// bytes, or `mixed`: lengths from 8 B to 16 KiB in no order, as an RPC
+// connection carries them (mixed_body_length()), where a decoder meets long
+// records and short ones after them.
 //
 // Counters of the single rows: bytes_per_second (SetBytesProcessed), frames
 // (kIsRate: frames/s), allocs_per_frame (heap allocations made inside the
@@ -137,6 +140,9 @@ struct workload {
   std::string_view term;  // lines: the delimiter
   std::size_t len;        // lines: line length incl. terminator; records: body length
   const char* term_name;  // for benchmark names
+  // Records only: bodies of mixed lengths (mixed_body_length()) instead of
+  // len each; named count/mixed.
+  bool mixed = false;
 };
 
 // What one pass reads: `size` bytes from `data`, `reps` times over, and what
@@ -182,6 +188,24 @@ struct filler {
   }
 };
 
+// count/mixed's body lengths, as a binary RPC connection carries them: 60%
+// of 8-64 bytes, 30% of 65-512, 8% of 513-2048 and 2% of 2049-16384 (about
+// 390 bytes on average), one after another in no order — so runs of short
+// records follow long ones, and the decoder's record run changes schedule
+// (engine::record_run()). The same lengths on every run: `s` is the state of
+// its own generator.
+std::size_t mixed_body_length(std::uint64_t& s) {
+  const auto next = [&s](std::uint64_t n) {
+    s = s * 6364136223846793005ull + 1442695040888963407ull;
+    return (s >> 33) % n;
+  };
+  const std::uint64_t r = next(100);
+  if (r < 60) return 8 + next(57);
+  if (r < 90) return 65 + next(448);
+  if (r < 98) return 513 + next(1536);
+  return 2049 + next(14336);
+}
+
 // Called after each whole frame: the hot prefix grows while it fits.
 void mark_hot(stream& s) {
   if (s.bytes.size() > kHotSize) return;
@@ -207,13 +231,16 @@ stream make_stream(const workload& w) {
       break;
     }
     case shape::records: {
-      while (out.bytes.size() + kHeaderSize + w.len <= kStreamSize) {
-        const auto n = static_cast<std::uint32_t>(w.len);
+      std::uint64_t lengths = 0x2545F4914F6CDD1Dull;
+      for (;;) {
+        const std::size_t len = w.mixed ? mixed_body_length(lengths) : w.len;
+        if (out.bytes.size() + kHeaderSize + len > kStreamSize) break;
+        const auto n = static_cast<std::uint32_t>(len);
         for (std::size_t i = 0; i < kHeaderSize; ++i)
           out.bytes.push_back(static_cast<char>((n >> (8 * i)) & 0xFF));
-        for (std::size_t i = 0; i < w.len; ++i) out.bytes.push_back(f.next());
+        for (std::size_t i = 0; i < len; ++i) out.bytes.push_back(f.next());
         out.frames += 2;
-        out.payload_bytes += kHeaderSize + w.len;
+        out.payload_bytes += kHeaderSize + len;
         mark_hot(out);
       }
       break;
@@ -233,7 +260,7 @@ const stream& stream_for(const workload& w) {
   static const workload* current = nullptr;
   static stream cached;
   if (current == nullptr || current->kind != w.kind || current->term != w.term ||
-      current->len != w.len) {
+      current->len != w.len || current->mixed != w.mixed) {
     cached = stream{};  // free the previous one before building the next
     cached = make_stream(w);
     current = &w;
@@ -923,6 +950,7 @@ const workload kRecords[] = {
     {shape::records, {}, 16, "count"},
     {shape::records, {}, 128, "count"},
     {shape::records, {}, 4096, "count"},
+    {shape::records, {}, 0, "count", true},
 };
 const workload kNone = {shape::none, {}, 0, "none"};
 
@@ -932,7 +960,9 @@ void tune(benchmark::internal::Benchmark* b) {
 
 std::string name(const char* prefix, const workload& w) {
   std::string n = std::string(prefix) + "/" + w.term_name + "/";
-  n += w.kind == shape::none ? std::string("-") : std::to_string(w.len);
+  n += w.kind == shape::none ? std::string("-")
+       : w.mixed             ? std::string("mixed")
+                             : std::to_string(w.len);
   return n;
 }
 

@@ -78,7 +78,7 @@ def main():
     print("-" * len(header))
     order = {"lf": 0, "crlf": 1, "crlf2": 2, "count": 3, "none": 4}
     keys = sorted((k for k in rows if k[0] == "chatframe"),
-                  key=lambda k: (order.get(k[1], 9), int(k[2]) if k[2].isdigit() else 0, -k[3]))
+                  key=lambda k: (order.get(k[1], 9), int(k[2]) if k[2].isdigit() else 1 << 30, -k[3]))
     for k in keys:
         _, term, length, chunk = k
         r = rows[k]
@@ -107,7 +107,7 @@ def main():
     print("count/none: the framer hands out views without reading payload, so MB/s may exceed memcpy;")
     print("            count frames/s counts on_found() calls (header and body: 2 per record)")
     cached = sorted((k for k in rows if k[0] == "chatframe_cached"),
-                    key=lambda k: (order.get(k[1], 9), int(k[2]) if k[2].isdigit() else 0, -k[3]))
+                    key=lambda k: (order.get(k[1], 9), int(k[2]) if k[2].isdigit() else 1 << 30, -k[3]))
     if cached:
         print("from a range of at most 1 MiB that stays in cache (as after recv()):")
         for k in cached:
@@ -122,13 +122,13 @@ def main():
                   f"{rows[k]['bps'] / 1e6:>8.0f} MB/s  {other.split('_')[0]} {ob / 1e6:.0f} MB/s"
                   f"  {ratio_to(rows, rows[k], other, term, length, chunk)}")
     paired = sorted((k for k in rows if k[0].startswith("paired_") and rows[k]["ratio"]),
-                    key=lambda k: (k[0], order.get(k[1], 9), int(k[2]) if k[2].isdigit() else 0, -k[3]))
+                    key=lambda k: (k[0], order.get(k[1], 9), int(k[2]) if k[2].isdigit() else 1 << 30, -k[3]))
     if paired:
         print()
         print("paired: chatframe and the other in the same iterations, alternating order;")
         print("cpu: where it ran; probe ns: 150 nops, the slower of before and after (higher: the")
         print("core's other hardware thread was busy, and instruction-heavy code ran slower)")
-        print(f"{'against':<16}{'workload':<14}{'chunk':>7}{'ratio':>9}{'p25-p75':>15}"
+        print(f"{'against':<25}{'workload':<14}{'chunk':>7}{'ratio':>9}{'p25-p75':>15}"
               f"{'chatframe MB/s':>16}{'other MB/s':>12}{'cpu':>5}{'probe ns':>10}")
         for k in paired:
             impl, term, length, chunk = k
@@ -137,7 +137,8 @@ def main():
             # Where it ran, and how busy that core was (bm_paired(), core_probe_ns()).
             cpu = "-" if r["cpu"] is None else f"{r['cpu']:.0f}"
             probe = "-" if not r["probe"] else f"{r['probe']:.1f}"
-            print(f"{impl[len('paired_'):]:<16}{term + '/' + length:<14}{chunk:>7}{r['ratio']:>8.2f}x"
+            # (walk_whole_length_cached, the longest name: 24 characters)
+            print(f"{impl[len('paired_'):]:<25}{term + '/' + length:<14}{chunk:>7}{r['ratio']:>8.2f}x"
                   f"{iqr:>15}{r['cf_bps'] / 1e6:>16.0f}{r['other_bps'] / 1e6:>12.0f}"
                   f"{cpu:>5}{probe:>10}")
     others = [k for k in rows if k[0] != "chatframe" and not k[0].startswith("paired_")
