@@ -240,6 +240,7 @@ class length_field_framer {
   const char* stream_records(const char* k, const char* end, H& handler);
   template <class Reader, class H>
   void run_records(const char*& k, const char* end, detail::length_events<H>& ev);
+  static void warm_run(bool after_long, const char* k, std::uint64_t record) noexcept;
   template <class Reader>
   bool header_at(const Reader& reader, const char* k, const char* end, std::uint64_t& v,
                  std::uint64_t& record) const;

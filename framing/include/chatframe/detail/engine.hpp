@@ -181,8 +181,9 @@ class walk_prefetch {
 //   prefetches at each run's start cost more in cache than it saved. (A
 //   chunk that is neither in cache nor after the previous one waits for
 //   memory at each header of its first kAhead bytes.) Short records that
-//   follow long ones in a run are the exception (`cold`): nothing read
-//   ahead of them.
+//   follow a long one are the exception: nothing read ahead of them (the
+//   long body was handed over unread), so whoever starts the schedule
+//   there prefetches those bytes first (warm()).
 // - It does not skip the body of a long record met later in the run: its
 //   lines are prefetched too, a few instructions for each 128 bytes of a
 //   body that is handed to the handler next.
@@ -191,11 +192,27 @@ class walk_prefetch {
 // 128 B records in 64 KiB reads from memory lost a sixth of their speed.
 class short_walk_prefetch {
  public:
-  // From `start`, the first short record; `cold`: if no earlier run or
-  // schedule read ahead into its first kAhead bytes, which are then
-  // prefetched with the first record.
-  short_walk_prefetch(const char* start, bool cold) noexcept
-      : due_(reinterpret_cast<std::uintptr_t>(start) - walk_prefetch::kLine - (cold ? kAhead : 0)) {
+  // From `start`, the first short record; the kAhead bytes from there are
+  // an earlier schedule's, or warm()'s.
+  explicit short_walk_prefetch(const char* start) noexcept
+      : due_(reinterpret_cast<std::uintptr_t>(start) - walk_prefetch::kLine) {}
+  // The lines of the kAhead bytes from `start`, which the schedule begun
+  // there leaves to an earlier one: for short records after a long one.
+  [[gnu::always_inline]] static void warm(const char* start) noexcept {
+    for (std::size_t at = 0; at < kAhead; at += kStep) {
+      __builtin_prefetch(start + at);
+      __builtin_prefetch(start + at + walk_prefetch::kLine);
+      __builtin_prefetch(start + at + 2 * walk_prefetch::kLine);
+      __builtin_prefetch(start + at + 3 * walk_prefetch::kLine);
+    }
+  }
+  // The same as a call, for callers that rarely need it. The empty asm
+  // statement is an effect the compiler must keep: GCC 12 counts none in a
+  // function of prefetches and drops the calls to it (it did with a copy it
+  // split off: bench/NOTES.md, "Issue 23, 2026-12-06 (fifth)").
+  [[gnu::noinline]] static void warm_out_of_line(const char* start) noexcept {
+    warm(start);
+    asm volatile("");
   }
   [[gnu::always_inline]] void ahead_of(const char* next) noexcept {
     for (; reinterpret_cast<std::uintptr_t>(next) > due_; due_ += kStep) {
@@ -807,8 +824,11 @@ template <class Records, class Events>
   // Short records, from the first one on: the next header read before the
   // callback, and short_walk_prefetch's schedule. Where long records came
   // first, nothing read the lines ahead of this one (the long bodies were
-  // handed over unread), so the schedule starts with them.
-  short_walk_prefetch short_prefetch(record, record != start);
+  // handed over unread), so the schedule starts with them. (Where the run
+  // itself follows a long record's rest, its caller warms them:
+  // length_field_framer::warm_run().)
+  if (record != start) short_walk_prefetch::warm(record);
+  short_walk_prefetch short_prefetch(record);
   for (;;) {
     short_prefetch.ahead_of(stop);
     record = stop;

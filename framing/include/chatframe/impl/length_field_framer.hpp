@@ -294,8 +294,10 @@ constexpr bool length_field_framer::streams() noexcept {
 template <class H>
 [[gnu::always_inline]] inline const char* length_field_framer::stream(const char* k,
                                                                       const char* end, H& handler) {
+  bool after_long = false;  // for warm_run()
   if (phase_ == part::body) {
     if (at_ < layout_.strip()) return k;  // stripped body bytes still to come: the steps'
+    after_long = record_ > detail::walk_prefetch::kShort;
     // (False: a whole frame's copy must grow, which the steps do.)
     if (!rest_of_record<header_share::none>(k, end, handler)) return k;
     if (k == end || abandon_ || pending_) return k;
@@ -307,7 +309,10 @@ template <class H>
   // order.
   std::uint64_t v = 0, record = 0;
   if (!header_at(layout_.reader(), k, end, v, record)) return k;
-  if (record <= static_cast<std::uint64_t>(end - k)) return stream_records(k, end, handler);
+  if (record <= static_cast<std::uint64_t>(end - k)) {
+    warm_run(after_long, k, record);
+    return stream_records(k, end, handler);
+  }
   start_of_record<header_share::none>(k, end, v, record, handler);
   return k;
 }
@@ -393,9 +398,11 @@ template <class H>
 [[gnu::always_inline]] inline bool length_field_framer::fast_at(const char*& k, const char* end,
                                                                 detail::length_events<H>& ev) {
   const char* const from = k;
+  bool after_long = false;  // for warm_run()
   // (A piece handler's header piece, if still to come, is the plain path's.)
   if (phase_ == part::body && at_ >= layout_.strip() &&
       (!length_piece_handler<H> || frame_.size() == 0)) {
+    after_long = record_ > detail::walk_prefetch::kShort;
     // The next header, fetched while this record's rest is handed over: in
     // reads shorter than the records it is the read's first line the walk
     // needs (bench/NOTES.md, "Issue 23, 2026-12-05").
@@ -414,6 +421,7 @@ template <class H>
     std::uint64_t v = 0, record = 0;
     if (!header_at(reader, k, end, v, record)) return k != from;
     if (record <= static_cast<std::uint64_t>(end - k)) {
+      warm_run(after_long, k, record);
       if constexpr (detail::length_events<H>::may_throw) {
         run_records<reader_type>(k, end, ev);
       } else {
@@ -447,6 +455,23 @@ template <class Reader, class H>
     }
   }
   (void)engine_.record_run(k, end, detail::length_walk<Reader>(layout_, end), ev);
+}
+
+// Before a record run from k, whose first record is `record` bytes long:
+// if it is short and the run follows the rest of a long record (more than
+// walk_prefetch::kShort bytes, `after_long`) that crossed into this chunk,
+// the lines ahead of it, which the short records' schedule leaves to an
+// earlier one (short_walk_prefetch): the previous chunk's run reached at
+// most a few KiB past that long record's start, and a chunk wholly inside
+// it read nothing. Without it, a new chunk after a long record waited for
+// memory at each of its first short records' headers (count/mixed from
+// memory in 4 KiB reads: 0.49x-0.50x of read/ without, 0.71x-0.76x with;
+// bench/NOTES.md, "Issue 23, 2026-12-06 (fifth)"). Out of line: inlined, its
+// test and prefetches cost every read a few instructions more.
+[[gnu::always_inline]] inline void length_field_framer::warm_run(bool after_long, const char* k,
+                                                                 std::uint64_t record) noexcept {
+  if (after_long && record <= detail::walk_prefetch::kShort) [[unlikely]]
+    detail::short_walk_prefetch::warm_out_of_line(k);
 }
 
 // The header at k, if it lies in the chunk and the layout accepts it: true,
