@@ -465,9 +465,10 @@ template <class Reader, class H>
 // most a few KiB past that long record's start, and a chunk wholly inside
 // it read nothing. Without it, a new chunk after a long record waited for
 // memory at each of its first short records' headers (count/mixed from
-// memory in 4 KiB reads: 0.49x-0.50x of read/ without, 0.71x-0.76x with;
-// bench/NOTES.md, "Issue 23, 2026-12-06 (fifth)"). Out of line: inlined, its
-// test and prefetches cost every read a few instructions more.
+// memory in 4 KiB reads: 0.52x-0.59x of read/ without, 0.78x-0.80x with;
+// bench/NOTES.md, "Issue 23, 2026-12-06 (fifth)"). The prefetches out of
+// line: inlined, they were copied into each of the steps' reader
+// instantiations, for the same instructions per read.
 [[gnu::always_inline]] inline void length_field_framer::warm_run(bool after_long, const char* k,
                                                                  std::uint64_t record) noexcept {
   if (after_long && record <= detail::walk_prefetch::kShort) [[unlikely]]
