@@ -179,31 +179,34 @@ struct stream {
   }
 };
 
+// A fixed pseudo-random sequence (a 64-bit LCG): every stream is the same
+// on every run.
+struct sequence {
+  std::uint64_t s;
+  // The next number, below n.
+  std::uint64_t below(std::uint64_t n) {
+    s = s * 6364136223846793005ull + 1442695040888963407ull;
+    return (s >> 33) % n;
+  }
+};
+
 // Printable filler, never '\r' or '\n' (both are < 0x20).
 struct filler {
-  std::uint64_t s = 0x9E3779B97F4A7C15ull;
-  char next() {
-    s = s * 6364136223846793005ull + 1442695040888963407ull;
-    return static_cast<char>(0x20 + (s >> 33) % 95);
-  }
+  sequence seq{0x9E3779B97F4A7C15ull};
+  char next() { return static_cast<char>(0x20 + seq.below(95)); }
 };
 
 // count/mixed's body lengths, as a binary RPC connection carries them: 60%
 // of 8-64 bytes, 30% of 65-512, 8% of 513-2048 and 2% of 2049-16384 (about
 // 390 bytes on average), one after another in no order — so runs of short
 // records follow long ones, and the decoder's record run changes schedule
-// (engine::record_run()). The same lengths on every run: `s` is the state of
-// its own generator.
-std::size_t mixed_body_length(std::uint64_t& s) {
-  const auto next = [&s](std::uint64_t n) {
-    s = s * 6364136223846793005ull + 1442695040888963407ull;
-    return (s >> 33) % n;
-  };
-  const std::uint64_t r = next(100);
-  if (r < 60) return 8 + next(57);
-  if (r < 90) return 65 + next(448);
-  if (r < 98) return 513 + next(1536);
-  return 2049 + next(14336);
+// (engine::record_run()). `lengths` is a sequence of their own.
+std::size_t mixed_body_length(sequence& lengths) {
+  const std::uint64_t r = lengths.below(100);
+  if (r < 60) return 8 + lengths.below(57);
+  if (r < 90) return 65 + lengths.below(448);
+  if (r < 98) return 513 + lengths.below(1536);
+  return 2049 + lengths.below(14336);
 }
 
 // Called after each whole frame: the hot prefix grows while it fits.
@@ -231,7 +234,7 @@ stream make_stream(const workload& w) {
       break;
     }
     case shape::records: {
-      std::uint64_t lengths = 0x2545F4914F6CDD1Dull;
+      sequence lengths{0x2545F4914F6CDD1Dull};
       for (;;) {
         const std::size_t len = w.mixed ? mixed_body_length(lengths) : w.len;
         if (out.bytes.size() + kHeaderSize + len > kStreamSize) break;

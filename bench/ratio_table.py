@@ -77,8 +77,12 @@ def main():
     print(header)
     print("-" * len(header))
     order = {"lf": 0, "crlf": 1, "crlf2": 2, "count": 3, "none": 4}
+
+    def workload_order(k):
+        # Delimiters, then records; lengths by size, named ones (count/mixed) after them.
+        return order.get(k[1], 9), int(k[2]) if k[2].isdigit() else 1 << 30
     keys = sorted((k for k in rows if k[0] == "chatframe"),
-                  key=lambda k: (order.get(k[1], 9), int(k[2]) if k[2].isdigit() else 1 << 30, -k[3]))
+                  key=lambda k: (*workload_order(k), -k[3]))
     for k in keys:
         _, term, length, chunk = k
         r = rows[k]
@@ -107,7 +111,7 @@ def main():
     print("count/none: the framer hands out views without reading payload, so MB/s may exceed memcpy;")
     print("            count frames/s counts on_found() calls (header and body: 2 per record)")
     cached = sorted((k for k in rows if k[0] == "chatframe_cached"),
-                    key=lambda k: (order.get(k[1], 9), int(k[2]) if k[2].isdigit() else 1 << 30, -k[3]))
+                    key=lambda k: (*workload_order(k), -k[3]))
     if cached:
         print("from a range of at most 1 MiB that stays in cache (as after recv()):")
         for k in cached:
@@ -122,7 +126,7 @@ def main():
                   f"{rows[k]['bps'] / 1e6:>8.0f} MB/s  {other.split('_')[0]} {ob / 1e6:.0f} MB/s"
                   f"  {ratio_to(rows, rows[k], other, term, length, chunk)}")
     paired = sorted((k for k in rows if k[0].startswith("paired_") and rows[k]["ratio"]),
-                    key=lambda k: (k[0], order.get(k[1], 9), int(k[2]) if k[2].isdigit() else 1 << 30, -k[3]))
+                    key=lambda k: (k[0], *workload_order(k), -k[3]))
     if paired:
         print()
         print("paired: chatframe and the other in the same iterations, alternating order;")
