@@ -367,16 +367,23 @@ class engine {
   step_outcome count_run(const char*& k, const char* end, Count& count, Events ev);
 
   // Length-prefixed records that lie whole in the chunk, one after another.
-  // `records` is the configuration: records.whole_record(p, end, frame) is
-  // the start of the next record if the one at p lies whole before `end`
-  // and its header is one the run may frame (`frame` is then what it
-  // delivers), else nullptr. ev.frame(frame) delivers it; ev.stopped() is
-  // true once the configuration's own record of a discard() is set. The run
-  // works on a copy of `records` (it must be cheap to copy).
+  // `records` is the configuration, for a record at p whose header lies in
+  // the chunk (records.header_in(p)): records.whole_record(p, end, frame,
+  // last) is the start of the next record if the one at p lies whole before
+  // `end`, its header is one the run may frame (`frame` is then what it
+  // delivers) and the next record's header lies whole before `end` too;
+  // else nullptr, with `last` the start of the next record if the one at p
+  // is whole and the run's nonetheless (`frame` then set), else nullptr.
+  // ev.frame(frame) delivers it; ev.stopped() is true once the
+  // configuration's own record of a discard() is set. The run works on a
+  // copy of `records` (it must be cheap to copy).
   template <class Records, class Events>
   step_outcome record_run(const char*& k, const char* end, const Records& records, Events ev);
 
  private:
+  template <class Events>
+  void deliver_last(const char*& k, const char*& record, const char* last, std::string_view frame,
+                    Events& ev);
   template <class Matcher, class Events>
   step_outcome delimiter_step_across(Matcher& m, const char*& k, const char* end, Events ev);
   template <class Matcher, class Events>
@@ -798,15 +805,18 @@ template <class Records, class Events>
   const char* const start = k;
   const char* record = start;
   std::string_view frame;
-  const char* stop = records.whole_record(record, end, frame);
+  const char* last = nullptr;  // whole_record()'s answer at the chunk's last whole record
+  const char* stop =
+      records.header_in(record) ? records.whole_record(record, end, frame, last) : nullptr;
   // Long records (a frame over kShort bytes): the next header is a miss of
   // its own, read after the callback (read before it, it cost 4 KiB whole
   // frames half their speed: bench/NOTES.md, "Issue 23 after the fast-path
   // rework"), and no prefetch — walk_prefetch, this schedule's until
   // 2026-12-06, prefetches nothing after a long record, and its checks cost
-  // 4 KiB records 22 instructions each against 17 now (bench/NOTES.md,
-  // "Issue 23, 2026-12-06 (fourth)"). The frame's length, not the record's,
-  // is compared: it is at hand. A short record ends this schedule.
+  // 4 KiB records 22 instructions each against 17 without (bench/NOTES.md,
+  // "Issue 23, 2026-12-06 (fourth)"; 13 since one compare checks both the
+  // record and the next header: "(sixth)"). The frame's length, not the
+  // record's, is compared: it is at hand. A short record ends this schedule.
   while (stop != nullptr && frame.size() > walk_prefetch::kShort) {
     record = stop;
     if constexpr (Events::may_throw) k = record;
@@ -815,9 +825,10 @@ template <class Records, class Events>
       k = record;
       return step_outcome::go_on;
     }
-    stop = records.whole_record(record, end, frame);
+    stop = records.whole_record(record, end, frame, last);
   }
   if (stop == nullptr) {
+    if (last != nullptr) deliver_last(k, record, last, frame, ev);
     k = record;
     return step_outcome::go_on;
   }
@@ -833,7 +844,7 @@ template <class Records, class Events>
     short_prefetch.ahead_of(stop);
     record = stop;
     std::string_view next_frame;
-    const char* const next = records.whole_record(record, end, next_frame);
+    const char* const next = records.whole_record(record, end, next_frame, last);
     if constexpr (Events::may_throw) k = record;
     // The run's last record handed over on its own: one call for every
     // record, with the test of next after it, took 128 B pieces 3 more
@@ -841,6 +852,8 @@ template <class Records, class Events>
     // "Issue 23, 2026-12-06 (fourth)").
     if (next == nullptr) {
       ev.frame(frame);
+      if (last != nullptr && !discarded_ && !changed_)
+        deliver_last(k, record, last, next_frame, ev);
       break;
     }
     ev.frame(frame);
@@ -850,6 +863,17 @@ template <class Records, class Events>
   }
   k = record;
   return step_outcome::go_on;
+}
+
+// record_run()'s last record, whole in the chunk but with no whole header
+// after it: the chunk ends there, or inside the next header.
+template <class Events>
+[[gnu::always_inline]] inline void engine::deliver_last(const char*& k, const char*& record,
+                                                        const char* last, std::string_view frame,
+                                                        Events& ev) {
+  record = last;
+  if constexpr (Events::may_throw) k = record;
+  ev.frame(frame);
 }
 
 }  // namespace detail

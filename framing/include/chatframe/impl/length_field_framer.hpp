@@ -70,26 +70,45 @@ class length_walk {
   length_walk(const length_layout& layout, const char* end) noexcept
       : terms_(layout.terms()),
         last_header_(reinterpret_cast<std::uintptr_t>(end) - layout.header()) {}
-  // The start of the next record, or nullptr if the record at p is not
-  // whole before end or its header is the plain steps' to judge.
-  [[nodiscard]] const char* whole_record(const char* p, const char* end,
-                                         std::string_view& frame) const noexcept {
-    if (reinterpret_cast<std::uintptr_t>(p) > last_header_) return nullptr;
+  // True if a whole header starts at p.
+  [[nodiscard]] bool header_in(const char* p) const noexcept {
+    return reinterpret_cast<std::uintptr_t>(p) <= last_header_;
+  }
+  // The start of the next record, if the record at p (whose header lies in
+  // the chunk) is whole, is the run's to frame, and the next record's header
+  // lies in the chunk too; else nullptr, and `last` is the start of the next
+  // record if the record at p is whole and the run's nonetheless (the
+  // chunk's last whole record), else nullptr. `frame` is what the record at
+  // p delivers, where it is whole. One compare says the record is whole and
+  // the next header can be read: the run reads it with no check of its own
+  // (bench/NOTES.md, "Issue 23, 2026-12-06 (sixth)").
+  [[nodiscard]] const char* whole_record(const char* p, const char* end, std::string_view& frame,
+                                         const char*& last) const noexcept {
     const std::uint64_t v = Reader::read(p + terms_.offset);
     if constexpr (!kAcceptsAllWithin) {
-      if (!terms_.accepts(v)) return nullptr;
+      if (!terms_.accepts(v)) {
+        last = nullptr;
+        return nullptr;
+      }
     }
     // The record is at most 2^63 bytes (F <= max, strip <= 2^62), or, with
     // no range check, under 2^63 + 2^32 (length_layout's bounded_): its end
     // does not wrap, and lies past the chunk's exactly when it is not whole.
     const std::uintptr_t stop = terms_.record_end(reinterpret_cast<std::uintptr_t>(p), v);
-    if (stop > reinterpret_cast<std::uintptr_t>(end)) return nullptr;
-    const char* const next = p + (stop - reinterpret_cast<std::uintptr_t>(p));
-    frame = std::string_view(p + terms_.strip, static_cast<std::size_t>(terms_.frame_of(v)));
-    return next;
+    if (stop > last_header_) [[unlikely]] {
+      last = stop > reinterpret_cast<std::uintptr_t>(end) ? nullptr : framed(p, stop, v, frame);
+      return nullptr;
+    }
+    return framed(p, stop, v, frame);
   }
 
  private:
+  const char* framed(const char* p, std::uintptr_t stop, std::uint64_t v,
+                     std::string_view& frame) const noexcept {
+    frame = std::string_view(p + terms_.strip, static_cast<std::size_t>(terms_.frame_of(v)));
+    return p + (stop - reinterpret_cast<std::uintptr_t>(p));
+  }
+
   record_terms terms_;
   std::uintptr_t last_header_;  // the last address a whole header can start at
 };
