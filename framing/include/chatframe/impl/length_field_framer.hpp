@@ -103,6 +103,8 @@ class length_walk {
   }
 
  private:
+  // The whole record at p that ends at stop: its frame, and its end as a
+  // pointer into the chunk.
   const char* framed(const char* p, std::uintptr_t stop, std::uint64_t v,
                      std::string_view& frame) const noexcept {
     frame = std::string_view(p + terms_.strip, static_cast<std::size_t>(terms_.frame_of(v)));
