@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include "chatframe/length_field_framer.hpp"
@@ -40,12 +41,25 @@ constexpr bool length_handler_may_throw() {
 // The engine's events as the decoder's: collected bytes and the end of a
 // count go to the part being read; a whole record from record_run() is
 // delivered at once.
+//
+// Two references, and the engine's cursor only for callbacks that may
+// throw (whole_frame() keeps it right for them). For noexcept handlers the
+// adapter is then 16 bytes, which the out-of-line record_run() receives in
+// two registers. With the cursor, its 24 bytes went through the stack: the
+// caller wrote them as three 8-byte stores and GCC copied the first two
+// with one 16-byte load, which store-to-load forwarding cannot serve from
+// two stores — the load, and the run's first use of the handler's address,
+// waited for both stores to reach the cache, once per read (4 KiB pieces
+// in 64 KiB reads: 52-53 against 44-45 ns a read; bench/NOTES.md, "Issue
+// 23, 2026-12-07").
 template <class H>
 struct length_events {
   length_field_framer& framer;
   H& handler;
-  const char** cursor = nullptr;  // the engine's k, which the fast path's callbacks keep right
   static constexpr bool may_throw = length_handler_may_throw<H>();
+  struct no_cursor {};
+  // The engine's k, which the fast path's callbacks keep right.
+  [[no_unique_address]] std::conditional_t<may_throw, const char**, no_cursor> cursor{};
   void collect(const collected& data) { framer.take(data, handler); }
   void found(std::size_t /*which*/) { framer.part_done(handler); }
   void frame(std::string_view frame) { framer.whole_frame(frame, *this); }
@@ -345,6 +359,8 @@ template <class H>
 template <class H>
 [[gnu::noinline]] const char* length_field_framer::stream_records(const char* k, const char* end,
                                                                   H& handler) {
+  static_assert(sizeof(detail::length_events<H>) == 2 * sizeof(void*),
+                "record_run() takes the events in registers (length_events' comment)");
   detail::length_events<H> ev{*this, handler};
   std::uint64_t v = 0, record = 0;
   // One dispatch on the width and byte order for the run and the header it
