@@ -236,9 +236,11 @@ class length_field_framer {
   static constexpr bool streams() noexcept;
   template <class H>
   const char* stream(const char* k, const char* end, H& handler);
-  template <class H>
-  const char* stream_records(const char* k, const char* end, H& handler);
   template <class Reader, class H>
+  const char* stream_records(const char* k, const char* end, H& handler);
+  // Whether a record run is the engine's out-of-line one or inlined into its caller.
+  enum class run_call : bool { out_of_line, inlined };
+  template <class Reader, run_call Call, class H>
   void run_records(const char*& k, const char* end, detail::length_events<H>& ev);
   static void warm_run(bool after_long, const char* k, std::uint64_t record) noexcept;
   template <class Reader>

@@ -379,6 +379,9 @@ class engine {
   // copy of `records` (it must be cheap to copy).
   template <class Records, class Events>
   step_outcome record_run(const char*& k, const char* end, const Records& records, Events ev);
+  // The same run, inlined into a caller that frames a read's edges around it.
+  template <class Records, class Events>
+  step_outcome record_run_here(const char*& k, const char* end, const Records& records, Events ev);
 
  private:
   template <class Events>
@@ -792,7 +795,14 @@ template <class Count, class Events>
 // says how to check its assembly.
 template <class Records, class Events>
 [[gnu::noinline]] step_outcome engine::record_run(const char*& k, const char* end,
-                                                  const Records& records_in, Events ev) {
+                                                  const Records& records, Events ev) {
+  return record_run_here(k, end, records, ev);
+}
+
+template <class Records, class Events>
+[[gnu::always_inline]] inline step_outcome engine::record_run_here(const char*& k, const char* end,
+                                                                   const Records& records_in,
+                                                                   Events ev) {
   changed_ = false;
   // Never true here (the steps and the configuration's callers stop at a
   // discard()), but said: the compiler then knows both flags are false

@@ -115,6 +115,7 @@ class length_layout {
     // bytes (with H + adj <= max + strip <= 2^63, as runnable implies,
     // start + record cannot wrap for any value).
     bounded_ = runnable_ && lo == 0 && h + a >= 0 && width_ <= 4;
+    whole_header_stripped_ = runnable_ && terms_.strip >= header_;
   }
 
   [[nodiscard]] std::size_t offset() const noexcept { return terms_.offset; }
@@ -139,6 +140,11 @@ class length_layout {
 
   // Some value gives an acceptable frame (if not, the fast run never runs).
   [[nodiscard]] bool runnable() const noexcept { return runnable_; }
+  // runnable() and no frame holds a header byte (the strip covers the
+  // header): one flag for the check at the start of every feed().
+  [[nodiscard]] bool runnable_without_header_bytes() const noexcept {
+    return whole_header_stripped_;
+  }
   // The accepted header's arithmetic: accepts(), record_of(), record_end(),
   // frame_of().
   [[nodiscard]] const record_terms& terms() const noexcept { return terms_; }
@@ -233,6 +239,7 @@ class length_layout {
   bool big_;
   bool runnable_ = false;
   bool bounded_ = false;
+  bool whole_header_stripped_ = false;
 };
 
 }  // namespace chatframe::detail

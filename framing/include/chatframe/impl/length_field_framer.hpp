@@ -62,7 +62,10 @@ struct length_events {
   [[no_unique_address]] std::conditional_t<may_throw, const char**, no_cursor> cursor{};
   void collect(const collected& data) { framer.take(data, handler); }
   void found(std::size_t /*which*/) { framer.part_done(handler); }
-  void frame(std::string_view frame) { framer.whole_frame(frame, *this); }
+  // Inlined into the runs: left to the compiler, the call stayed in one
+  // build of the short records' loop and not in another (10406 against
+  // 9911 instructions per 64 KiB read of 128 B pieces).
+  [[gnu::always_inline]] void frame(std::string_view frame) { framer.whole_frame(frame, *this); }
   [[nodiscard]] bool stopped() const noexcept { return framer.abandon_; }
 };
 
@@ -249,8 +252,7 @@ feed_result length_field_framer::feed(std::string_view chunk, H& handler) {
   if (engine_.feeding()) return {0, errc::reentrant_feed};
   if (refused_ != errc::ok) return {0, refused_};
   if constexpr (streams<H>()) {
-    if (engine_.nothing_held() && !pending_ && layout_.runnable() &&
-        layout_.strip() >= layout_.header()) {
+    if (engine_.nothing_held() && !pending_ && layout_.runnable_without_header_bytes()) {
       const char* const end = chunk.data() + chunk.size();
       const char* const k = engine_.lead_in(
           chunk, [&](const char* p, const char* e) noexcept { return stream(p, e, handler); });
@@ -346,7 +348,8 @@ template <class H>
   if (!header_at(layout_.reader(), k, end, v, record)) return k;
   if (record <= static_cast<std::uint64_t>(end - k)) {
     warm_run(after_long, k, record);
-    return stream_records(k, end, handler);
+    return layout_.with_reader(
+        [&](auto reader) { return stream_records<decltype(reader)>(k, end, handler); });
   }
   start_of_record<header_share::none>(k, end, v, record, handler);
   return k;
@@ -354,25 +357,27 @@ template <class H>
 
 // Records whole in the chunk from k (the header at k is one), by the
 // engine's record run, then the start of the one that goes on past the
-// chunk. Out of line: inlined, its registers cost the path of long records
-// a third more instructions (131 against 99 per 4 KiB read).
-template <class H>
+// chunk: one function per width and byte order (the dispatch is stream()'s),
+// with the run inlined, so that its edges are not a second call — the run's
+// entry and exit, the walk's terms handed over on the stack and the header
+// read again where it stopped took 121 instructions a read, 97 now (4 KiB
+// pieces in 64 KiB reads: 409 instructions a read, 384; bench/NOTES.md,
+// "Issue 23, 2026-12-07 (third)"). Out of line: inlined into stream(), its
+// registers cost the path of long records a third more instructions (131
+// against 99 per 4 KiB read).
+template <class Reader, class H>
 [[gnu::noinline]] const char* length_field_framer::stream_records(const char* k, const char* end,
                                                                   H& handler) {
   static_assert(sizeof(detail::length_events<H>) == 2 * sizeof(void*),
                 "record_run() takes the events in registers (length_events' comment)");
   detail::length_events<H> ev{*this, handler};
+  run_records<Reader, run_call::inlined>(k, end, ev);
+  if (k == end || abandon_ || pending_) return k;
+  // The run stopped at a record not whole in the chunk, or at a header to
+  // report (the steps').
   std::uint64_t v = 0, record = 0;
-  // One dispatch on the width and byte order for the run and the header it
-  // stops at.
-  const bool goes_on = layout_.with_reader([&](auto reader) {
-    run_records<decltype(reader)>(k, end, ev);
-    if (k == end || abandon_ || pending_) return false;
-    // The run stopped at a record not whole in the chunk, or at a header to
-    // report (the steps').
-    return header_at(reader, k, end, v, record) && record > static_cast<std::uint64_t>(end - k);
-  });
-  if (goes_on) start_of_record<header_share::none>(k, end, v, record, handler);
+  if (header_at(Reader{}, k, end, v, record) && record > static_cast<std::uint64_t>(end - k))
+    start_of_record<header_share::none>(k, end, v, record, handler);
   return k;
 }
 
@@ -460,10 +465,10 @@ template <class H>
     if (record <= static_cast<std::uint64_t>(end - k)) {
       warm_run(after_long, k, record);
       if constexpr (detail::length_events<H>::may_throw) {
-        run_records<reader_type>(k, end, ev);
+        run_records<reader_type, run_call::out_of_line>(k, end, ev);
       } else {
         const char* run = k;  // k stays out of memory (see fast())
-        run_records<reader_type>(run, end, ev);
+        run_records<reader_type, run_call::out_of_line>(run, end, ev);
         k = run;
       }
       if (k == end || abandon_ || pending_) return true;
@@ -482,16 +487,23 @@ template <class H>
 // that ends in the chunk is accepted whatever its field says (the default
 // layout's, with a maximum of at least the chunk): 4 of about 34
 // instructions per 128 B record.
-template <class Reader, class H>
+template <class Reader, length_field_framer::run_call Call, class H>
 [[gnu::always_inline]] inline void length_field_framer::run_records(const char*& k, const char* end,
                                                                     detail::length_events<H>& ev) {
+  const auto run = [&](const auto& walk) {
+    if constexpr (Call == run_call::inlined) {
+      (void)engine_.record_run_here(k, end, walk, ev);
+    } else {
+      (void)engine_.record_run(k, end, walk, ev);
+    }
+  };
   if constexpr (Reader::width <= 4) {
     if (layout_.accepts_all_within(static_cast<std::size_t>(end - k))) {
-      (void)engine_.record_run(k, end, detail::length_walk<Reader, true>(layout_, end), ev);
+      run(detail::length_walk<Reader, true>(layout_, end));
       return;
     }
   }
-  (void)engine_.record_run(k, end, detail::length_walk<Reader>(layout_, end), ev);
+  run(detail::length_walk<Reader>(layout_, end));
 }
 
 // Before a record run from k, whose first record is `record` bytes long:
@@ -722,7 +734,8 @@ template <length_field_framer::header_share Share, class H>
 // cursor past the record; a piece handler whose callbacks may throw has it
 // and the decoder's state set as the plain steps leave them at each event.
 template <class H>
-void length_field_framer::whole_frame(std::string_view frame, detail::length_events<H>& ev) {
+[[gnu::always_inline]] inline void length_field_framer::whole_frame(std::string_view frame,
+                                                                    detail::length_events<H>& ev) {
   H& handler = ev.handler;
   if constexpr (!length_piece_handler<H>) {
     handler.on_frame(frame);
@@ -741,7 +754,10 @@ void length_field_framer::whole_frame(std::string_view frame, detail::length_eve
       }
       return;
     }
-    if (!frame.empty()) handler.on_frame_piece(frame);
+    // (Likely: laid out as the unlikely case, the piece cost short records
+    // a jump each.)
+    if (!frame.empty()) [[likely]]
+      handler.on_frame_piece(frame);
     phase_ = part::header;
     handler.on_frame_end();
   } else {
