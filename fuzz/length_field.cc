@@ -65,7 +65,10 @@ void describe_input(const chatframe::length_field_options& o,
     std::fprintf(stderr, "step: when %d index %llu deed %d\n", static_cast<int>(s.when),
                  static_cast<unsigned long long>(s.index), static_cast<int>(s.what));
   for (const t::between_feeds& b : p.between)
-    std::fprintf(stderr, "between: before %zu %s\n", b.before, b.discard ? "discard" : "options");
+    std::fprintf(stderr, "between: before %zu %s\n", b.before,
+                 b.what == t::between_deed::discard       ? "discard"
+                 : b.what == t::between_deed::set_options ? "options"
+                                                          : "empty feed");
 }
 
 void check(const t::verdict& v) {

@@ -16,6 +16,12 @@ errc validate(const length_field_options& o) noexcept {
   if (o.strip && *o.strip > length_field_options::max_strip) return errc::invalid_length_options;
   if (o.max_frame_length > length_field_options::max_frame_limit)
     return errc::invalid_length_options;
+  // An enum holds any value of its underlying type: one cast from an
+  // integer (a config file's) must not read as some other choice.
+  if (o.order != byte_order::big && o.order != byte_order::little)
+    return errc::invalid_length_options;
+  if (o.on_oversized != oversized_action::skip && o.on_oversized != oversized_action::stop)
+    return errc::invalid_length_options;
   return errc::ok;
 }
 

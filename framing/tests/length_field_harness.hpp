@@ -12,7 +12,9 @@
 // (on_frame(), or on_frame_end() for pieces), the i-th on_frame_begin(), the
 // i-th on_error(), the piece that completes the i-th frame, the piece that
 // holds byte j of the current frame. An action discards, sets new options
-// or throws (once). Actions between feeds discard or set options.
+// or throws (once). Actions between feeds discard, set options or feed an
+// empty chunk (which frames what is held back, and ends a record whose
+// on_frame_begin() threw on its last byte).
 //
 // The log joins a frame's pieces (the model hands them over one byte at a
 // time, the decoder as views: only their bytes are comparable):
@@ -22,6 +24,7 @@
 //   T|                        a planned throw left feed()
 //   R<consumed>,<errc>|       what feed() returned
 //   D| O|                     discard() / set_options() between feeds
+//   R0,<errc>|                an empty feed() between feeds (or T|)
 #pragma once
 
 #include <algorithm>
@@ -52,10 +55,12 @@ struct program_step {
   length_field_options options;  // for set_options
 };
 
+enum class between_deed : std::uint8_t { set_options, discard, empty_feed };
+
 struct between_feeds {
   std::size_t before = 0;  // before feed number `before`
-  bool discard = true;     // else set_options
-  length_field_options options;
+  between_deed what = between_deed::discard;
+  length_field_options options;  // for set_options
 };
 
 struct callback_program {
@@ -213,11 +218,23 @@ run_log run_program(Framer& f, Handler& handler, const std::vector<std::string>&
   for (std::size_t i = 0; i <= chunks.size(); ++i) {
     for (const between_feeds& b : p.between) {
       if (b.before != i) continue;
-      if (b.discard) {
-        f.discard();
-        handler.log += "D|";
-      } else {
-        note(handler.log, "O", std::to_string(static_cast<int>(f.set_options(b.options))), "|");
+      switch (b.what) {
+        case between_deed::discard:
+          f.discard();
+          handler.log += "D|";
+          break;
+        case between_deed::set_options:
+          note(handler.log, "O", std::to_string(static_cast<int>(f.set_options(b.options))), "|");
+          break;
+        case between_deed::empty_feed:
+          try {
+            const feed_result r = f.feed({}, handler);
+            note(handler.log, "R", std::to_string(r.consumed), ",",
+                 std::to_string(static_cast<int>(r.error)), "|");
+          } catch (const planned_throw&) {
+            handler.log += "T|";
+          }
+          break;
       }
     }
     if (i == chunks.size()) break;
@@ -303,11 +320,12 @@ callback_program draw_program(Draw& draw) {
                     s.what == deed::throw_once;
   if (piece_throws)
     std::erase_if(p.steps, [](const program_step& s) { return s.what == deed::discard; });
-  p.between.resize(draw(0, 2));
+  p.between.resize(draw(0, 3));
   for (between_feeds& b : p.between) {
     b.before = draw(0, 8);
-    b.discard = draw(0, 1) != 0 && !piece_throws;
-    if (!b.discard) b.options = draw_options(draw);
+    b.what = static_cast<between_deed>(draw(0, 2));
+    if (b.what == between_deed::discard && piece_throws) b.what = between_deed::set_options;
+    if (b.what == between_deed::set_options) b.options = draw_options(draw);
   }
   return p;
 }
@@ -344,8 +362,12 @@ std::string draw_stream(Draw& draw, const length_field_options& o, bool long_rec
       case 1:
       case 4: {
         const length_field_encoder& writer = kind == 4 ? other : enc;
-        const std::string body =
-            draw_bytes(draw, long_records && draw(0, 2) == 0 ? draw(1025, 1400) : draw(0, 40));
+        // Empty bodies one time in five: an empty frame is delivered as soon
+        // as its header is read, which a chunk's end or a throw there tests.
+        const std::size_t n = long_records && draw(0, 2) == 0 ? draw(1025, 1400)
+                              : draw(0, 4) == 0               ? 0
+                                                              : draw(0, 40);
+        const std::string body = draw_bytes(draw, n);
         std::string header(writer.header_length(), '\0');
         if (writer.write_header(body.size(), {}, header.data()) == errc::ok) s += header + body;
         break;

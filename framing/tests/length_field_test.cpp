@@ -404,6 +404,106 @@ TEST(LengthField, AThrowingOnFrameLeavesItDeliveredAndLosesNoByte) {
   EXPECT_EQ(h.got, (std::vector<std::string>{"a", "b", "c"}));
 }
 
+// A piece handler whose chosen callback throws once.
+struct throws_once : pieces {
+  enum class at { begin, piece } where = at::begin;
+  bool armed = true;
+  void fire(at here) {
+    if (armed && here == where) {
+      armed = false;
+      throw std::runtime_error("once");
+    }
+  }
+  void on_frame_begin(std::uint64_t n) {
+    pieces::on_frame_begin(n);
+    fire(at::begin);
+  }
+  void on_frame_piece(std::string_view p) {
+    fire(at::piece);
+    pieces::on_frame_piece(p);
+  }
+};
+
+TEST(LengthField, ARecordWhoseBeginThrewOnItsLastByteIsEndedByTheNextFeedEvenAnEmptyOne) {
+  // An empty frame, and (strip 0) one that is its header's byte only:
+  // nothing of the record is left to read, only its events.
+  for (const length_field_options& o : {length_field_options{.length_width = 1},
+                                        length_field_options{.length_width = 1, .strip = 0}}) {
+    length_field_framer f(o);
+    throws_once h;
+    EXPECT_THROW((void)f.feed(bytes({0}), h), std::runtime_error);
+    EXPECT_EQ(f.feed({}, h).error, errc::ok);
+    EXPECT_EQ(h.got, (std::vector<std::string>{o.strip.has_value() ? bytes({0}) : ""}));
+    EXPECT_TRUE(f.at_record_boundary());
+    EXPECT_EQ(f.finish(h), errc::ok);
+    EXPECT_TRUE(h.errors.empty());
+  }
+}
+
+TEST(LengthField, FinishEndsARecordWhoseBeginOrHeaderPieceThrewOnItsLastByte) {
+  // Whole in the chunk (the run), and with its header cut by the chunks
+  // (the steps, whose header piece comes apart from the rest).
+  for (const auto where : {throws_once::at::begin, throws_once::at::piece}) {
+    for (const bool bytewise : {false, true}) {
+      SCOPED_TRACE(std::to_string(static_cast<int>(where)) + (bytewise ? " bytewise" : " whole"));
+      length_field_framer f({.length_width = 2, .strip = 0});
+      throws_once h;
+      h.where = where;
+      const std::string record = bytes({0, 0});
+      EXPECT_THROW(
+          {
+            if (bytewise) {
+              (void)f.feed(record.substr(0, 1), h);
+              (void)f.feed(record.substr(1), h);
+            } else {
+              (void)f.feed(record, h);
+            }
+          },
+          std::runtime_error);
+      EXPECT_EQ(f.finish(h), errc::ok);
+      EXPECT_EQ(h.got, (std::vector<std::string>{record}));
+      EXPECT_TRUE(h.errors.empty());
+    }
+  }
+}
+
+TEST(LengthField, FinishFromACallbackIsRefusedAndChangesNothing) {
+  struct finishes : pieces {
+    length_field_framer* f = nullptr;
+    errc inner = errc::ok;
+    void on_frame_begin(std::uint64_t n) {
+      pieces::on_frame_begin(n);
+      inner = f->finish(*this);
+    }
+  } h;
+  length_field_framer f({.length_width = 1});
+  h.f = &f;
+  const std::string s = bytes({3}) + "abc" + bytes({1}) + "d";
+  for (const char c : s) ASSERT_EQ(f.feed(std::string_view(&c, 1), h).error, errc::ok);
+  EXPECT_EQ(h.inner, errc::reentrant_feed);
+  EXPECT_EQ(h.got, (std::vector<std::string>{"abc", "d"}));
+  EXPECT_TRUE(h.errors.empty());
+  EXPECT_EQ(f.finish(h), errc::ok);
+}
+
+TEST(LengthField, AFrameThatHoldsHeaderBytesIsOnePieceWhenWholeInTheChunkWhateverTheHandler) {
+  struct noexcept_pieces : pieces {
+    void on_frame_begin(std::uint64_t n) noexcept { pieces::on_frame_begin(n); }
+    void on_frame_piece(std::string_view p) noexcept { pieces::on_frame_piece(p); }
+    void on_frame_end() noexcept { pieces::on_frame_end(); }
+  };
+  const std::string chunk = bytes({0, 3}) + "abc";
+  length_field_framer f({.length_width = 2, .strip = 0});
+  pieces may_throw;
+  noexcept_pieces cannot;
+  (void)f.feed(chunk, may_throw);
+  (void)f.feed(chunk, cannot);
+  EXPECT_EQ(may_throw.got, (std::vector<std::string>{chunk}));
+  EXPECT_EQ(may_throw.piece_count, (std::vector<std::size_t>{1}));
+  EXPECT_EQ(cannot.got, may_throw.got);
+  EXPECT_EQ(cannot.piece_count, may_throw.piece_count);
+}
+
 TEST(LengthField, AThrowingPieceIsDeliveredAgainWhenFramingResumes) {
   struct thrower : pieces {
     bool once = true;
@@ -530,6 +630,9 @@ TEST(LengthFieldStreamed, PiecesAreTheEventsOfPiecesThatMayThrowUnderAnyChunking
   // A strip that reaches 2 bytes into the body (no body is shorter).
   const std::string t = le32_records({4096, 2, 5000, 3, 4092, 2, 10000});
   expect_same_pieces({.length_width = 4, .order = byte_order::little, .strip = 6}, t, nothing);
+  // Strips that end inside the header: frames that hold header bytes.
+  expect_same_pieces({.length_width = 4, .order = byte_order::little, .strip = 0}, s, nothing);
+  expect_same_pieces({.length_width = 4, .order = byte_order::little, .strip = 3}, s, nothing);
   // A length adjustment: the field counts the whole record.
   std::string u;
   for (const std::size_t n : {4100, 4, 4101, 9000, 5})
@@ -683,6 +786,14 @@ TEST(LengthField, InvalidOptionsAreRefusedAndLeaveTheDecoderRefusingInput) {
   EXPECT_EQ(chatframe::validate({.length_offset = std::size_t{1} << 40}),
             errc::invalid_length_options);
   EXPECT_EQ(chatframe::validate({.max_frame_length = ~std::size_t{0}}),
+            errc::invalid_length_options);
+  // Enums cast from integers that name none of their values.
+  EXPECT_EQ(chatframe::validate({.order = static_cast<byte_order>(7)}),
+            errc::invalid_length_options);
+  EXPECT_EQ(chatframe::validate({.on_oversized = static_cast<oversized_action>(2)}),
+            errc::invalid_length_options);
+  char header[4] = {};
+  EXPECT_EQ(length_field_encoder({.order = static_cast<byte_order>(7)}).write_header(1, {}, header),
             errc::invalid_length_options);
   length_field_framer f({.length_width = 7});
   frames h;

@@ -65,7 +65,9 @@ class reference_length_framer {
     fed_ += chunk.size();
     buffer_.append(chunk);
     try {
-      while (!buffer_.empty() && !discarded_ && !stopped_) step(h);
+      // A record whose end is due (its on_frame_begin() threw on its last
+      // byte) needs no byte: an empty chunk ends it too.
+      while ((!buffer_.empty() || end_due()) && !discarded_ && !stopped_) step(h);
     } catch (...) {
       end_feed();
       throw;
@@ -77,9 +79,10 @@ class reference_length_framer {
 
   template <class Handler>
   errc finish(Handler& h) {
+    if (in_feed_) return errc::reentrant_feed;
     if (stopped_) return error_.code;
     if (!valid_) return errc::invalid_length_options;
-    if (!buffer_.empty()) (void)feed({}, h);
+    if (!buffer_.empty() || end_due()) (void)feed({}, h);
     if (stopped_) return error_.code;
     if (phase_ == part::header && at_ == 0) return errc::ok;
     const bool late = late_pending_;
@@ -119,6 +122,9 @@ class reference_length_framer {
     now_ = next_;
     pending_ = false;
   }
+  // The record's bytes are all read and its end is still due: its
+  // on_frame_begin() (or its header piece) threw.
+  [[nodiscard]] bool end_due() const { return phase_ == part::body && at_ == record_; }
   [[nodiscard]] std::uint64_t header_length() const { return now_.header_length(); }
   [[nodiscard]] std::uint64_t strip() const { return now_.strip_length(); }
 
@@ -134,7 +140,7 @@ class reference_length_framer {
   template <class Handler>
   void step(Handler& h) {
     if (phase_ == part::header && at_ == 0 && pending_) apply();
-    if (phase_ == part::body && at_ == record_) {  // on_frame_begin() threw; the end is due
+    if (end_due()) {
       frame_end(h);
       return;
     }

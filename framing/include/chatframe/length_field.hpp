@@ -114,7 +114,8 @@ struct length_field_options {
   }
 };
 
-/// errc::ok when the options describe a header (the limits above), else
+/// errc::ok when the options describe a header (the limits above, and `order`
+/// and `on_oversized` each one of their enumerators), else
 /// errc::invalid_length_options.
 [[nodiscard]] errc validate(const length_field_options& options) noexcept;
 

@@ -21,8 +21,9 @@
 ///     zero): errc::length_does_not_fit — it would be truncated on the wire and
 ///     the peer would lose its place (tokio#5080);
 ///   - a body whose frame would be over max_frame_length: errc::length_too_large,
-///     and one shorter than the strip: errc::length_negative — the decoder
-///     would refuse it;
+///     one shorter than the strip: errc::length_negative, and one whose
+///     record would be over 2^64 - 1 bytes (H + body size, with an 8-byte
+///     field): errc::length_overflow — the decoder would refuse it;
 ///   - invalid options, or a prefix neither empty (zero bytes are written)
 ///     nor length_offset bytes long: errc::invalid_length_options.
 #pragma once

@@ -66,7 +66,8 @@
 ///     The record whose last byte was already read when discard() was called
 ///     is still completed (on_frame_end() follows its last piece); from
 ///     on_frame_begin(), the record is dropped with no further event.
-///   - feed() from inside a callback is refused with errc::reentrant_feed.
+///   - feed() and finish() from inside a callback are refused with
+///     errc::reentrant_feed (and change nothing).
 ///
 /// Exceptions thrown by a callback propagate out of feed() and lose no byte:
 /// the unread rest of the chunk is kept (held(), a copy) and framed first by
@@ -74,7 +75,10 @@
 /// on_frame(), on_frame_begin(), on_frame_end(), on_error() — except
 /// on_frame_piece(): a piece whose callback threw is delivered again when
 /// framing resumes, as framer delivers again the bytes of an on_collect()
-/// that threw.
+/// that threw. A record whose last byte was read when on_frame_begin() (or
+/// the piece of its header's bytes) threw needs no more bytes: the next
+/// feed(), of an empty chunk too, delivers the rest of its events, and so
+/// does finish() — it is not a truncated record.
 ///
 /// Memory for a frame's copy that runs out (std::bad_alloc) while feed()
 /// appends to it propagates like a callback's exception: no byte is lost.
@@ -164,7 +168,9 @@ class length_field_framer {
 
   /// New options, from the first byte of the next record (also from inside a
   /// callback). errc::invalid_length_options, and nothing changes, unless
-  /// validate(options) is errc::ok.
+  /// validate(options) is errc::ok. They do not restart a stopped decoder
+  /// (the stream cannot be followed past the header that stopped it):
+  /// assign a new decoder for a new stream.
   [[nodiscard]] errc set_options(const length_field_options& options);
   /// The options set last (in force from the next record on).
   [[nodiscard]] const length_field_options& options() const noexcept { return next_; }
@@ -268,6 +274,7 @@ class length_field_framer {
   void whole_frame(std::string_view frame, detail::length_events<H>& ev);
   template <class H>
   void flush_header_piece(H& handler);
+  [[nodiscard]] bool end_due() const noexcept;
   template <class H>
   void halt(const length_error& e, H& handler);
   [[nodiscard]] length_error error_at(errc code, std::uint64_t field,

@@ -293,7 +293,15 @@ class engine {
   // Frames `chunk`: `step(k, end)` is the configuration's step, called while
   // the buffer (held bytes, then [k, end)) is not empty.
   template <class Step>
-  feed_result feed(std::string_view chunk, Step&& step);
+  feed_result feed(std::string_view chunk, Step&& step) {
+    return feed(chunk, step, [] { return false; });
+  }
+  // The same, and called while `due()` says the configuration has events
+  // left that need no byte (an end whose callback has not run yet: the
+  // length-field decoder's record whose on_frame_begin() threw on its last
+  // byte), so that an empty chunk delivers them too.
+  template <class Step, class Due>
+  feed_result feed(std::string_view chunk, Step&& step, Due&& due);
 
   // A configuration's own way into a chunk, for the common case it can frame
   // with fewer instructions than feed()'s loop of steps: runs run(k, end)
@@ -449,8 +457,8 @@ class engine {
 // ---------------------------------------------------------------------------
 // The plain path.
 
-template <class Step>
-feed_result engine::feed(std::string_view chunk, Step&& step) {
+template <class Step, class Due>
+feed_result engine::feed(std::string_view chunk, Step&& step, Due&& due) {
   if (in_feed_) return {0, errc::reentrant_feed};
   in_feed_ = true;
   discarded_ = false;
@@ -458,8 +466,9 @@ feed_result engine::feed(std::string_view chunk, Step&& step) {
   const char* k = chunk.data();
   const char* const end = k + chunk.size();
   try {
-    // asynchat.py:140 — go on while the buffer holds anything.
-    while (!discarded_ && (!held_.empty() || k != end)) {
+    // asynchat.py:140 — go on while the buffer holds anything (or, beyond
+    // CPython, the configuration has events due).
+    while (!discarded_ && (!held_.empty() || k != end || due())) {
       if (step(k, end) == step_outcome::stop) break;
     }
   } catch (...) {

@@ -289,7 +289,9 @@ template <class H>
   detail::length_events<H> ev{*this, handler};
   feed_result r;
   try {
-    r = engine_.feed(chunk, [&](const char*& k, const char* end) { return step(k, end, ev); });
+    r = engine_.feed(
+        chunk, [&](const char*& k, const char* end) { return step(k, end, ev); },
+        [this] { return end_due(); });
   } catch (...) {
     settle();
     throw;
@@ -768,27 +770,38 @@ template <class H>
     field_value_ = layout_.read_at(start + layout_.offset());  // for finish()
     phase_ = part::body;
     record_ = record;
-    at_ = h;
-    *ev.cursor = start + h;  // the header is read
-    if (layout_.strip() < h)
-      frame_.add(std::string_view(start + layout_.strip(), h - layout_.strip()), true);
+    // The header is read, and the bytes before the frame are gone; the
+    // frame's bytes stay the chunk's until its piece is delivered. Where
+    // the frame holds header bytes (a strip inside the header), they are
+    // its first bytes and not kept apart: as for a handler that cannot
+    // throw, the frame is one piece, and a throw keeps it (from the
+    // cursor) to be delivered again, whole, by the steps.
+    at_ = std::min(layout_.strip(), h);
+    *ev.cursor = start + at_;
     handler.on_frame_begin(frame.size());
-    if (at_ == record_) {
-      frame_done(handler);
-      *ev.cursor = next;
+    if (abandon_) {
+      // Dropped from on_frame_begin(): the end only if no byte followed the
+      // header (as the steps' header_done() has it).
+      if (record == h) {
+        at_ = record_;
+        *ev.cursor = next;
+        frame_done(handler);
+      }
       return;
     }
-    if (abandon_) return;  // no body byte was read: nothing more of the record
-    flush_header_piece(handler);
-    if (abandon_) return;
-    const std::size_t from = std::max(layout_.strip(), h);
-    if (from < record)
-      handler.on_frame_piece(
-          std::string_view(start + from, static_cast<std::size_t>(record - from)));
+    if (!frame.empty()) handler.on_frame_piece(frame);
     at_ = record_;
     *ev.cursor = next;
     frame_done(handler);
   }
+}
+
+// The record in progress is complete, and its end (and, where the frame
+// holds header bytes, its first piece) is still due: its on_frame_begin() or
+// that piece threw on its last byte. feed() delivers them even with no
+// byte to frame, and finish() before it judges the stream.
+inline bool length_field_framer::end_due() const noexcept {
+  return phase_ == part::body && at_ == record_ && !abandon_;
 }
 
 // The header's bytes that belong to the frame, as its first piece: kept
@@ -820,8 +833,9 @@ inline length_error length_field_framer::error_at(errc code, std::uint64_t field
 
 template <length_handler H>
 errc length_field_framer::finish(H& handler) {
+  if (engine_.feeding()) return errc::reentrant_feed;
   if (refused_ != errc::ok) return refused_;
-  if (!engine_.held().empty()) (void)feed({}, handler);
+  if (!engine_.held().empty() || end_due()) (void)feed({}, handler);
   if (refused_ != errc::ok) return refused_;
   if (at_record_boundary()) return errc::ok;
   const bool late = late_pending_;
