@@ -71,7 +71,9 @@
 ///
 /// Exceptions thrown by a callback propagate out of feed() and lose no byte:
 /// the unread rest of the chunk is kept (held(), a copy) and framed first by
-/// the next feed(). An event whose callback threw counts as delivered —
+/// the next feed() (for a record whole in the chunk whose frame holds header
+/// bytes, the rest from the frame's first byte: its one piece is still to
+/// come). An event whose callback threw counts as delivered —
 /// on_frame(), on_frame_begin(), on_frame_end(), on_error() — except
 /// on_frame_piece(): a piece whose callback threw is delivered again when
 /// framing resumes, as framer delivers again the bytes of an on_collect()

@@ -360,13 +360,15 @@ template <class H>
 // Records whole in the chunk from k (the header at k is one), by the
 // engine's record run, then the start of the one that goes on past the
 // chunk: one function per width and byte order (the dispatch is stream()'s),
-// with the run inlined, so that its edges are not a second call — the run's
-// entry and exit, the walk's terms handed over on the stack and the header
-// read again where it stopped took 121 instructions a read, 97 now (4 KiB
-// pieces in 64 KiB reads: 409 instructions a read, 384; bench/NOTES.md,
-// "Issue 23, 2026-12-07 (third)"). Out of line: inlined into stream(), its
-// registers cost the path of long records a third more instructions (131
-// against 99 per 4 KiB read).
+// with the run inlined, so that its edges are not a second call — this
+// function and the run's entry and exit (the walk's terms handed over on
+// the stack, the header read again where the run stopped) took 121
+// instructions a read besides the records, 88 now, and the caller 101 for
+// 88, the dispatch being its (4 KiB pieces in 64 KiB reads: 409
+// instructions a read, 380; bench/NOTES.md, "Issue 23, 2026-12-07
+// (third)"). Out of line: inlined into stream(), its registers cost the
+// path of long records a third more instructions (131 against 99 per 4 KiB
+// read).
 template <class Reader, class H>
 [[gnu::noinline]] const char* length_field_framer::stream_records(const char* k, const char* end,
                                                                   H& handler) {
