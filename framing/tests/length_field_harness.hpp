@@ -215,6 +215,16 @@ template <class Framer, class Handler>
 run_log run_program(Framer& f, Handler& handler, const std::vector<std::string>& chunks,
                     const callback_program& p) {
   run_log out;
+  // One feed, its result or its planned throw in the log.
+  const auto feed = [&](std::string_view chunk) {
+    try {
+      const feed_result r = f.feed(chunk, handler);
+      note(handler.log, "R", std::to_string(r.consumed), ",",
+           std::to_string(static_cast<int>(r.error)), "|");
+    } catch (const planned_throw&) {
+      handler.log += "T|";
+    }
+  };
   for (std::size_t i = 0; i <= chunks.size(); ++i) {
     for (const between_feeds& b : p.between) {
       if (b.before != i) continue;
@@ -226,15 +236,7 @@ run_log run_program(Framer& f, Handler& handler, const std::vector<std::string>&
         case between_deed::set_options:
           note(handler.log, "O", std::to_string(static_cast<int>(f.set_options(b.options))), "|");
           break;
-        case between_deed::empty_feed:
-          try {
-            const feed_result r = f.feed({}, handler);
-            note(handler.log, "R", std::to_string(r.consumed), ",",
-                 std::to_string(static_cast<int>(r.error)), "|");
-          } catch (const planned_throw&) {
-            handler.log += "T|";
-          }
-          break;
+        case between_deed::empty_feed: feed({}); break;
       }
     }
     if (i == chunks.size()) break;
@@ -243,14 +245,7 @@ run_log run_program(Framer& f, Handler& handler, const std::vector<std::string>&
     // std::string's terminating NUL or inline buffer would hide it.
     const std::unique_ptr<char[]> owned = std::make_unique_for_overwrite<char[]>(chunks[i].size());
     std::copy(chunks[i].begin(), chunks[i].end(), owned.get());
-    const std::string_view chunk(owned.get(), chunks[i].size());
-    try {
-      const feed_result r = f.feed(chunk, handler);
-      note(handler.log, "R", std::to_string(r.consumed), ",",
-           std::to_string(static_cast<int>(r.error)), "|");
-    } catch (const planned_throw&) {
-      handler.log += "T|";
-    }
+    feed(std::string_view(owned.get(), chunks[i].size()));
   }
   for (;;) {  // finish() frames what is held: a planned throw may interrupt it
     try {
