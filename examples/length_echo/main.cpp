@@ -167,8 +167,10 @@ class echo_connection final : public record_channel {
     send_record(std::string(frame));
   }
   void on_record_error(const chatframe::length_error& e) override {
-    if (e.code != chatframe::errc::length_too_large)
-      return;  // the decoder stops: handle_read closes
+    // Other errors: a header the decoder cannot follow (it stops, and
+    // handle_read closes), or a frame that no memory could hold (frame_not_kept:
+    // that record gets no reply, the next ones do).
+    if (e.code != chatframe::errc::length_too_large) return;
     ++skipped;
     send_record("skipped " + std::to_string(e.frame_length));
   }

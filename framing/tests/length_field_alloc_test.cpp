@@ -8,6 +8,7 @@
 // pieces, allocate nothing at all.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -22,22 +23,36 @@ namespace {
 std::size_t g_allocations = 0;
 std::size_t g_largest = 0;
 std::size_t g_refuse_from = ~std::size_t{0};  // allocations this large fail (memory running out)
+std::size_t g_live = 0;                       // bytes allocated and not yet freed
+
+// Each block carries its size in front of it, for g_live.
+constexpr std::size_t kPrefix = alignof(std::max_align_t);
 
 void* counted(std::size_t n) {
   ++g_allocations;
   if (n > g_largest) g_largest = n;
   if (n >= g_refuse_from) throw std::bad_alloc();
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  if (void* p = std::malloc(kPrefix + n)) {
+    *static_cast<std::size_t*>(p) = n;
+    g_live += n;
+    return static_cast<char*>(p) + kPrefix;
+  }
   throw std::bad_alloc();
+}
+void uncounted(void* p) noexcept {
+  if (p == nullptr) return;
+  void* block = static_cast<char*>(p) - kPrefix;
+  g_live -= *static_cast<std::size_t*>(block);
+  std::free(block);
 }
 }  // namespace
 
 void* operator new(std::size_t n) { return counted(n); }
 void* operator new[](std::size_t n) { return counted(n); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p) noexcept { uncounted(p); }
+void operator delete[](void* p) noexcept { uncounted(p); }
+void operator delete(void* p, std::size_t) noexcept { uncounted(p); }
+void operator delete[](void* p, std::size_t) noexcept { uncounted(p); }
 
 namespace {
 
@@ -142,6 +157,31 @@ TEST(LengthFieldAllocation, FramesAcrossChunksAllocateOnlyUntilTheCopyHasGrown) 
   EXPECT_EQ(h.count, 1000U);
 }
 
+TEST(LengthFieldAllocation, AFramesCopyNeverTakesMoreThanTheFrameAndALargeOneIsFreedOnceDelivered) {
+  // A frame of exactly the maximum, in chunks that make its copy grow many
+  // times: doubling would have taken it to nearly twice the maximum.
+  constexpr std::size_t kMax = 1'000'000;
+  length_field_framer f({.max_frame_length = kMax});
+  frames h;
+  const std::string record = header(kMax) + std::string(kMax, 'x');
+  const std::size_t live_before = g_live;
+  {
+    const allocations a;
+    for (std::size_t at = 0; at < record.size() - 1; at += 1000)
+      (void)f.feed(
+          std::string_view(record).substr(at, std::min<std::size_t>(1000, record.size() - 1 - at)),
+          h);
+    EXPECT_EQ(f.frame_bytes(), kMax - 1);
+    EXPECT_LE(allocations::largest(), kMax + 1);  // the frame, and std::string's terminator
+    EXPECT_LE(g_live - live_before, kMax + 1);
+    (void)f.feed(std::string_view(record).substr(record.size() - 1), h);
+  }
+  EXPECT_EQ(h.count, 1U);
+  // Delivered: storage over 64 KiB is not kept for the next frame.
+  EXPECT_EQ(f.buffered(), 0U);
+  EXPECT_LE(g_live - live_before, std::size_t{64} * 1024 + 1);
+}
+
 TEST(LengthFieldAllocation, AFrameWhoseCopyCannotBeMadeIsReportedAndTheStreamStaysInStep) {
   const std::string stream = header(7) + "abcdefg" + header(1000) + std::string(1000, 'r') +
                              header(3) + "xyz" + header(4) + "tail";
@@ -174,6 +214,28 @@ TEST(LengthFieldAllocation, AFrameWhoseCopyCannotBeMadeIsReportedAndTheStreamSta
     EXPECT_TRUE(f.at_record_boundary());
     EXPECT_FALSE(f.stopped());
   }
+}
+
+TEST(LengthFieldAllocation, WhenNeitherTheCopyNorTheRestOfTheChunkCanBeKeptTheDecoderStops) {
+  // The copy of a frame across chunks must grow and cannot; keeping the
+  // unread rest of the chunk for the next feed() needs memory too, and there
+  // is none: those bytes are gone, and the stream cannot be followed past
+  // them. The decoder stops, saying where the record they cut began.
+  const std::string stream =
+      header(7) + "abcdefg" + header(200) + std::string(200, 'r') + header(4) + "tail";
+  length_field_framer f;
+  logged h;
+  ASSERT_EQ(f.feed(std::string_view(stream).substr(0, 11 + 4 + 50), h).error,
+            chatframe::errc::ok);  // 50 bytes of the 200-byte frame, copied
+  {
+    const memory_runs_out no_memory(16);
+    EXPECT_THROW((void)f.feed(std::string_view(stream).substr(65, 100), h), std::bad_alloc);
+  }
+  EXPECT_TRUE(f.stopped());
+  EXPECT_EQ(f.error().code, chatframe::errc::frame_not_kept);
+  EXPECT_EQ(f.error().position, 11U);
+  EXPECT_EQ(f.feed(std::string_view(stream).substr(165), h).error, chatframe::errc::frame_not_kept);
+  EXPECT_EQ(h.got, (std::vector<std::string>{"abcdefg"}));  // no frame made of the wrong bytes
 }
 
 TEST(LengthFieldAllocation, HeaderBytesThatCannotBeKeptStopTheDecoderWithAClearError) {

@@ -486,6 +486,86 @@ TEST(LengthField, FinishFromACallbackIsRefusedAndChangesNothing) {
   EXPECT_EQ(f.finish(h), errc::ok);
 }
 
+TEST(LengthField, FeedAndFinishFromTheReportsOfFinishAreRefused) {
+  // finish()'s own on_error() calls are callbacks too: a feed() or finish()
+  // from them is refused (they recursed without end), and the stray bytes
+  // are not framed.
+  struct reenters {
+    length_field_framer* f = nullptr;
+    std::vector<errc> fed, finished;
+    std::vector<std::string> got;
+    void on_frame(std::string_view frame) { got.emplace_back(frame); }
+    void on_error(const length_error& /*e*/) {
+      fed.push_back(f->feed(bytes({2}) + "XY", *this).error);
+      finished.push_back(f->finish(*this));
+    }
+  } h;
+  length_field_framer f({.length_width = 1, .max_frame_length = 4, .fail_fast = false});
+  h.f = &f;
+  // An oversized record cut short: its late length_too_large, then truncated_frame.
+  ASSERT_EQ(f.feed(bytes({9}) + "abc", h).error, errc::ok);
+  EXPECT_EQ(f.finish(h), errc::truncated_frame);
+  EXPECT_EQ(h.fed, (std::vector<errc>{errc::reentrant_feed, errc::reentrant_feed}));
+  EXPECT_EQ(h.finished, (std::vector<errc>{errc::reentrant_feed, errc::reentrant_feed}));
+  EXPECT_TRUE(h.got.empty());
+  EXPECT_EQ(f.position(), 4U);
+  EXPECT_TRUE(f.at_record_boundary());
+}
+
+TEST(LengthField, FinishStillReportsTheTruncationAfterTheLateReportBeforeItThrew) {
+  struct throws_first {
+    std::vector<errc> errors;
+    void on_frame(std::string_view /*frame*/) {}
+    void on_error(const length_error& e) {
+      errors.push_back(e.code);
+      if (errors.size() == 1) throw std::runtime_error("once");
+    }
+  } h;
+  length_field_framer f({.length_width = 1, .max_frame_length = 4, .fail_fast = false});
+  ASSERT_EQ(f.feed(bytes({9}) + "abc", h).error, errc::ok);
+  EXPECT_THROW((void)f.finish(h), std::runtime_error);
+  EXPECT_FALSE(f.at_record_boundary());  // the record is still the one in progress
+  EXPECT_EQ(f.finish(h), errc::truncated_frame);
+  EXPECT_EQ(h.errors, (std::vector<errc>{errc::length_too_large, errc::truncated_frame}));
+  EXPECT_EQ(f.finish(h), errc::ok);
+}
+
+TEST(LengthField, DiscardFromTheBeginOfARecordWhoseLastByteWasReadStillCompletesIt) {
+  // The rule: a record whose last byte was read is completed, pieces and
+  // end, whatever its callbacks discard. A frame of header bytes only (a
+  // strip inside the header, an empty body) has them all read at its begin.
+  struct discards_at_begin : pieces {
+    length_field_framer* f = nullptr;
+    void on_frame_begin(std::uint64_t n) {
+      pieces::on_frame_begin(n);
+      f->discard();
+    }
+  };
+  struct noexcept_discards : discards_at_begin {
+    void on_frame_begin(std::uint64_t n) noexcept { discards_at_begin::on_frame_begin(n); }
+    void on_frame_piece(std::string_view p) noexcept { pieces::on_frame_piece(p); }
+    void on_frame_end() noexcept { pieces::on_frame_end(); }
+  };
+  const std::string record = bytes({0, 0}) + bytes({0, 3}) + "abc";  // the second is discarded
+  const auto check = [&](auto h, bool bytewise) {
+    length_field_framer f({.length_width = 2, .strip = 1});
+    h.f = &f;
+    if (bytewise) {
+      feed_bytewise(f, record.substr(0, 2), h);
+    } else {
+      (void)f.feed(record, h);
+    }
+    EXPECT_EQ(h.lengths, (std::vector<std::uint64_t>{1}));
+    EXPECT_EQ(h.got, (std::vector<std::string>{bytes({0})}));
+    EXPECT_TRUE(f.at_record_boundary());
+  };
+  for (const bool bytewise : {false, true}) {
+    SCOPED_TRACE(bytewise ? "bytewise" : "whole");
+    check(discards_at_begin{}, bytewise);
+    check(noexcept_discards{}, bytewise);
+  }
+}
+
 TEST(LengthField, AFrameThatHoldsHeaderBytesIsOnePieceWhenWholeInTheChunkWhateverTheHandler) {
   struct noexcept_pieces : pieces {
     void on_frame_begin(std::uint64_t n) noexcept { pieces::on_frame_begin(n); }
@@ -586,6 +666,9 @@ std::string events_log(const length_field_options& o, std::string_view stream, s
   h.f = &f;
   setup(h);
   for (std::size_t at = 0; at < stream.size(); at += chunk) {
+    // An empty chunk first (a null view): it frames nothing, wherever it comes.
+    const chatframe::feed_result none = f.feed(std::string_view{}, h);
+    if (none.consumed != 0 || none.error != errc::ok) h.log += "N|";
     const chatframe::feed_result r = f.feed(stream.substr(at, chunk), h);
     h.log += "R" + std::to_string(r.consumed) + "," + std::to_string(static_cast<int>(r.error)) +
              "@" + std::to_string(f.position()) + "k" + std::to_string(f.frame_bytes()) +
@@ -638,6 +721,32 @@ TEST(LengthFieldStreamed, PiecesAreTheEventsOfPiecesThatMayThrowUnderAnyChunking
   for (const std::size_t n : {4100, 4, 4101, 9000, 5})
     u += bytes({static_cast<int>(n >> 8), static_cast<int>(n & 0xFF)}) + std::string(n - 2, 'x');
   expect_same_pieces({.length_width = 2, .length_adjustment = -2}, u, nothing);
+}
+
+TEST(LengthFieldStreamed, AnEmptyOrShortChunkBeforeAnyHeaderFramesNothingAndLosesNothing) {
+  // A new decoder, and one whose record was discarded between feeds, have
+  // no record behind them: a null view, or fewer bytes than a header, is
+  // taken and framed by nothing, and the records after it are whole.
+  const std::string s = le32_records({3, 0, 5000});
+  const length_field_options o{.length_width = 4, .order = byte_order::little};
+  for (const bool discard_first : {false, true}) {
+    SCOPED_TRACE(discard_first ? "after a discard" : "new");
+    length_field_framer f(o);
+    logged_pieces<true> h;
+    h.f = &f;
+    if (discard_first) {
+      ASSERT_EQ(f.feed(std::string_view(s).substr(0, 6), h).error, errc::ok);
+      f.discard();
+      h.log.clear();
+    }
+    EXPECT_EQ(f.feed(std::string_view{}, h).consumed, 0U);
+    EXPECT_EQ(f.feed(std::string_view(s).substr(0, 3), h).consumed, 3U);
+    EXPECT_EQ(h.log, "");
+    EXPECT_EQ(f.feed(std::string_view{}, h).consumed, 0U);
+    EXPECT_EQ(f.feed(std::string_view(s).substr(3), h).consumed, s.size() - 3);
+    EXPECT_EQ(h.log, "B3|Pabc|Z@|B0|Z@|B5000|P" + s.substr(15) + "|Z@|");
+    EXPECT_EQ(f.finish(h), errc::ok);
+  }
 }
 
 TEST(LengthFieldStreamed, OversizedRecordsInTheStreamAreSkippedAsTheStepsSkipThem) {

@@ -18,7 +18,8 @@
 //   * an empty frame is delivered when its header's last byte is read;
 //   * an oversized record is skipped byte by byte (or stops the decoder);
 //   * discard() empties the buffer and drops the record in progress; the
-//     event due when a record's last byte has been read still comes;
+//     events due when a record's last byte has been read still come (its
+//     piece of header bytes, its end);
 //   * a callback that throws: on_frame_piece()'s byte stays in the buffer
 //     (delivered again); every other event counts as delivered.
 // Pieces are one byte each (the header's bytes that belong to the frame
@@ -85,14 +86,30 @@ class reference_length_framer {
     if (!buffer_.empty() || end_due()) (void)feed({}, h);
     if (stopped_) return error_.code;
     if (phase_ == part::header && at_ == 0) return errc::ok;
-    const bool late = late_pending_;
-    const length_error too_large = late_;
-    const length_error truncated{errc::truncated_frame, position() - at_,
-                                 phase_ == part::header ? 0 : field_value(), at_,
-                                 now_.max_frame_length};
-    new_record();
-    if (late) h.on_error(too_large);
-    h.on_error(truncated);
+    // The reports' callbacks run as a feed's: feed() and finish() refused,
+    // discard() forgets the record when they return (or throw).
+    in_feed_ = true;
+    discarded_ = false;
+    try {
+      if (late_pending_) {
+        late_pending_ = false;  // delivered even if it throws: the record stays
+        const length_error too_large = late_;
+        h.on_error(too_large);
+        if (abandoned_) {
+          end_feed();
+          return errc::ok;
+        }
+      }
+      const length_error truncated{errc::truncated_frame, position() - at_,
+                                   phase_ == part::header ? 0 : field_value(), at_,
+                                   now_.max_frame_length};
+      new_record();
+      h.on_error(truncated);
+    } catch (...) {
+      end_feed();
+      throw;
+    }
+    end_feed();
     return errc::truncated_frame;
   }
 
@@ -224,7 +241,7 @@ class reference_length_framer {
   template <class Handler>
   void frame_end(Handler& h) {
     if constexpr (length_piece_handler<Handler>) {
-      if (!abandoned_) flush_header_piece(h);
+      flush_header_piece(h);  // its last byte is read: completed, even if discarded
       new_record();
       h.on_frame_end();
     } else {

@@ -48,31 +48,34 @@ enum class errc : std::uint8_t {
   /// was delivered and the new terminator stands; async_chat's transport treats
   /// it as asyncore treats the exception (handle_error(), which closes).
   count_replaced_by_non_count = 12,
-  // length_field_framer: a header declared a frame longer than the options'
-  // max_frame_length (the record is skipped or stops the decoder, by the
-  // options); length_field_encoder: a body whose frame would be that long.
+  /// length_field_framer: a header declared a frame longer than the options'
+  /// max_frame_length (the record is skipped or stops the decoder, by the
+  /// options); length_field_encoder: a body whose frame would be that long.
   length_too_large = 13,
-  // length_field_framer: a header's length, adjusted, does not fit in 64 bits
-  // (a record of 2^64 bytes or more). The decoder stops.
+  /// length_field_framer: a header's length, adjusted, does not fit in 64 bits
+  /// (a record of 2^64 bytes or more). The decoder stops.
   length_overflow = 14,
-  // length_field_framer: a header's length, adjusted, is below zero — the
-  // record would end inside its own header, or before the bytes to strip.
-  // The decoder stops.
+  /// length_field_framer: a header's length, adjusted, is below zero — the
+  /// record would end inside its own header, or before the bytes to strip.
+  /// The decoder stops.
   length_negative = 15,
-  // length_field_options that cannot describe a header: a width other than
-  // 1, 2, 3, 4 or 8, or an offset, strip or maximum over its documented
-  // limit; or an encoder's prefix that is not length_offset bytes.
+  /// length_field_options that cannot describe a header: a width other than
+  /// 1, 2, 3, 4 or 8, an offset, strip or maximum over its documented
+  /// limit, or an order or on_oversized value that names no enumerator; or
+  /// an encoder's prefix that is not length_offset bytes.
   invalid_length_options = 16,
-  // length_field_encoder: the body's length, adjusted, cannot be written in
-  // the length field (over 2^(8 * width) - 1, or below zero): sent, it would
-  // be truncated and the peer would lose its place in the stream.
+  /// length_field_encoder: the body's length, adjusted, cannot be written in
+  /// the length field (over 2^(8 * width) - 1, or below zero): sent, it would
+  /// be truncated and the peer would lose its place in the stream.
   length_does_not_fit = 17,
-  // length_field_framer: no memory (std::bad_alloc) for the copy of a frame
-  // begun in a chunk that feed() was about to return: the frame cannot be
-  // delivered. Its record is skipped to its end, where this is reported,
-  // and the decoder goes on with the next; if the record's header was not
-  // yet read (the frame then held header bytes only), the stream cannot be
-  // followed and the decoder stops.
+  /// length_field_framer: no memory (std::bad_alloc) for the copy of a frame
+  /// begun in a chunk that feed() was about to return: the frame cannot be
+  /// delivered. Its record is skipped to its end, where this is reported,
+  /// and the decoder goes on with the next; if the record's header was not
+  /// yet read (the frame then held header bytes only), the stream cannot be
+  /// followed and the decoder stops. Also, stopping it: a callback (or a
+  /// copy's growth) threw and the unread rest of the chunk could not be kept
+  /// for the next feed() either.
   frame_not_kept = 18,
 };
 

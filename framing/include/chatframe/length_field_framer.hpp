@@ -19,10 +19,13 @@
 /// Two kinds of handler. The decoder looks at the handler's members:
 ///   - length_frame_handler: on_frame(frame) once per record with its whole
 ///     frame. A frame that lies inside one chunk is a view into the caller's
-///     chunk (zero-copy); one that spans chunks is copied once, as its bytes
-///     arrive, into the decoder's buffer — which never holds more than
+///     chunk (zero-copy); one that spans chunks is copied as its bytes
+///     arrive into the decoder's buffer — which never holds more than
 ///     max_frame_length bytes and grows only with bytes received, never to a
-///     length a header declared. The view is valid until on_frame() returns.
+///     length a header declared. Its storage grows by doubling, but never
+///     past the frame's length (so never past max_frame_length); up to 64 KiB
+///     of it is kept for the next frame, more is freed once the frame is
+///     delivered. The view is valid until on_frame() returns.
 ///   - length_piece_handler: on_frame_begin(length), then on_frame_piece(p)
 ///     for each piece of the frame as it arrives (views into the chunk, or,
 ///     for the header's bytes kept in the frame and bytes held back after a
@@ -62,12 +65,19 @@
 ///     record in progress (whose header may be partly read) is finished
 ///     with the options it began with.
 ///   - discard() drops the rest of the chunk being fed, anything held back,
-///     and the record in progress: the next byte fed begins a new record.
-///     The record whose last byte was already read when discard() was called
-///     is still completed (on_frame_end() follows its last piece); from
-///     on_frame_begin(), the record is dropped with no further event.
-///   - feed() and finish() from inside a callback are refused with
-///     errc::reentrant_feed (and change nothing).
+///     and the record in progress (with a late length_too_large it had still
+///     to report): the next byte fed begins a new record. The record whose
+///     last byte was already read when discard() was called is still
+///     completed — its remaining pieces, then on_frame_end() — even from
+///     its on_frame_begin() (an empty frame, or one of header bytes only);
+///     a record with bytes still to read is dropped from there with no
+///     further event.
+///   - feed() and finish() from inside a callback, finish()'s own on_error()
+///     calls included, are refused with errc::reentrant_feed (and change
+///     nothing).
+///   - position() read inside a callback is not the event's: it lies between
+///     where the feed() began and the end of the event's bytes. Read it
+///     between feeds; errors carry their own positions.
 ///
 /// Exceptions thrown by a callback propagate out of feed() and lose no byte:
 /// the unread rest of the chunk is kept (held(), a copy) and framed first by
@@ -83,14 +93,18 @@
 /// does finish() — it is not a truncated record.
 ///
 /// Memory for a frame's copy that runs out (std::bad_alloc) while feed()
-/// appends to it propagates like a callback's exception: no byte is lost.
+/// appends to it propagates like a callback's exception: no byte is lost —
+/// unless the memory to keep the unread rest of the chunk runs out too: those
+/// bytes are then gone, and the decoder stops (errc::frame_not_kept, with the
+/// position of the record they cut; feed() lets the bad_alloc out).
 /// When feed() is about to return and a frame begun in its chunk cannot be
 /// copied, the frame is lost, not the stream: its record is skipped to its
 /// end, where on_error() reports errc::frame_not_kept with the record's
 /// position (and feed() goes on framing the records after it). Only a frame
 /// that holds header bytes (a strip inside a header of over 15 bytes) can
 /// meet this before its header is read: the decoder then stops, as for a
-/// header it cannot follow.
+/// header it cannot follow — feed() returns errc::frame_not_kept and error()
+/// says where; on_error() is not called (the feed's callbacks are over).
 ///
 /// The machinery is the one engine under every framer (detail/engine.hpp):
 /// each part of a record — header, body, skipped bytes — is a count step, and
@@ -191,7 +205,13 @@ class length_field_framer {
   /// complete), reports errc::truncated_frame through on_error() — after
   /// the record's length_too_large, if that was still to be reported — and
   /// forgets the record: the decoder starts a new one, as after discard().
-  /// Returns errc::truncated_frame then, error().code if stopped, else errc::ok.
+  /// Its on_error() calls are callbacks as feed()'s are (a discard() from
+  /// them forgets the record: nothing more is reported). If the late
+  /// length_too_large's on_error() throws, the record stays in progress and
+  /// the next finish() reports it truncated.
+  /// Returns errc::truncated_frame then, error().code if stopped,
+  /// errc::invalid_length_options if no valid options were ever set, else
+  /// errc::ok.
   template <length_handler H>
   errc finish(H& handler);
 
@@ -208,7 +228,8 @@ class length_field_framer {
   /// bytes after the strip (a bound the options set, not the peer).
   [[nodiscard]] std::size_t frame_bytes() const noexcept { return frame_.size(); }
   /// All the input the decoder keeps: held() and frame_bytes() — what a
-  /// memory_budget should count for it.
+  /// memory_budget should count for it. (The copy's storage may be larger:
+  /// up to the frame's length while it grows, up to 64 KiB between frames.)
   [[nodiscard]] std::size_t buffered() const noexcept {
     return engine_.held().size() + frame_.size();
   }
@@ -217,7 +238,8 @@ class length_field_framer {
     return phase_ == part::header && at_ == 0;
   }
   /// Offset in the stream of the next byte to be framed: every byte fed so
-  /// far, less those held back.
+  /// far, less those held back. Between feeds (inside a callback, see the
+  /// file's description).
   [[nodiscard]] std::uint64_t position() const noexcept { return position_; }
   /// True once a header stopped the decoder.
   [[nodiscard]] bool stopped() const noexcept {
@@ -245,12 +267,11 @@ class length_field_framer {
   template <class H>
   const char* stream(const char* k, const char* end, H& handler);
   template <class Reader, class H>
-  const char* stream_records(const char* k, const char* end, H& handler);
+  const char* stream_records(const char* k, const char* end, H& handler, bool after_long);
   // Whether a record run is the engine's out-of-line one or inlined into its caller.
   enum class run_call : bool { out_of_line, inlined };
   template <class Reader, run_call Call, class H>
-  void run_records(const char*& k, const char* end, detail::length_events<H>& ev);
-  static void warm_run(bool after_long, const char* k, std::uint64_t record) noexcept;
+  void run_records(const char*& k, const char* end, detail::length_events<H>& ev, bool after_long);
   template <class Reader>
   bool header_at(const Reader& reader, const char* k, const char* end, std::uint64_t& v,
                  std::uint64_t& record) const;
@@ -285,6 +306,7 @@ class length_field_framer {
   void new_record() noexcept;
   void settle() noexcept;
   void frame_not_kept() noexcept;
+  void bytes_not_kept() noexcept;
   void apply_options() noexcept;
   void become_new() noexcept;
 

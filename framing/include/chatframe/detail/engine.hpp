@@ -206,14 +206,6 @@ class short_walk_prefetch {
       __builtin_prefetch(start + at + 3 * walk_prefetch::kLine);
     }
   }
-  // The same as a call, for callers that rarely need it. The empty asm
-  // statement is an effect the compiler must keep: GCC 12 counts none in a
-  // function of prefetches and drops the calls to it (it did with a copy it
-  // split off: bench/NOTES.md, "Issue 23, 2026-12-06 (fifth)").
-  [[gnu::noinline]] static void warm_out_of_line(const char* start) noexcept {
-    warm(start);
-    asm volatile("");
-  }
   [[gnu::always_inline]] void ahead_of(const char* next) noexcept {
     for (; reinterpret_cast<std::uintptr_t>(next) > due_; due_ += kStep) {
       const std::uintptr_t at = due_ + kAhead + walk_prefetch::kLine;
@@ -251,6 +243,7 @@ class engine {
       held_known_ = std::exchange(other.held_known_, false);
       short_frames_ = std::exchange(other.short_frames_, true);
       error_ = std::exchange(other.error_, errc::ok);
+      lost_ = std::exchange(other.lost_, 0);
     }
     return *this;
   }
@@ -287,6 +280,20 @@ class engine {
   void fail(errc e) noexcept { error_ = e; }
   // A feed() is running (a call from a callback would be refused).
   [[nodiscard]] bool feeding() const noexcept { return in_feed_; }
+  // After a feed() that threw: the unread bytes of its chunk that could not
+  // be kept for lack of memory (0 when they were kept, or none was left).
+  [[nodiscard]] std::size_t lost() const noexcept { return lost_; }
+  // Callbacks that a configuration calls outside feed() (its end of stream)
+  // run between these as a feed's do: feeding() is true, so that a feed()
+  // from them is refused and a discard() from them is noted.
+  void begin_callbacks() noexcept {
+    in_feed_ = true;
+    discarded_ = false;
+  }
+  void end_callbacks() noexcept {
+    in_feed_ = false;
+    discarded_ = false;
+  }
 
   // --- the feed loop --------------------------------------------------------
 
@@ -384,12 +391,16 @@ class engine {
   // is whole and the run's nonetheless (`frame` then set), else nullptr.
   // ev.frame(frame) delivers it; ev.stopped() is true once the
   // configuration's own record of a discard() is set. The run works on a
-  // copy of `records` (it must be cheap to copy).
+  // copy of `records` (it must be cheap to copy). `warm_first`: the chunk
+  // follows a long body that was handed over unread, so nothing read the
+  // lines ahead of a first record that is short (short_walk_prefetch).
   template <class Records, class Events>
-  step_outcome record_run(const char*& k, const char* end, const Records& records, Events ev);
+  step_outcome record_run(const char*& k, const char* end, const Records& records, Events ev,
+                          bool warm_first);
   // The same run, inlined into a caller that frames a read's edges around it.
   template <class Records, class Events>
-  step_outcome record_run_here(const char*& k, const char* end, const Records& records, Events ev);
+  step_outcome record_run_here(const char*& k, const char* end, const Records& records, Events ev,
+                               bool warm_first);
 
  private:
   template <class Events>
@@ -452,6 +463,7 @@ class engine {
   bool held_known_ = false;   // the matcher's resume() state describes held_
   bool short_frames_ = true;  // the frames seen last were short: use short_delimiter_run()
   errc error_ = errc::ok;     // for feed() to return
+  std::size_t lost_ = 0;      // unread bytes that a throw left and memory could not keep
 };
 
 // ---------------------------------------------------------------------------
@@ -463,6 +475,7 @@ feed_result engine::feed(std::string_view chunk, Step&& step, Due&& due) {
   in_feed_ = true;
   discarded_ = false;
   error_ = errc::ok;
+  lost_ = 0;
   const char* k = chunk.data();
   const char* const end = k + chunk.size();
   try {
@@ -474,8 +487,17 @@ feed_result engine::feed(std::string_view chunk, Step&& step, Due&& due) {
   } catch (...) {
     in_feed_ = false;
     if (!discarded_) {
-      held_.keep_all(k, end);
       held_known_ = false;
+      // Keeping them takes memory too. Without it the unread bytes are
+      // gone: lost() tells the configuration, which cannot go on where the
+      // stream left off (the exception out of feed() is bad_alloc then).
+      try {
+        held_.keep_all(k, end);
+      } catch (...) {
+        held_.clear();
+        lost_ = static_cast<std::size_t>(end - k);
+        throw;
+      }
     }
     throw;
   }
@@ -804,14 +826,15 @@ template <class Count, class Events>
 // says how to check its assembly.
 template <class Records, class Events>
 [[gnu::noinline]] step_outcome engine::record_run(const char*& k, const char* end,
-                                                  const Records& records, Events ev) {
-  return record_run_here(k, end, records, ev);
+                                                  const Records& records, Events ev,
+                                                  bool warm_first) {
+  return record_run_here(k, end, records, ev, warm_first);
 }
 
 template <class Records, class Events>
 [[gnu::always_inline]] inline step_outcome engine::record_run_here(const char*& k, const char* end,
                                                                    const Records& records_in,
-                                                                   Events ev) {
+                                                                   Events ev, bool warm_first) {
   changed_ = false;
   // Never true here (the steps and the configuration's callers stop at a
   // discard()), but said: the compiler then knows both flags are false
@@ -854,10 +877,16 @@ template <class Records, class Events>
   // Short records, from the first one on: the next header read before the
   // callback, and short_walk_prefetch's schedule. Where long records came
   // first, nothing read the lines ahead of this one (the long bodies were
-  // handed over unread), so the schedule starts with them. (Where the run
-  // itself follows a long record's rest, its caller warms them:
-  // length_field_framer::warm_run().)
-  if (record != start) short_walk_prefetch::warm(record);
+  // handed over unread), so the schedule starts with them; so it does where
+  // the run itself follows a long record's rest (warm_first). Without it, a
+  // new chunk after a long record waited for memory at each of its first
+  // short records' headers (count/mixed from memory in 4 KiB reads: 0.52x-0.59x
+  // of read/ without, 0.78x-0.80x with; bench/NOTES.md, "Issue 23,
+  // 2026-12-06 (fifth)"). Decided here, where a long first record costs no
+  // check: the caller's check read the first header once more (4 KiB
+  // pieces in 64 KiB reads: 369 against 358 instructions a read; "Issue 23,
+  // 2026-12-07 (fourth)").
+  if (record != start || warm_first) short_walk_prefetch::warm(record);
   short_walk_prefetch short_prefetch(record);
   for (;;) {
     short_prefetch.ahead_of(stop);

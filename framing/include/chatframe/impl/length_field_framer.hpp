@@ -220,7 +220,19 @@ inline void length_field_framer::settle() noexcept {
     abandon_ = false;
     new_record();
   }
+  if (engine_.lost() != 0) bytes_not_kept();
   position_ = fed_ - engine_.held().size();
+}
+
+// A callback (or a frame's copy growing) threw, and the unread rest of the
+// chunk could not be kept for the next feed() either (no memory): those
+// bytes are gone, and the stream cannot be followed past them. The decoder
+// stops, with the position of the record they cut.
+inline void length_field_framer::bytes_not_kept() noexcept {
+  const std::uint64_t start = fed_ - engine_.lost() - at_;
+  refused_ = errc::frame_not_kept;
+  error_ = length_error{errc::frame_not_kept, start, 0, 0, layout_.max_frame()};
+  new_record();
 }
 
 // No memory for the copy of a frame whose bytes lie in the chunk that is
@@ -333,7 +345,7 @@ constexpr bool length_field_framer::streams() noexcept {
 template <class H>
 [[gnu::always_inline]] inline const char* length_field_framer::stream(const char* k,
                                                                       const char* end, H& handler) {
-  bool after_long = false;  // for warm_run()
+  bool after_long = false;  // for the run (record_run()'s warm_first)
   if (phase_ == part::body) {
     if (at_ < layout_.strip()) return k;  // stripped body bytes still to come: the steps'
     after_long = record_ > detail::walk_prefetch::kShort;
@@ -343,39 +355,52 @@ template <class H>
   } else if (!at_record_boundary()) {
     return k;  // a header partly read, or a skip: the steps'
   }
+  // A guess, which only picks the way: if a record as long as the last one
+  // fits in the rest of the chunk, the next header is read where the records
+  // after it are, in stream_records() (reading it here first cost 4 KiB
+  // pieces in 64 KiB reads a width switch and a second load: 380 against
+  // 369 instructions a read; bench/NOTES.md, "Issue 23, 2026-12-07
+  // (fourth)"). Else, mostly a record that goes on past the chunk, it is
+  // read here, without the call. (The run needs a whole header: record_ is
+  // 0 before the first one.)
+  const auto avail = static_cast<std::uint64_t>(end - k);
+  if (record_ <= avail && layout_.header() <= avail) {
+    return layout_.with_reader(
+        [&](auto reader) { return stream_records<decltype(reader)>(k, end, handler, after_long); });
+  }
   // One load through the width's switch (layout_.reader()): no dispatch on
   // the reader here, so this path is one copy, not one per width and byte
   // order.
   std::uint64_t v = 0, record = 0;
   if (!header_at(layout_.reader(), k, end, v, record)) return k;
   if (record <= static_cast<std::uint64_t>(end - k)) {
-    warm_run(after_long, k, record);
     return layout_.with_reader(
-        [&](auto reader) { return stream_records<decltype(reader)>(k, end, handler); });
+        [&](auto reader) { return stream_records<decltype(reader)>(k, end, handler, after_long); });
   }
   start_of_record<header_share::none>(k, end, v, record, handler);
   return k;
 }
 
-// Records whole in the chunk from k (the header at k is one), by the
-// engine's record run, then the start of the one that goes on past the
-// chunk: one function per width and byte order (the dispatch is stream()'s),
-// with the run inlined, so that its edges are not a second call — this
-// function and the run's entry and exit (the walk's terms handed over on
-// the stack, the header read again where the run stopped) took 121
-// instructions a read besides the records, 88 now, and the caller 101 for
-// 88, the dispatch being its (4 KiB pieces in 64 KiB reads: 409
-// instructions a read, 380; bench/NOTES.md, "Issue 23, 2026-12-07
-// (third)"). Out of line: inlined into stream(), its registers cost the
-// path of long records a third more instructions (131 against 99 per 4 KiB
-// read).
+// Records whole in the chunk from k (a whole header lies at k: of a record
+// that may or may not be whole, or one to report), by the engine's record
+// run, then the start of the one that goes on past the chunk; `after_long`
+// is the run's warm_first. One function per width and byte order (the
+// dispatch is stream()'s), with the run inlined, so that its edges are not
+// a second call — this function and the run's entry and exit (the walk's
+// terms handed over on the stack, the header read again where the run
+// stopped) took 121 instructions a read besides the records, 88 then, and
+// the caller 101 for 88, the dispatch being its (4 KiB pieces in 64 KiB
+// reads: 409 instructions a read, 380; bench/NOTES.md, "Issue 23,
+// 2026-12-07 (third)"). Out of line: inlined into stream(), its registers
+// cost the path of long records a third more instructions (131 against 99
+// per 4 KiB read).
 template <class Reader, class H>
 [[gnu::noinline]] const char* length_field_framer::stream_records(const char* k, const char* end,
-                                                                  H& handler) {
+                                                                  H& handler, bool after_long) {
   static_assert(sizeof(detail::length_events<H>) == 2 * sizeof(void*),
                 "record_run() takes the events in registers (length_events' comment)");
   detail::length_events<H> ev{*this, handler};
-  run_records<Reader, run_call::inlined>(k, end, ev);
+  run_records<Reader, run_call::inlined>(k, end, ev, after_long);
   if (k == end || abandon_ || pending_) return k;
   // The run stopped at a record not whole in the chunk, or at a header to
   // report (the steps').
@@ -444,7 +469,7 @@ template <class H>
 [[gnu::always_inline]] inline bool length_field_framer::fast_at(const char*& k, const char* end,
                                                                 detail::length_events<H>& ev) {
   const char* const from = k;
-  bool after_long = false;  // for warm_run()
+  bool after_long = false;  // for the run (record_run()'s warm_first)
   // (A piece handler's header piece, if still to come, is the plain path's.)
   if (phase_ == part::body && at_ >= layout_.strip() &&
       (!length_piece_handler<H> || frame_.size() == 0)) {
@@ -467,12 +492,11 @@ template <class H>
     std::uint64_t v = 0, record = 0;
     if (!header_at(reader, k, end, v, record)) return k != from;
     if (record <= static_cast<std::uint64_t>(end - k)) {
-      warm_run(after_long, k, record);
       if constexpr (detail::length_events<H>::may_throw) {
-        run_records<reader_type, run_call::out_of_line>(k, end, ev);
+        run_records<reader_type, run_call::out_of_line>(k, end, ev, after_long);
       } else {
         const char* run = k;  // k stays out of memory (see fast())
-        run_records<reader_type, run_call::out_of_line>(run, end, ev);
+        run_records<reader_type, run_call::out_of_line>(run, end, ev, after_long);
         k = run;
       }
       if (k == end || abandon_ || pending_) return true;
@@ -493,12 +517,13 @@ template <class H>
 // instructions per 128 B record.
 template <class Reader, length_field_framer::run_call Call, class H>
 [[gnu::always_inline]] inline void length_field_framer::run_records(const char*& k, const char* end,
-                                                                    detail::length_events<H>& ev) {
+                                                                    detail::length_events<H>& ev,
+                                                                    bool after_long) {
   const auto run = [&](const auto& walk) {
     if constexpr (Call == run_call::inlined) {
-      (void)engine_.record_run_here(k, end, walk, ev);
+      (void)engine_.record_run_here(k, end, walk, ev, after_long);
     } else {
-      (void)engine_.record_run(k, end, walk, ev);
+      (void)engine_.record_run(k, end, walk, ev, after_long);
     }
   };
   if constexpr (Reader::width <= 4) {
@@ -508,24 +533,6 @@ template <class Reader, length_field_framer::run_call Call, class H>
     }
   }
   run(detail::length_walk<Reader>(layout_, end));
-}
-
-// Before a record run from k, whose first record is `record` bytes long:
-// if it is short and the run follows the rest of a long record (more than
-// walk_prefetch::kShort bytes, `after_long`) that crossed into this chunk,
-// the lines ahead of it, which the short records' schedule leaves to an
-// earlier one (short_walk_prefetch): the previous chunk's run reached at
-// most a few KiB past that long record's start, and a chunk wholly inside
-// it read nothing. Without it, a new chunk after a long record waited for
-// memory at each of its first short records' headers (count/mixed from
-// memory in 4 KiB reads: 0.52x-0.59x of read/ without, 0.78x-0.80x with;
-// bench/NOTES.md, "Issue 23, 2026-12-06 (fifth)"). The prefetches out of
-// line: inlined, they were copied into each of the steps' reader
-// instantiations, for the same instructions per read.
-[[gnu::always_inline]] inline void length_field_framer::warm_run(bool after_long, const char* k,
-                                                                 std::uint64_t record) noexcept {
-  if (after_long && record <= detail::walk_prefetch::kShort) [[unlikely]]
-    detail::short_walk_prefetch::warm_out_of_line(k);
 }
 
 // The header at k, if it lies in the chunk and the layout accepts it: true,
@@ -585,12 +592,22 @@ template <length_field_framer::header_share Share, class H>
   const auto avail = static_cast<std::size_t>(end - k);
   const std::size_t h = layout_.header();
   const char* const start = k;
+  constexpr bool shared = Share == header_share::possible;
   field_value_ = v;  // for finish()
   phase_ = part::body;
   record_ = record;
-  at_ = h;
-  k = start + h;  // the header is read
-  constexpr bool shared = Share == header_share::possible;
+  // The header is read: where it stops here, a throw (a callback's, or the
+  // copy's bad_alloc where the frame holds header bytes) leaves the steps to
+  // go on from there. Nothing else reads at_ before it is set below. (Stored
+  // always, it sat beside record_'s store, and GCC paired the two in one
+  // 16-byte store, which the next read's 8-byte load of record_ could not
+  // take its value from: 4 KiB pieces in cache in 4 KiB reads at a median of
+  // 1.03x of the walk against 1.23x, on a free core; bench/NOTES.md,
+  // "Issue 23, 2026-12-07 (fourth)".)
+  if constexpr (shared || detail::length_handler_may_throw<H>()) at_ = h;
+  k = start + h;
+  if constexpr (!length_piece_handler<H>)
+    frame_.set_limit(static_cast<std::size_t>(layout_.frame_of(v)));  // the copy's bound
   if (shared && layout_.strip() < h)
     frame_.add(std::string_view(start + layout_.strip(), h - layout_.strip()), true);
   if constexpr (length_piece_handler<H>) {
@@ -674,6 +691,7 @@ void length_field_framer::header_done(H& handler) {
   if (verdict.code == errc::ok) {
     record_ = verdict.record;
     phase_ = part::body;
+    frame_.set_limit(static_cast<std::size_t>(verdict.frame));  // the copy's bound
     if constexpr (length_piece_handler<H>) {
       handler.on_frame_begin(verdict.frame);
       if (at_ == record_) {
@@ -711,7 +729,9 @@ template <length_field_framer::header_share Share, class H>
 [[gnu::always_inline]] inline void length_field_framer::frame_done(H& handler) {
   if constexpr (length_piece_handler<H>) {
     if constexpr (Share == header_share::possible) {
-      if (!abandon_) flush_header_piece(handler);  // if on_frame_begin() threw before it
+      // If on_frame_begin() threw before it, or discarded the record: its
+      // last byte was read, so it is completed, pieces and end.
+      flush_header_piece(handler);
       new_record();
     } else {
       // new_record(), less what has nothing to undo: frame_ holds no byte
@@ -750,9 +770,11 @@ template <class H>
     phase_ = part::body;
     handler.on_frame_begin(frame.size());
     if (abandon_) {
-      // Dropped from on_frame_begin(): the end only if no body byte was due.
+      // Dropped from on_frame_begin(): completed only if no body byte was
+      // due (its last byte was read), with its piece of header bytes if any.
       // (A new record at the feed's end: settle(), or feed() after stream().)
       if (frame.size() + layout_.strip() == layout_.header()) {
+        if (!frame.empty()) handler.on_frame_piece(frame);
         phase_ = part::header;
         handler.on_frame_end();
       }
@@ -782,9 +804,11 @@ template <class H>
     *ev.cursor = start + at_;
     handler.on_frame_begin(frame.size());
     if (abandon_) {
-      // Dropped from on_frame_begin(): the end only if no byte followed the
-      // header (as the steps' header_done() has it).
+      // Dropped from on_frame_begin(): completed only if no byte followed
+      // the header (as the steps' header_done() has it), with its piece of
+      // header bytes if any (if that throws, the steps deliver it again).
       if (record == h) {
+        if (!frame.empty()) handler.on_frame_piece(frame);
         at_ = record_;
         *ev.cursor = next;
         frame_done(handler);
@@ -840,13 +864,35 @@ errc length_field_framer::finish(H& handler) {
   if (!engine_.held().empty() || end_due()) (void)feed({}, handler);
   if (refused_ != errc::ok) return refused_;
   if (at_record_boundary()) return errc::ok;
-  const bool late = late_pending_;
-  const length_error too_large = late_;
-  const std::uint64_t start = position_ - at_;
-  const length_error truncated{errc::truncated_frame, start,
+  // Its reports' callbacks run as a feed's do: feed() and finish() from
+  // them are refused (they recursed without end), discard() forgets the
+  // record, options set apply at once; as they were when it returns or throws.
+  struct callbacks {
+    length_field_framer& f;
+    explicit callbacks(length_field_framer& framer) : f(framer) { f.engine_.begin_callbacks(); }
+    callbacks(const callbacks&) = delete;
+    callbacks& operator=(const callbacks&) = delete;
+    ~callbacks() {
+      f.engine_.end_callbacks();
+      if (f.abandon_) {
+        f.abandon_ = false;
+        f.new_record();
+        f.position_ = f.fed_ - f.engine_.held().size();
+      }
+      if (f.pending_ && f.at_record_boundary()) f.apply_options();
+    }
+  } scope(*this);
+  if (late_pending_) {
+    // Delivered even if on_error() throws; the record is still the one in
+    // progress then, and the next finish() reports it truncated.
+    late_pending_ = false;
+    const length_error too_large = late_;
+    handler.on_error(too_large);
+    if (abandon_) return errc::ok;  // discarded from the callback: nothing left to report
+  }
+  const length_error truncated{errc::truncated_frame, position_ - at_,
                                phase_ == part::header ? 0 : field_value_, at_, layout_.max_frame()};
   new_record();
-  if (late) handler.on_error(too_large);
   handler.on_error(truncated);
   return errc::truncated_frame;
 }
