@@ -220,7 +220,8 @@ inline void length_field_framer::settle() noexcept {
     abandon_ = false;
     new_record();
   }
-  if (engine_.lost() != 0) bytes_not_kept();
+  if (engine_.lost() != 0) [[unlikely]]
+    bytes_not_kept();
   position_ = fed_ - engine_.held().size();
 }
 
@@ -228,7 +229,7 @@ inline void length_field_framer::settle() noexcept {
 // chunk could not be kept for the next feed() either (no memory): those
 // bytes are gone, and the stream cannot be followed past them. The decoder
 // stops, with the position of the record they cut.
-inline void length_field_framer::bytes_not_kept() noexcept {
+[[gnu::cold]] inline void length_field_framer::bytes_not_kept() noexcept {
   const std::uint64_t start = fed_ - engine_.lost() - at_;
   refused_ = errc::frame_not_kept;
   error_ = length_error{errc::frame_not_kept, start, 0, 0, layout_.max_frame()};
