@@ -807,7 +807,8 @@ template <class H>
     if (abandon_) {
       // Dropped from on_frame_begin(): completed only if no byte followed
       // the header (as the steps' header_done() has it), with its piece of
-      // header bytes if any (if that throws, the steps deliver it again).
+      // header bytes if any (if that throws, the record goes with the rest
+      // of the chunk, which discard() dropped: as the steps have it).
       if (record == h) {
         if (!frame.empty()) handler.on_frame_piece(frame);
         at_ = record_;
