@@ -876,11 +876,7 @@ errc length_field_framer::finish(H& handler) {
     callbacks& operator=(const callbacks&) = delete;
     ~callbacks() {
       f.engine_.end_callbacks();
-      if (f.abandon_) {
-        f.abandon_ = false;
-        f.new_record();
-        f.position_ = f.fed_ - f.engine_.held().size();
-      }
+      f.settle();  // as after a feed: a record discarded there is forgotten
       if (f.pending_ && f.at_record_boundary()) f.apply_options();
     }
   } scope(*this);
