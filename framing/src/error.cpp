@@ -25,6 +25,7 @@ std::string_view to_string(errc e) noexcept {
     case errc::invalid_length_options: return "invalid_length_options";
     case errc::length_does_not_fit: return "length_does_not_fit";
     case errc::frame_not_kept: return "frame_not_kept";
+    case errc::input_lost: return "input_lost";
   }
   return "unknown";
 }

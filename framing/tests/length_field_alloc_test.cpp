@@ -11,48 +11,18 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <new>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "chatframe/length_field_framer.hpp"
+#include "limited_allocator.hpp"
 
-namespace {
-std::size_t g_allocations = 0;
-std::size_t g_largest = 0;
-std::size_t g_refuse_from = ~std::size_t{0};  // allocations this large fail (memory running out)
-std::size_t g_live = 0;                       // bytes allocated and not yet freed
-
-// Each block carries its size in front of it, for g_live.
-constexpr std::size_t kPrefix = alignof(std::max_align_t);
-
-void* counted(std::size_t n) {
-  ++g_allocations;
-  if (n > g_largest) g_largest = n;
-  if (n >= g_refuse_from) throw std::bad_alloc();
-  if (void* p = std::malloc(kPrefix + n)) {
-    *static_cast<std::size_t*>(p) = n;
-    g_live += n;
-    return static_cast<char*>(p) + kPrefix;
-  }
-  throw std::bad_alloc();
-}
-void uncounted(void* p) noexcept {
-  if (p == nullptr) return;
-  void* block = static_cast<char*>(p) - kPrefix;
-  g_live -= *static_cast<std::size_t*>(block);
-  std::free(block);
-}
-}  // namespace
-
-void* operator new(std::size_t n) { return counted(n); }
-void* operator new[](std::size_t n) { return counted(n); }
-void operator delete(void* p) noexcept { uncounted(p); }
-void operator delete[](void* p) noexcept { uncounted(p); }
-void operator delete(void* p, std::size_t) noexcept { uncounted(p); }
-void operator delete[](void* p, std::size_t) noexcept { uncounted(p); }
+using limited_allocator::g_allocations;
+using limited_allocator::g_largest;
+using limited_allocator::g_live;
+using limited_allocator::memory_runs_out;
 
 namespace {
 
@@ -80,14 +50,6 @@ struct pieces {
   void on_frame_piece(std::string_view p) noexcept { bytes += p.size(); }
   void on_frame_end() noexcept {}
   void on_error(const chatframe::length_error& /*e*/) noexcept {}
-};
-
-// Allocations of `from` bytes or more fail while it lives.
-struct memory_runs_out {
-  explicit memory_runs_out(std::size_t from) { g_refuse_from = from; }
-  memory_runs_out(const memory_runs_out&) = delete;
-  memory_runs_out& operator=(const memory_runs_out&) = delete;
-  ~memory_runs_out() { g_refuse_from = ~std::size_t{0}; }
 };
 
 struct logged {

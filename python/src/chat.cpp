@@ -478,6 +478,15 @@ PyObject* frame_chunk(chat_object* self, PyObject* op, PyObject* data) noexcept 
       throw;
     }
     self->reading = false;
+    if (r.error == errc::input_lost) {
+      // An earlier read raised MemoryError and lost bytes the framer could
+      // not keep; framing on would join what follows the gap to a frame it
+      // does not continue (CPython's channel was closed by then).
+      return PyErr_Format(PyExc_RuntimeError,
+                          "%zu bytes of an earlier read were lost for lack of memory; "
+                          "discard_buffers() resumes framing after the gap",
+                          self->input.bytes_lost());
+    }
     if (r.error == errc::count_replaced_by_non_count) {
       // asynchat.py:153 — `self.terminator - lb` with a terminator that
       // collect_incoming_data() made something else than an int.

@@ -263,6 +263,14 @@ int feed(splitter_object* self, std::string_view bytes, splitter_events<How>& ev
     if (r.error == errc::reentrant_feed) {
       PyErr_SetString(PyExc_RuntimeError, "feed from inside a frame callback");
       status = -1;
+    } else if (r.error == errc::input_lost) {
+      // An earlier feed raised MemoryError and lost bytes that could not be
+      // kept: the stream has a gap, and no frame after it can be trusted.
+      PyErr_Format(PyExc_RuntimeError,
+                   "%zu bytes of an earlier feed were lost for lack of memory; "
+                   "the splitter cannot go on",
+                   self->input.bytes_lost());
+      status = -1;
     }
   } catch (const python_error&) {
     status = -1;

@@ -98,7 +98,10 @@ class async_chat {
   /// Frames bytes the transport received (CPython's handle_read after recv()).
   /// Returns errc::count_replaced_by_non_count where CPython's handle_read
   /// raises TypeError (framer.hpp); asyncore then calls handle_error(), which
-  /// closes, and a transport should do the same. Otherwise errc::ok.
+  /// closes, and a transport should do the same; errc::input_lost after an
+  /// earlier handle_read() threw std::bad_alloc and lost bytes (framer.hpp:
+  /// asyncore's handle_error() would have closed by then; discard_buffers()
+  /// resumes). Otherwise errc::ok.
   errc handle_read(std::string_view data);
   /// The transport saw end of stream: asyncore's recv() calls handle_close()
   /// and returns b'', after which handle_read goes on framing whatever was

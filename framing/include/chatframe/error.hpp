@@ -75,8 +75,20 @@ enum class errc : std::uint8_t {
   /// yet read (the frame then held header bytes only), the stream cannot be
   /// followed and the decoder stops. Also, stopping it: a callback (or a
   /// copy's growth) threw and the unread rest of the chunk could not be kept
-  /// for the next feed() either.
+  /// for the next feed() either. frame_assembler: no memory to copy a frame
+  /// still open when a chunk ended; it is skipped, and this is reported
+  /// through on_limit() where it ends.
   frame_not_kept = 18,
+  /// framer, multi_framer (and what is built on them): a callback threw, and
+  /// the unread rest of the chunk could not be kept for the next feed() (no
+  /// memory; that feed() threw std::bad_alloc). Those bytes are gone, and
+  /// framing on would join the bytes after them to a frame they do not
+  /// continue, so every later feed() frames nothing and returns this, until
+  /// discard() accepts the gap: framing then resumes with the next byte fed,
+  /// as if it began a frame. CPython has no such state: its channel is
+  /// closed by the MemoryError's handle_error() — what a caller who does not
+  /// resume should do too.
+  input_lost = 19,
 };
 
 /// A short, stable, lowercase name for the error ("negative_count", ...).

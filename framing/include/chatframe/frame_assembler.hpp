@@ -60,7 +60,14 @@
 /// Exceptions from the sink propagate out of feed() under the framer's rules:
 /// one from on_frame() leaves that frame delivered (its delimiter or count is
 /// consumed); one from on_limit() leaves the assembler as it was, and the
-/// framer delivers the same bytes again on the next feed().
+/// framer delivers the same bytes again on the next feed(). When the framer
+/// could not keep the rest of that chunk (no memory: errc::input_lost), the
+/// open frame is dropped with it.
+///
+/// A frame still open when a chunk ends is copied out of the chunk (the one
+/// allocation); when no memory is left for that copy, the frame is skipped to
+/// its end and reported there through on_limit() with errc::frame_not_kept,
+/// and the frames after it come as usual.
 #pragma once
 
 #include <concepts>
@@ -80,7 +87,9 @@ namespace chatframe {
 
 /// What on_limit() reports.
 struct frame_error {
-  /// errc::frame_too_large, errc::count_too_large or errc::truncated_frame.
+  /// errc::frame_too_large, errc::count_too_large, errc::truncated_frame, or
+  /// errc::frame_not_kept (a frame open at the end of a chunk that no memory
+  /// could copy: it was skipped, and this is reported where it ended).
   errc code = errc::ok;
   /// Bytes in the frame when it was cut (or the refused count).
   std::size_t bytes = 0;
@@ -162,7 +171,7 @@ class frame_assembler {
 
  private:
   void promote();
-  void keep_open_frame();
+  void keep_open_frame() noexcept;
   void reset_frame() noexcept;
 
   Sink& sink_;
@@ -171,6 +180,7 @@ class frame_assembler {
   std::string_view pending_;  // the frame so far, while it is one view into the chunk
   bool copied_ = false;
   bool skipping_ = false;
+  std::size_t unkept_ = 0;  // bytes of the frame being skipped that no memory could keep
   bool failed_ = false;
 };
 

@@ -53,7 +53,11 @@
 /// delimiter (or count) is consumed and the rest of the chunk is kept for the
 /// next feed(). No byte is lost or skipped either way. Keeping the rest of the
 /// chunk is the one place the framer copies payload (asynchat.py:133, 175);
-/// until the next feed() those bytes are what held() shows.
+/// until the next feed() those bytes are what held() shows. If no memory is
+/// left to keep them, they are gone: that feed() throws std::bad_alloc
+/// instead, bytes_lost() says how many, and every later feed() frames nothing
+/// and returns errc::input_lost, rather than join the bytes after the gap to
+/// a frame they do not continue — until discard() accepts the gap.
 ///
 /// The machinery is shared with multi_framer: see detail/engine.hpp.
 #pragma once
@@ -145,8 +149,17 @@ class framer {
   feed_result feed(std::string_view chunk, H& handler);
 
   /// Drops held-back bytes and, when called from a callback, the rest of the
-  /// chunk being fed. CPython's discard_buffers(), input half.
-  void discard() noexcept { engine_.discard(); }
+  /// chunk being fed. CPython's discard_buffers(), input half. After bytes
+  /// were lost (errc::input_lost), it also accepts the gap: the next byte fed
+  /// is framed as if the stream began there.
+  void discard() noexcept {
+    engine_.discard();
+    engine_.accept_loss();
+  }
+  /// The unread bytes of a chunk that a throwing callback left and that no
+  /// memory could keep (the feed() threw std::bad_alloc); while not 0, feed()
+  /// returns errc::input_lost. 0 again after discard().
+  [[nodiscard]] std::size_t bytes_lost() const noexcept { return engine_.lost(); }
 
   /// Bytes held back because they may begin the delimiter (or, after a
   /// callback threw, the unread rest of the chunk). CPython never delivers

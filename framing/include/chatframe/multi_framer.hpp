@@ -36,7 +36,9 @@
 ///   - feed() from inside a callback is refused with errc::reentrant_feed;
 ///   - an exception from on_collect() undoes the step, one from on_found()
 ///     leaves the delimiter consumed; either way no byte is lost or skipped,
-///     and the unread rest of the chunk is framed by the next feed().
+///     and the unread rest of the chunk is framed by the next feed() — unless
+///     no memory is left to keep it: then, as with framer, that feed() throws
+///     std::bad_alloc, and later ones return errc::input_lost until discard();
 ///
 /// So with one delimiter, a multi_framer gives exactly framer's events — the
 /// same collect boundaries, under any chunking and any program of changes and
@@ -114,8 +116,16 @@ class multi_framer {
   feed_result feed(std::string_view chunk, H& handler);
 
   /// Drops held-back bytes and, when called from a callback, the rest of the
-  /// chunk being fed.
-  void discard() noexcept { engine_.discard(); }
+  /// chunk being fed. After bytes were lost (errc::input_lost), it also
+  /// accepts the gap: the next byte fed is framed as if the stream began there.
+  void discard() noexcept {
+    engine_.discard();
+    engine_.accept_loss();
+  }
+  /// The unread bytes of a chunk that a throwing callback left and that no
+  /// memory could keep (the feed() threw std::bad_alloc); while not 0, feed()
+  /// returns errc::input_lost. 0 again after discard().
+  [[nodiscard]] std::size_t bytes_lost() const noexcept { return engine_.lost(); }
   /// Bytes held back because they may begin a delimiter (or, after a callback
   /// threw, the unread rest of the chunk). Valid until the next non-const call.
   [[nodiscard]] std::string_view held() const noexcept { return engine_.held(); }

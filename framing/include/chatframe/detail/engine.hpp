@@ -39,7 +39,12 @@
 // (feed() from a callback is refused). An exception from a callback leaves
 // the buffer as CPython would have it: from on_collect() the step is undone,
 // from on_found() the delimiter is consumed; the unread bytes are kept in
-// held_ and framed by the next feed().
+// held_ and framed by the next feed(). Keeping them takes memory; when there
+// is none, they are gone, and framing on as if they had been framed would
+// hand the next bytes over as the continuation of a frame they do not
+// continue. The engine notes how many were lost (lost_), and every feed()
+// is refused with errc::input_lost until the caller accepts the gap
+// (accept_loss(), which framer's and multi_framer's discard() call).
 //
 // Matchers. Where a delimiter ends is a matcher's business: delimiter_search
 // (one delimiter, KMP, detail/delimiter_search.hpp) or delimiter_set (up to
@@ -274,6 +279,10 @@ class engine {
     held_.clear();
     if (in_feed_) discarded_ = true;
   }
+  // The caller accepts the gap left by bytes lost (lost()): framing resumes
+  // with the next byte fed. (Not part of discard(), which a configuration
+  // also calls for its own reasons while it still has to act on the loss.)
+  void accept_loss() noexcept { lost_ = 0; }
   // The configuration changed what ends a frame (takes effect at the next step).
   void changed() noexcept { changed_ = true; }
   // Set by a step that must make feed() return an error once it stops.
@@ -282,6 +291,7 @@ class engine {
   [[nodiscard]] bool feeding() const noexcept { return in_feed_; }
   // After a feed() that threw: the unread bytes of its chunk that could not
   // be kept for lack of memory (0 when they were kept, or none was left).
+  // Until accept_loss(), every feed() is refused with errc::input_lost.
   [[nodiscard]] std::size_t lost() const noexcept { return lost_; }
   // Callbacks that a configuration calls outside feed() (its end of stream)
   // run between these as a feed's do: feeding() is true, so that a feed()
@@ -472,10 +482,11 @@ class engine {
 template <class Step, class Due>
 feed_result engine::feed(std::string_view chunk, Step&& step, Due&& due) {
   if (in_feed_) return {0, errc::reentrant_feed};
+  if (lost_ != 0) [[unlikely]]
+    return {0, errc::input_lost};  // the stream has a gap only the caller can accept
   in_feed_ = true;
   discarded_ = false;
   error_ = errc::ok;
-  lost_ = 0;
   const char* k = chunk.data();
   const char* const end = k + chunk.size();
   try {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "chatframe/frame_assembler.hpp"
 
@@ -19,7 +20,15 @@ feed_result frame_assembler<Sink>::feed(Framer& f, std::string_view chunk) {
   try {
     r = f.feed(chunk, *this);
   } catch (...) {
-    keep_open_frame();
+    if (f.bytes_lost() != 0) {
+      // The rest of the open frame went with the bytes the framer could not
+      // keep; once the caller accepts the gap, framing starts afresh.
+      reset_frame();
+      skipping_ = false;
+      unkept_ = 0;
+    } else {
+      keep_open_frame();
+    }
     throw;
   }
   keep_open_frame();
@@ -45,6 +54,11 @@ void frame_assembler<Sink>::finish(Framer& f, eof_policy policy) {
   reset_frame();
   const bool dropping = skipping_ || failed_;
   skipping_ = false;  // the stream ended: whatever comes next is a new frame
+  if (const std::size_t unkept = std::exchange(unkept_, 0); unkept != 0) {
+    // A frame that no memory could keep ended with the stream.
+    sink_.on_limit(frame_error{errc::frame_not_kept, unkept, options_.max_frame_size});
+    return;
+  }
   if (rest.empty() || dropping) return;
   switch (policy) {
     case eof_policy::drop: return;
@@ -91,8 +105,11 @@ template <class Sink>
 void frame_assembler<Sink>::on_found(std::size_t which) {
   if (failed_) return;
   if (skipping_) {
-    skipping_ = false;  // resynchronised: the oversized frame ended here
+    skipping_ = false;  // resynchronised: the oversized (or unkept) frame ended here
     reset_frame();
+    if (const std::size_t unkept = std::exchange(unkept_, 0); unkept != 0) {
+      sink_.on_limit(frame_error{errc::frame_not_kept, unkept, options_.max_frame_size});
+    }
     return;
   }
   // The frame is delivered even if on_frame() throws (the framer consumed
@@ -113,10 +130,20 @@ void frame_assembler<Sink>::promote() {
 }
 
 // A frame still open when feed() returns (or throws) must not keep a view
-// into the chunk, which may not outlive the call.
+// into the chunk, which may not outlive the call. Without memory for the
+// copy the frame cannot be delivered: it is skipped to its end, where
+// on_limit() reports errc::frame_not_kept (the view must go either way: a
+// later copy from it would read the caller's freed chunk).
 template <class Sink>
-void frame_assembler<Sink>::keep_open_frame() {
-  if (!pending_.empty()) promote();
+void frame_assembler<Sink>::keep_open_frame() noexcept {
+  if (pending_.empty()) return;
+  try {
+    promote();
+  } catch (...) {
+    unkept_ = pending_.size();
+    reset_frame();
+    skipping_ = true;
+  }
 }
 
 template <class Sink>

@@ -1,0 +1,191 @@
+// framer_alloc_test.cpp — framer, multi_framer and frame_assembler when
+// memory runs out, with a replaced global operator new (this executable only).
+//
+// The framers copy payload in one place: after a callback threw, the unread
+// rest of the chunk is kept for the next feed(). frame_assembler copies a
+// frame still open when a chunk ends. When either copy cannot be made, bytes
+// are gone; these tests pin down that it is said, and that no frame is made
+// of bytes that do not belong together.
+#include <gtest/gtest.h>
+
+#include <cstddef>
+#include <new>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "chatframe/frame_assembler.hpp"
+#include "chatframe/framer.hpp"
+#include "chatframe/multi_framer.hpp"
+#include "limited_allocator.hpp"
+
+using limited_allocator::memory_runs_out;
+
+namespace {
+
+using chatframe::errc;
+
+// Frames as strings; room reserved up front, so that recording them needs no
+// memory while it runs out. on_found() throws once when told to.
+struct lines {
+  std::vector<std::string> got;
+  std::string line;
+  bool throw_on_found = false;
+  lines() {
+    got.reserve(16);
+    line.reserve(256);
+  }
+  void on_collect(const chatframe::collected& data) { data.append_to(line); }
+  void on_found() {
+    got.push_back(line);
+    line.clear();
+    if (throw_on_found) {
+      throw_on_found = false;
+      throw std::runtime_error("handler failed");
+    }
+  }
+  void on_found(std::size_t /*which*/) { on_found(); }
+};
+
+// "one\n", then a rest of 40 bytes: keeping it takes more than 16 bytes.
+const std::string kChunk = "one\n" + std::string(36, 'r') + "\nend";
+
+template <class Framer>
+void bytes_that_cannot_be_kept_stop_framing_until_discard(Framer& f) {
+  lines h;
+  h.throw_on_found = true;
+  {
+    const memory_runs_out no_memory(16);
+    // The callback's exception cannot leave the framer as it promises (the
+    // rest of the chunk kept): what comes out is the lack of memory.
+    EXPECT_THROW((void)f.feed(kChunk, h), std::bad_alloc);
+  }
+  EXPECT_EQ(f.bytes_lost(), kChunk.size() - 4);
+  EXPECT_TRUE(f.held().empty());
+  // Framing on would make "rrr...r" + "\n" + "end" + "next" one stream,
+  // and "endnext" a line that was never sent.
+  const chatframe::feed_result refused = f.feed("next\n", h);
+  EXPECT_EQ(refused.consumed, 0U);
+  EXPECT_EQ(refused.error, errc::input_lost);
+  EXPECT_EQ(f.bytes_lost(), kChunk.size() - 4);  // still refused, still said
+  EXPECT_EQ(f.feed("next\n", h).error, errc::input_lost);
+  EXPECT_EQ(h.got, (std::vector<std::string>{"one"}));
+  // discard() accepts the gap: the next byte starts the stream afresh.
+  f.discard();
+  EXPECT_EQ(f.bytes_lost(), 0U);
+  const chatframe::feed_result resumed = f.feed("next\n", h);
+  EXPECT_EQ(resumed.consumed, 5U);
+  EXPECT_EQ(resumed.error, errc::ok);
+  EXPECT_EQ(h.got, (std::vector<std::string>{"one", "next"}));
+}
+
+TEST(FramerAllocation, BytesAThrowLeftThatCannotBeKeptStopFramingUntilDiscard) {
+  chatframe::framer f;
+  ASSERT_EQ(f.set_terminator(chatframe::terminator::bytes("\n")), errc::ok);
+  bytes_that_cannot_be_kept_stop_framing_until_discard(f);
+}
+
+TEST(FramerAllocation, MultiFramerBytesThatCannotBeKeptStopFramingUntilDiscard) {
+  chatframe::multi_framer f;
+  const std::string_view delimiters[] = {"\n", "\r\n"};
+  ASSERT_EQ(f.set_delimiters(delimiters), errc::ok);
+  bytes_that_cannot_be_kept_stop_framing_until_discard(f);
+}
+
+TEST(FramerAllocation, WithMemoryTheRestOfTheChunkIsKeptAndNothingIsLost) {
+  // The same throw with memory to spare: the rest is framed by the next feed().
+  chatframe::framer f;
+  ASSERT_EQ(f.set_terminator(chatframe::terminator::bytes("\n")), errc::ok);
+  lines h;
+  h.throw_on_found = true;
+  EXPECT_THROW((void)f.feed(kChunk, h), std::runtime_error);
+  EXPECT_EQ(f.bytes_lost(), 0U);
+  EXPECT_EQ(f.held(), std::string_view(kChunk).substr(4));
+  EXPECT_EQ(f.feed("next\n", h).error, errc::ok);
+  EXPECT_EQ(h.got, (std::vector<std::string>{"one", std::string(36, 'r'), "endnext"}));
+}
+
+struct frames {
+  std::vector<std::string> got;
+  std::vector<chatframe::frame_error> limits;
+  bool throw_on_limit = false;
+  frames() {
+    got.reserve(16);
+    limits.reserve(16);
+  }
+  void on_frame(std::string_view frame, std::size_t /*which*/) { got.emplace_back(frame); }
+  void on_limit(const chatframe::frame_error& e) {
+    limits.push_back(e);
+    if (throw_on_limit) {
+      throw_on_limit = false;
+      throw std::runtime_error("sink failed");
+    }
+  }
+};
+
+TEST(FrameAssemblerAllocation, TheOpenFrameIsDroppedWithTheBytesTheFramerLost) {
+  chatframe::framer f;
+  ASSERT_EQ(f.set_terminator(chatframe::terminator::bytes("\n")), errc::ok);
+  frames s;
+  chatframe::frame_assembler<frames> a(s, {.max_frame_size = 10});
+  ASSERT_EQ(a.feed(f, "ab").error, errc::ok);  // open, copied out of the chunk
+  EXPECT_EQ(a.frame_bytes(), 2U);
+  s.throw_on_limit = true;
+  const std::string chunk = std::string(33, 'c') + "\n";
+  {
+    const memory_runs_out no_memory(16);
+    // "ab" + 33 bytes outgrows the maximum; on_limit() throws; the framer
+    // cannot keep the chunk to deliver it again.
+    EXPECT_THROW((void)a.feed(f, chunk), std::bad_alloc);
+  }
+  EXPECT_EQ(f.bytes_lost(), 34U);
+  EXPECT_EQ(a.frame_bytes(), 0U);  // "ab" went with the rest of its frame
+  EXPECT_EQ(a.feed(f, "xy\n").error, errc::input_lost);
+  f.discard();
+  EXPECT_EQ(a.feed(f, "xy\n").error, errc::ok);
+  EXPECT_EQ(s.got, (std::vector<std::string>{"xy"}));  // never "abxy"
+}
+
+TEST(FrameAssemblerAllocation, AnOpenFrameThatCannotBeCopiedIsSkippedAndReportedWhereItEnds) {
+  chatframe::framer f;
+  ASSERT_EQ(f.set_terminator(chatframe::terminator::bytes("\n")), errc::ok);
+  frames s;
+  chatframe::frame_assembler<frames> a(s);
+  const std::string open(30, 'o');  // longer than a string holds without memory
+  const std::string chunk = "one\n" + open;
+  {
+    const memory_runs_out no_memory(16);
+    const chatframe::feed_result r = a.feed(f, chunk);
+    EXPECT_EQ(r.consumed, 4 + open.size());
+    EXPECT_EQ(r.error, errc::ok);
+  }
+  EXPECT_EQ(a.frame_bytes(), 0U);  // no view into the chunk that is gone
+  EXPECT_EQ(a.feed(f, "-tail\ntwo\n").error, errc::ok);
+  EXPECT_EQ(s.got, (std::vector<std::string>{"one", "two"}));
+  ASSERT_EQ(s.limits.size(), 1U);
+  EXPECT_EQ(s.limits[0].code, errc::frame_not_kept);
+  EXPECT_EQ(s.limits[0].bytes, open.size());
+}
+
+TEST(FrameAssemblerAllocation, AFrameThatCannotBeCopiedAndEndsWithTheStreamIsReportedByFinish) {
+  chatframe::framer f;
+  ASSERT_EQ(f.set_terminator(chatframe::terminator::bytes("\n")), errc::ok);
+  frames s;
+  chatframe::frame_assembler<frames> a(s);
+  const std::string open(30, 'o');
+  {
+    const memory_runs_out no_memory(16);
+    EXPECT_EQ(a.feed(f, open).error, errc::ok);
+  }
+  a.finish(f, chatframe::eof_policy::deliver);
+  EXPECT_TRUE(s.got.empty());
+  ASSERT_EQ(s.limits.size(), 1U);
+  EXPECT_EQ(s.limits[0].code, errc::frame_not_kept);
+  EXPECT_EQ(s.limits[0].bytes, 30U);
+  // The next stream starts clean.
+  EXPECT_EQ(a.feed(f, "new\n").error, errc::ok);
+  EXPECT_EQ(s.got, (std::vector<std::string>{"new"}));
+}
+
+}  // namespace
