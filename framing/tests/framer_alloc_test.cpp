@@ -5,10 +5,16 @@
 // rest of the chunk is kept for the next feed(). frame_assembler copies a
 // frame still open when a chunk ends. When either copy cannot be made, bytes
 // are gone; these tests pin down that it is said, and that no frame is made
-// of bytes that do not belong together.
+// of bytes that do not belong together. A property runs framer and
+// multi_framer against the reference model (reference_model.hpp) under
+// random streams, chunkings and callback programs whose throws may find no
+// memory, with the gap accepted (discard()) at random points between feeds.
 #include <gtest/gtest.h>
+#include <rapidcheck.h>
+#include <rapidcheck/gtest.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <new>
 #include <stdexcept>
 #include <string>
@@ -19,6 +25,8 @@
 #include "chatframe/framer.hpp"
 #include "chatframe/multi_framer.hpp"
 #include "limited_allocator.hpp"
+#include "program_gen.hpp"
+#include "reference_model.hpp"
 
 using limited_allocator::memory_runs_out;
 
@@ -91,6 +99,30 @@ TEST(FramerAllocation, MultiFramerBytesThatCannotBeKeptStopFramingUntilDiscard) 
   const std::string_view delimiters[] = {"\n", "\r\n"};
   ASSERT_EQ(f.set_delimiters(delimiters), errc::ok);
   bytes_that_cannot_be_kept_stop_framing_until_discard(f);
+}
+
+TEST(FramerAllocation, TheBytesLostCountHeldBytesNotYetFramedToo) {
+  chatframe::framer f;
+  ASSERT_EQ(f.set_terminator(chatframe::terminator::bytes("\n")), errc::ok);
+  struct counted {  // allocates nothing: memory runs out in the middle
+    std::size_t found = 0;
+    std::size_t throw_at = 0;
+    void on_collect(const chatframe::collected& /*data*/) {}
+    void on_found() {
+      if (++found == throw_at) throw std::runtime_error("handler failed");
+    }
+  } h;
+  h.throw_at = 1;
+  EXPECT_THROW((void)f.feed(kChunk, h), std::runtime_error);  // with memory: the rest is held
+  ASSERT_EQ(f.held().size(), 40U);                            // 36 r, "\n", "end"
+  const std::string next(60, 'n');  // more than the held bytes' storage has room for
+  h.throw_at = 2;                   // at the held line of r
+  {
+    const memory_runs_out no_memory(16);
+    EXPECT_THROW((void)f.feed(next, h), std::bad_alloc);
+  }
+  EXPECT_EQ(h.found, 2U);
+  EXPECT_EQ(f.bytes_lost(), 3 + next.size());  // "end", held and not yet framed, and the chunk
 }
 
 TEST(FramerAllocation, WithMemoryTheRestOfTheChunkIsKeptAndNothingIsLost) {
@@ -186,6 +218,127 @@ TEST(FrameAssemblerAllocation, AFrameThatCannotBeCopiedAndEndsWithTheStreamIsRep
   // The next stream starts clean.
   EXPECT_EQ(a.feed(f, "new\n").error, errc::ok);
   EXPECT_EQ(s.got, (std::vector<std::string>{"new"}));
+}
+
+// --- against the reference model ---------------------------------------------
+
+using chatframe::testing::action;
+using chatframe::testing::program;
+
+// A programmed handler whose throws may find no memory: the throw of a call
+// marked in `starve` makes every allocation fail until the test lifts it,
+// after the feed. The refusal begins at the throw, after the handler's own
+// logging, so that only the framer's keeping of the unread bytes meets it.
+template <class Framer>
+struct starving : chatframe::testing::programmed_handler<Framer> {
+  std::vector<bool> starve_first;
+  std::vector<bool> starve_second;
+  void on_collect(const chatframe::collected& d) {
+    const std::size_t call = this->firsts;
+    try {
+      chatframe::testing::programmed_handler<Framer>::on_collect(d);
+    } catch (const chatframe::testing::injected&) {
+      starve(starve_first, call);
+      throw;
+    }
+  }
+  void on_found(std::size_t which) {
+    const std::size_t call = this->seconds;
+    try {
+      chatframe::testing::programmed_handler<Framer>::on_found(which);
+    } catch (const chatframe::testing::injected&) {
+      starve(starve_second, call);
+      throw;
+    }
+  }
+  void on_found() { on_found(0); }
+  static void starve(const std::vector<bool>& marked, std::size_t call) {
+    if (call < marked.size() && marked[call]) limited_allocator::g_refuse_from = 1;
+  }
+};
+
+// One feed, logged into the handler's log: what it returned or threw,
+// held() and bytes_lost() after it. True if memory ran out.
+template <class Framer, class Handler>
+bool logged_feed(Framer& f, Handler& h, const std::string& chunk) {
+  const std::string own(chunk);  // dies after the feed: a view kept too long is caught by ASan
+  enum class outcome : std::uint8_t { returned, threw, no_memory } how = outcome::returned;
+  chatframe::feed_result r;
+  try {
+    r = f.feed(own, h);
+  } catch (const chatframe::testing::injected&) {
+    how = outcome::threw;
+  } catch (const std::bad_alloc&) {
+    how = outcome::no_memory;
+  }
+  limited_allocator::g_refuse_from = ~std::size_t{0};  // before anything else allocates
+  switch (how) {
+    case outcome::returned:
+      h.log += "=" + std::to_string(r.consumed) + std::string(chatframe::to_string(r.error));
+      break;
+    case outcome::threw: h.log += "=threw"; break;
+    case outcome::no_memory: h.log += "=no_memory"; break;
+  }
+  h.log += "|" + std::string(f.held()) + "|" + std::to_string(f.bytes_lost()) + "\n";
+  return how == outcome::no_memory;
+}
+
+// The engine's log and the model's, fed chunk by chunk: the model is told
+// that memory runs out where the engine ran out, and both discard() between
+// the feeds marked in `discards`.
+template <class Framer>
+void agree_with_the_model(const std::vector<std::string>& delimiters,
+                          const std::vector<std::string>& chunks, const program& p,
+                          const std::vector<bool>& starve_first,
+                          const std::vector<bool>& starve_second, const std::vector<bool>& discards,
+                          const char* name) {
+  Framer engine;
+  chatframe::testing::reference_multi_framer model;
+  RC_ASSERT(chatframe::testing::set_delimiters(engine, delimiters) == errc::ok);
+  RC_ASSERT(chatframe::testing::set_delimiters(model, delimiters) == errc::ok);
+  starving<Framer> e{{{engine, p}}, starve_first, starve_second};
+  chatframe::testing::programmed_handler<chatframe::testing::reference_multi_framer> m{{model, p}};
+  bool any_lost = false;
+  for (std::size_t i = 0; i < chunks.size(); ++i) {
+    const bool lost = logged_feed(engine, e, chunks[i]);
+    if (lost) model.lose_at_next_throw();
+    RC_ASSERT(logged_feed(model, m, chunks[i]) == lost);
+    any_lost = any_lost || lost;
+    if (i < discards.size() && discards[i]) {
+      engine.discard();
+      model.discard();
+      e.log += "discard\n";
+      m.log += "discard\n";
+    }
+    RC_ASSERT(e.log == m.log);
+  }
+  RC_CLASSIFY(any_lost, std::string(name) + " lost bytes");
+}
+
+RC_GTEST_PROP(FramerAllocation, MemoryRunningOutAtAnyThrowGivesTheModelsEventsUnderAnyProgram, ()) {
+  const std::vector<std::string> delimiters = *chatframe::testing::delimiters_gen(3);
+  const std::string stream = chatframe::testing::stream_gen();
+  // Chunks of up to 64 bytes: a rest over 15 bytes needs memory to be kept.
+  const std::vector<std::string> chunks =
+      chatframe::testing::chunks_of(stream, chatframe::testing::chunking_gen(64));
+  const program p = chatframe::testing::program_gen(3);
+  const auto marks = [] {
+    return *rc::gen::resize(20, rc::gen::container<std::vector<bool>>(rc::gen::arbitrary<bool>()));
+  };
+  const std::vector<bool> starve_first = marks();
+  const std::vector<bool> starve_second = marks();
+  const std::vector<bool> discards = *rc::gen::container<std::vector<bool>>(
+      rc::gen::weightedElement<bool>({{3, false}, {1, true}}));
+  agree_with_the_model<chatframe::multi_framer>(delimiters, chunks, p, starve_first, starve_second,
+                                                discards, "multi_framer");
+  // framer: the first delimiter of every set.
+  std::vector<std::string> first{delimiters.front()};
+  program q = p;
+  for (auto* list : {&q.in_first, &q.in_second})
+    for (action& a : *list)
+      if (a.what == action::kind::set) a.delimiters.resize(1);
+  agree_with_the_model<chatframe::framer>(first, chunks, q, starve_first, starve_second, discards,
+                                          "framer");
 }
 
 }  // namespace

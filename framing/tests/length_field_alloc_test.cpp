@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <new>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -198,6 +199,39 @@ TEST(LengthFieldAllocation, WhenNeitherTheCopyNorTheRestOfTheChunkCanBeKeptTheDe
   EXPECT_EQ(f.error().position, 11U);
   EXPECT_EQ(f.feed(std::string_view(stream).substr(165), h).error, chatframe::errc::frame_not_kept);
   EXPECT_EQ(h.got, (std::vector<std::string>{"abcdefg"}));  // no frame made of the wrong bytes
+}
+
+TEST(LengthFieldAllocation, BytesLostWhileHeldBytesWereBeingFramedStopAtTheFirstOfThem) {
+  // A first throw (with memory) leaves two records held for the next feed();
+  // the second throw, at the end of the first of them, finds no memory to
+  // keep the second held record and the new chunk. The stream is lost from
+  // the second held record on: that is where the decoder says it stopped.
+  const std::string first = header(3) + "abc" + header(20) + std::string(20, 'A') + header(30) +
+                            std::string(30, 'B');                // records at 0, 7 and 31
+  const std::string second = header(60) + std::string(60, 'C');  // 65..129
+  struct throwing {  // pieces, so that no frame is copied (which takes memory)
+    std::size_t ends = 0;
+    std::size_t throw_at_end = 0;  // throws at this end (1-based)
+    void on_frame_begin(std::uint64_t /*length*/) {}
+    void on_frame_piece(std::string_view /*piece*/) {}
+    void on_frame_end() {
+      if (++ends == throw_at_end) throw std::runtime_error("handler failed");
+    }
+    void on_error(const chatframe::length_error& /*e*/) {}
+  } h;
+  h.throw_at_end = 1;  // "abc"'s end
+  length_field_framer f;
+  EXPECT_THROW((void)f.feed(first, h), std::runtime_error);
+  ASSERT_EQ(f.held().size(), 58U);  // both records after "abc", kept
+  h.throw_at_end = 2;               // the first held record's end
+  {
+    const memory_runs_out no_memory(16);
+    EXPECT_THROW((void)f.feed(second, h), std::bad_alloc);
+  }
+  EXPECT_EQ(h.ends, 2U);
+  EXPECT_TRUE(f.stopped());
+  EXPECT_EQ(f.error().code, chatframe::errc::frame_not_kept);
+  EXPECT_EQ(f.error().position, 31U);  // the second held record: not yet framed, and lost
 }
 
 TEST(LengthFieldAllocation, HeaderBytesThatCannotBeKeptStopTheDecoderWithAClearError) {

@@ -18,15 +18,19 @@
 //     reported;
 //   * an exception from on_collect() leaves the buffer as the step found it;
 //     one from on_found() leaves the delimiter consumed;
-//   * what is left in the buffer when a feed ends is what held() shows.
+//   * what is left in the buffer when a feed ends is what held() shows;
+//   * when a throw finds no memory to keep the buffer, it is lost: feed()
+//     frames nothing until discard() (errc::input_lost).
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <new>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "chatframe/collected.hpp"
@@ -55,6 +59,7 @@ class reference_multi_framer {
   feed_result feed(std::string_view chunk, Handler& handler) {
     if (in_feed_) return {0, errc::reentrant_feed};
     if (delimiters_.empty()) return {0, errc::invalid_delimiters};
+    if (lost_ != 0) return {0, errc::input_lost};
     in_feed_ = true;
     discarded_ = false;
     buffer_.append(chunk);  // asynchat.py:133 — join everything
@@ -64,14 +69,31 @@ class reference_multi_framer {
       }
     } catch (...) {
       in_feed_ = false;
+      const bool losing = std::exchange(losing_, false);
+      if (losing && !discarded_ && !buffer_.empty()) {
+        // No memory to keep what the throw left: it is gone.
+        lost_ = buffer_.size();
+        buffer_.clear();
+        throw std::bad_alloc();
+      }
       throw;
     }
     in_feed_ = false;
+    losing_ = false;
     return {chunk.size(), errc::ok};
   }
 
+  // Beyond CPython (errc::input_lost): the next throw out of a callback
+  // finds no memory to keep the unread bytes. (The engine needs memory only
+  // where its buffer must grow, which the model does not follow: a test
+  // tells the model when the engine ran out.)
+  void lose_at_next_throw() { losing_ = true; }
+  [[nodiscard]] std::size_t bytes_lost() const { return lost_; }
+
+  // Also accepts the gap left by lost bytes.
   void discard() {
     buffer_.clear();
+    lost_ = 0;
     if (in_feed_) discarded_ = true;
   }
   [[nodiscard]] std::string_view held() const { return buffer_; }
@@ -150,6 +172,8 @@ class reference_multi_framer {
   std::string buffer_;  // everything fed and not yet framed
   bool in_feed_ = false;
   bool discarded_ = false;
+  bool losing_ = false;   // the next throw loses the unread bytes
+  std::size_t lost_ = 0;  // bytes lost; feed() refuses until discard()
 };
 
 // frame_assembler, the simple way: the frame is a std::string that grows

@@ -22,6 +22,7 @@
 #include "chatframe/frame_assembler.hpp"
 #include "chatframe/framer.hpp"
 #include "chatframe/multi_framer.hpp"
+#include "program_gen.hpp"
 #include "reference_model.hpp"
 
 namespace {
@@ -29,48 +30,6 @@ namespace {
 using chatframe::errc;
 using namespace chatframe::testing;  // NOLINT(google-build-using-namespace): the helpers under test
 
-// --- programs ------------------------------------------------------------------
-
-rc::Gen<std::string> delimiter_gen() {
-  return rc::gen::mapcat(rc::gen::inRange<std::size_t>(1, 5), [](std::size_t len) {
-    return rc::gen::container<std::string>(len, rc::gen::element('a', 'b', '\r', '\n'));
-  });
-}
-rc::Gen<std::vector<std::string>> delimiters_gen(std::size_t most) {
-  return rc::gen::mapcat(rc::gen::inRange<std::size_t>(1, most + 1), [](std::size_t n) {
-    return rc::gen::container<std::vector<std::string>>(n, delimiter_gen());
-  });
-}
-rc::Gen<action> action_gen(std::size_t most_delimiters) {
-  using K = action::kind;
-  return rc::gen::weightedOneOf<action>({
-      {10, rc::gen::just(action{})},
-      {3, rc::gen::map(delimiters_gen(most_delimiters),
-                       [](std::vector<std::string> d) {
-                         return action{K::set, std::move(d)};
-                       })},
-      {1, rc::gen::just(action{K::discard, {}})},
-      {1, rc::gen::just(action{K::raise, {}})},
-  });
-}
-program program_gen(std::size_t most_delimiters) {
-  const auto actions = [&] {
-    return *rc::gen::resize(20,
-                            rc::gen::container<std::vector<action>>(action_gen(most_delimiters)));
-  };
-  program p;
-  p.in_first = actions();
-  p.in_second = actions();
-  return p;
-}
-std::string stream_gen() {
-  return *rc::gen::resize(
-      200, rc::gen::container<std::string>(rc::gen::element('a', 'b', '\r', '\n', 'x')));
-}
-// Chunk sizes: the stream is cut into pieces of these sizes in turn.
-std::vector<std::size_t> chunking_gen() {
-  return *rc::gen::container<std::vector<std::size_t>>(rc::gen::inRange<std::size_t>(0, 17));
-}
 // Sets delimiters that are valid.
 template <class Framer>
 void set(Framer& f, const std::vector<std::string>& delimiters) {

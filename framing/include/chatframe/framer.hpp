@@ -156,9 +156,10 @@ class framer {
     engine_.discard();
     engine_.accept_loss();
   }
-  /// The unread bytes of a chunk that a throwing callback left and that no
-  /// memory could keep (the feed() threw std::bad_alloc); while not 0, feed()
-  /// returns errc::input_lost. 0 again after discard().
+  /// The bytes not yet framed (held back, then the rest of the chunk) that a
+  /// throwing callback left and that no memory could keep (the feed() threw
+  /// std::bad_alloc); while not 0, feed() returns errc::input_lost. 0 again
+  /// after discard().
   [[nodiscard]] std::size_t bytes_lost() const noexcept { return engine_.lost(); }
 
   /// Bytes held back because they may begin the delimiter (or, after a

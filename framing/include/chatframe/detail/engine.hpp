@@ -289,8 +289,9 @@ class engine {
   void fail(errc e) noexcept { error_ = e; }
   // A feed() is running (a call from a callback would be refused).
   [[nodiscard]] bool feeding() const noexcept { return in_feed_; }
-  // After a feed() that threw: the unread bytes of its chunk that could not
-  // be kept for lack of memory (0 when they were kept, or none was left).
+  // After a feed() that threw: the unread bytes (held, then the rest of its
+  // chunk) that could not be kept for lack of memory (0 when they were kept,
+  // or none was left).
   // Until accept_loss(), every feed() is refused with errc::input_lost.
   [[nodiscard]] std::size_t lost() const noexcept { return lost_; }
   // Callbacks that a configuration calls outside feed() (its end of stream)
@@ -505,8 +506,9 @@ feed_result engine::feed(std::string_view chunk, Step&& step, Due&& due) {
       try {
         held_.keep_all(k, end);
       } catch (...) {
+        // The held bytes not yet framed go too: they come before the rest.
+        lost_ = held_.size() + static_cast<std::size_t>(end - k);
         held_.clear();
-        lost_ = static_cast<std::size_t>(end - k);
         throw;
       }
     }
