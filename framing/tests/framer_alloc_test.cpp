@@ -231,29 +231,26 @@ using chatframe::testing::program;
 // logging, so that only the framer's keeping of the unread bytes meets it.
 template <class Framer>
 struct starving : chatframe::testing::programmed_handler<Framer> {
+  using programmed = chatframe::testing::programmed_handler<Framer>;
   std::vector<bool> starve_first;
   std::vector<bool> starve_second;
   void on_collect(const chatframe::collected& d) {
-    const std::size_t call = this->firsts;
-    try {
-      chatframe::testing::programmed_handler<Framer>::on_collect(d);
-    } catch (const chatframe::testing::injected&) {
-      starve(starve_first, call);
-      throw;
-    }
+    starve_if_it_throws(starve_first, this->firsts, [&] { programmed::on_collect(d); });
   }
   void on_found(std::size_t which) {
-    const std::size_t call = this->seconds;
-    try {
-      chatframe::testing::programmed_handler<Framer>::on_found(which);
-    } catch (const chatframe::testing::injected&) {
-      starve(starve_second, call);
-      throw;
-    }
+    starve_if_it_throws(starve_second, this->seconds, [&] { programmed::on_found(which); });
   }
   void on_found() { on_found(0); }
-  static void starve(const std::vector<bool>& marked, std::size_t call) {
-    if (call < marked.size() && marked[call]) limited_allocator::g_refuse_from = 1;
+  // Runs the call-th callback; if it throws and `marked` says so, memory
+  // runs out from there on.
+  template <class Callback>
+  static void starve_if_it_throws(const std::vector<bool>& marked, std::size_t call, Callback&& c) {
+    try {
+      c();
+    } catch (const chatframe::testing::injected&) {
+      if (call < marked.size() && marked[call]) limited_allocator::g_refuse_from = 1;
+      throw;
+    }
   }
 };
 
