@@ -38,7 +38,7 @@
 ///     leaves the delimiter consumed; either way no byte is lost or skipped,
 ///     and the unread rest of the chunk is framed by the next feed() — unless
 ///     no memory is left to keep it: then, as with framer, that feed() throws
-///     std::bad_alloc, and later ones return errc::input_lost until discard();
+///     std::bad_alloc, and later ones return errc::input_lost until discard().
 ///
 /// So with one delimiter, a multi_framer gives exactly framer's events — the
 /// same collect boundaries, under any chunking and any program of changes and

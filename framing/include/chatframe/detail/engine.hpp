@@ -291,8 +291,8 @@ class engine {
   [[nodiscard]] bool feeding() const noexcept { return in_feed_; }
   // After a feed() that threw: the unread bytes (held, then the rest of its
   // chunk) that could not be kept for lack of memory (0 when they were kept,
-  // or none was left).
-  // Until accept_loss(), every feed() is refused with errc::input_lost.
+  // or none was left). Until accept_loss(), every feed() is refused with
+  // errc::input_lost.
   [[nodiscard]] std::size_t lost() const noexcept { return lost_; }
   // Callbacks that a configuration calls outside feed() (its end of stream)
   // run between these as a feed's do: feeding() is true, so that a feed()
