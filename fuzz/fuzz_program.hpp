@@ -58,6 +58,14 @@ inline testing::program program(FuzzedDataProvider& in, std::string_view alphabe
   return p;
 }
 
+// True if some action of the program throws.
+inline bool throws(const testing::program& p) {
+  for (const auto* list : {&p.in_first, &p.in_second})
+    for (const testing::action& a : *list)
+      if (a.what == testing::action::kind::raise) return true;
+  return false;
+}
+
 // Up to 16 chunk sizes of 0 to 40 bytes, for testing::chunks_of().
 inline std::vector<std::size_t> chunk_sizes(FuzzedDataProvider& in) {
   std::vector<std::size_t> sizes(in.ConsumeIntegralInRange<std::size_t>(0, 16));

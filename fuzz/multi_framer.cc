@@ -12,7 +12,12 @@
 //   * without a program, held() is shorter than the longest delimiter after
 //     every feed, and the frames fed one-shot equal the frames chunked;
 //   * every `fresh` view lies inside the chunk being fed; feed() from a
-//     callback is refused with errc::reentrant_feed and takes nothing.
+//     callback is refused with errc::reentrant_feed and takes nothing;
+//   * when the program throws, with memory running out at the throws the
+//     input marks (framing/tests/starving_program.hpp: the target replaces
+//     operator new), multi_framer and framer lose the model's bytes, refuse
+//     with errc::input_lost and, after the discard()s the input places
+//     between feeds, frame as the model does.
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <string>
@@ -23,12 +28,13 @@
 #include "chatframe/framer.hpp"
 #include "chatframe/multi_framer.hpp"
 #include "fuzz_program.hpp"
+#include "limited_allocator_operators.hpp"
 #include "reference_model.hpp"
+#include "starving_program.hpp"
 
 namespace {
 
 using chatframe::errc;
-using chatframe::testing::action;
 using chatframe::testing::program;
 
 // Six letters, so that up to six delimiters can all end in different bytes.
@@ -37,14 +43,6 @@ constexpr char kAlphabet[] = {'a', 'b', '\r', '\n', ';', '\0'};
 constexpr std::string_view kLetters(kAlphabet, sizeof kAlphabet);
 
 [[noreturn]] void fail(const char* what) { chatframe::fuzzing::fail("multi_framer", what); }
-
-// The same program with every set cut to its first delimiter.
-program single_delimiter(program p) {
-  for (auto* list : {&p.in_first, &p.in_second})
-    for (action& a : *list)
-      if (a.what == action::kind::set) a.delimiters.resize(1);
-  return p;
-}
 
 // A programmed handler that also checks where views point and that feed()
 // from a callback is refused.
@@ -116,6 +114,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   const program p = chatframe::fuzzing::program(in, kLetters, 12, 4);
   const std::vector<std::size_t> cuts = chatframe::fuzzing::chunk_sizes(in);
+  chatframe::testing::starvation starve;
+  for (auto* marks : {&starve.first, &starve.second, &starve.discards}) {
+    marks->resize(in.ConsumeIntegralInRange<std::size_t>(0, 12));
+    for (std::size_t i = 0; i < marks->size(); ++i) (*marks)[i] = in.ConsumeBool();
+  }
   std::string stream = in.ConsumeRemainingBytesAsString();
   for (char& c : stream) c = kAlphabet[static_cast<unsigned char>(c) % sizeof kAlphabet];
 
@@ -139,8 +142,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (frames_of(delimiters, chunks) != frames_of(delimiters, {stream}))
     fail("chunked frames differ from one-shot frames");
 
+  if (chatframe::fuzzing::throws(p)) {
+    if (const auto logs =
+            chatframe::testing::run_starved<chatframe::multi_framer>(delimiters, chunks, p, starve);
+        logs.engine != logs.model)
+      fail("with memory running out at a throw, events differ from the model's");
+    const program q = chatframe::testing::first_delimiters(p);
+    if (const auto logs = chatframe::testing::run_starved<chatframe::framer>({delimiters.front()},
+                                                                             chunks, q, starve);
+        logs.engine != logs.model)
+      fail("with memory running out at a throw, framer's events differ from the model's");
+  }
+
   if (delimiters.size() == 1) {
-    const program q = single_delimiter(p);
+    const program q = chatframe::testing::first_delimiters(p);
     chatframe::framer single;
     if (chatframe::testing::set_delimiters(single, delimiters) != errc::ok) fail("framer refused");
     if (run(single, chunks, q, longest) != engine_log(delimiters, q))

@@ -52,6 +52,15 @@ errc set_delimiters(Framer& f, const std::vector<std::string>& delimiters) {
   }
 }
 
+// The same program with every set cut to its first delimiter: what framer,
+// which takes the first of a set, makes of it.
+inline program first_delimiters(program p) {
+  for (auto* list : {&p.in_first, &p.in_second})
+    for (action& a : *list)
+      if (a.what == action::kind::set) a.delimiters.resize(1);
+  return p;
+}
+
 // Runs the call-th action of `actions` on f; a refused set is logged as "?".
 template <class Framer>
 void play(Framer& f, const std::vector<action>& actions, std::size_t call, std::string& log) {

@@ -25,8 +25,9 @@
 #include "chatframe/framer.hpp"
 #include "chatframe/multi_framer.hpp"
 #include "limited_allocator.hpp"
+#include "limited_allocator_operators.hpp"
 #include "program_gen.hpp"
-#include "reference_model.hpp"
+#include "starving_program.hpp"
 
 using limited_allocator::memory_runs_out;
 
@@ -222,94 +223,17 @@ TEST(FrameAssemblerAllocation, AFrameThatCannotBeCopiedAndEndsWithTheStreamIsRep
 
 // --- against the reference model ---------------------------------------------
 
-using chatframe::testing::action;
 using chatframe::testing::program;
 
-// A programmed handler whose throws may find no memory: the throw of a call
-// marked in `starve` makes every allocation fail until the test lifts it,
-// after the feed. The refusal begins at the throw, after the handler's own
-// logging, so that only the framer's keeping of the unread bytes meets it.
-template <class Framer>
-struct starving : chatframe::testing::programmed_handler<Framer> {
-  using programmed = chatframe::testing::programmed_handler<Framer>;
-  std::vector<bool> starve_first;
-  std::vector<bool> starve_second;
-  void on_collect(const chatframe::collected& d) {
-    starve_if_it_throws(starve_first, this->firsts, [&] { programmed::on_collect(d); });
-  }
-  void on_found(std::size_t which) {
-    starve_if_it_throws(starve_second, this->seconds, [&] { programmed::on_found(which); });
-  }
-  void on_found() { on_found(0); }
-  // Runs the call-th callback; if it throws and `marked` says so, memory
-  // runs out from there on.
-  template <class Callback>
-  static void starve_if_it_throws(const std::vector<bool>& marked, std::size_t call, Callback&& c) {
-    try {
-      c();
-    } catch (const chatframe::testing::injected&) {
-      if (call < marked.size() && marked[call]) limited_allocator::g_refuse_from = 1;
-      throw;
-    }
-  }
-};
-
-// One feed, logged into the handler's log: what it returned or threw,
-// held() and bytes_lost() after it. True if memory ran out.
-template <class Framer, class Handler>
-bool logged_feed(Framer& f, Handler& h, const std::string& chunk) {
-  const std::string own(chunk);  // dies after the feed: a view kept too long is caught by ASan
-  enum class outcome : std::uint8_t { returned, threw, no_memory } how = outcome::returned;
-  chatframe::feed_result r;
-  try {
-    r = f.feed(own, h);
-  } catch (const chatframe::testing::injected&) {
-    how = outcome::threw;
-  } catch (const std::bad_alloc&) {
-    how = outcome::no_memory;
-  }
-  limited_allocator::g_refuse_from = ~std::size_t{0};  // before anything else allocates
-  switch (how) {
-    case outcome::returned:
-      h.log += "=" + std::to_string(r.consumed) + std::string(chatframe::to_string(r.error));
-      break;
-    case outcome::threw: h.log += "=threw"; break;
-    case outcome::no_memory: h.log += "=no_memory"; break;
-  }
-  h.log += "|" + std::string(f.held()) + "|" + std::to_string(f.bytes_lost()) + "\n";
-  return how == outcome::no_memory;
-}
-
-// The engine's log and the model's, fed chunk by chunk: the model is told
-// that memory runs out where the engine ran out, and both discard() between
-// the feeds marked in `discards`.
+// The engine's log and the model's (starving_program.hpp) must be equal.
 template <class Framer>
 void agree_with_the_model(const std::vector<std::string>& delimiters,
                           const std::vector<std::string>& chunks, const program& p,
-                          const std::vector<bool>& starve_first,
-                          const std::vector<bool>& starve_second, const std::vector<bool>& discards,
-                          const char* name) {
-  Framer engine;
-  chatframe::testing::reference_multi_framer model;
-  RC_ASSERT(chatframe::testing::set_delimiters(engine, delimiters) == errc::ok);
-  RC_ASSERT(chatframe::testing::set_delimiters(model, delimiters) == errc::ok);
-  starving<Framer> e{{{engine, p}}, starve_first, starve_second};
-  chatframe::testing::programmed_handler<chatframe::testing::reference_multi_framer> m{{model, p}};
-  bool any_lost = false;
-  for (std::size_t i = 0; i < chunks.size(); ++i) {
-    const bool lost = logged_feed(engine, e, chunks[i]);
-    if (lost) model.lose_at_next_throw();
-    RC_ASSERT(logged_feed(model, m, chunks[i]) == lost);
-    any_lost = any_lost || lost;
-    if (i < discards.size() && discards[i]) {
-      engine.discard();
-      model.discard();
-      e.log += "discard\n";
-      m.log += "discard\n";
-    }
-    RC_ASSERT(e.log == m.log);
-  }
-  RC_CLASSIFY(any_lost, std::string(name) + " lost bytes");
+                          const chatframe::testing::starvation& s, const char* name) {
+  const chatframe::testing::starved_logs logs =
+      chatframe::testing::run_starved<Framer>(delimiters, chunks, p, s);
+  RC_ASSERT(logs.engine == logs.model);
+  RC_CLASSIFY(logs.any_lost, std::string(name) + " lost bytes");
 }
 
 RC_GTEST_PROP(FramerAllocation, MemoryRunningOutAtAnyThrowGivesTheModelsEventsUnderAnyProgram, ()) {
@@ -322,20 +246,15 @@ RC_GTEST_PROP(FramerAllocation, MemoryRunningOutAtAnyThrowGivesTheModelsEventsUn
   const auto marks = [] {
     return *rc::gen::resize(20, rc::gen::container<std::vector<bool>>(rc::gen::arbitrary<bool>()));
   };
-  const std::vector<bool> starve_first = marks();
-  const std::vector<bool> starve_second = marks();
-  const std::vector<bool> discards = *rc::gen::container<std::vector<bool>>(
+  chatframe::testing::starvation st;
+  st.first = marks();
+  st.second = marks();
+  st.discards = *rc::gen::container<std::vector<bool>>(
       rc::gen::weightedElement<bool>({{3, false}, {1, true}}));
-  agree_with_the_model<chatframe::multi_framer>(delimiters, chunks, p, starve_first, starve_second,
-                                                discards, "multi_framer");
+  agree_with_the_model<chatframe::multi_framer>(delimiters, chunks, p, st, "multi_framer");
   // framer: the first delimiter of every set.
-  std::vector<std::string> first{delimiters.front()};
-  program q = p;
-  for (auto* list : {&q.in_first, &q.in_second})
-    for (action& a : *list)
-      if (a.what == action::kind::set) a.delimiters.resize(1);
-  agree_with_the_model<chatframe::framer>(first, chunks, q, starve_first, starve_second, discards,
-                                          "framer");
+  agree_with_the_model<chatframe::framer>({delimiters.front()}, chunks,
+                                          chatframe::testing::first_delimiters(p), st, "framer");
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 
 #include "chatframe/length_field_framer.hpp"
 #include "limited_allocator.hpp"
+#include "limited_allocator_operators.hpp"
 
 using limited_allocator::g_allocations;
 using limited_allocator::g_largest;

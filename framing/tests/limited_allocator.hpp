@@ -1,11 +1,13 @@
 // limited_allocator.hpp — a replaced global operator new that counts what a
 // test executable allocates and can be told that memory runs out.
 //
-// Include it in exactly one translation unit of an executable: it defines
-// the global operator new and delete for the whole program. Allocations are
-// counted in g_allocations, the largest request in g_largest, the bytes not
-// yet freed in g_live; while a memory_runs_out is alive, every request of its
-// size or more throws std::bad_alloc, as it would when memory is short.
+// An executable that includes limited_allocator_operators.hpp (in one
+// translation unit: it replaces the global operator new and delete for the
+// whole program) reads and sets these. Allocations are counted in
+// g_allocations, the largest request in g_largest, the bytes not yet freed
+// in g_live; while a memory_runs_out is alive (or g_refuse_from is set),
+// every request of its size or more throws std::bad_alloc, as it would when
+// memory is short.
 #pragma once
 
 #include <cstddef>
@@ -47,10 +49,3 @@ struct memory_runs_out {
   ~memory_runs_out() { g_refuse_from = ~std::size_t{0}; }
 };
 }  // namespace limited_allocator
-
-void* operator new(std::size_t n) { return limited_allocator::counted(n); }
-void* operator new[](std::size_t n) { return limited_allocator::counted(n); }
-void operator delete(void* p) noexcept { limited_allocator::uncounted(p); }
-void operator delete[](void* p) noexcept { limited_allocator::uncounted(p); }
-void operator delete(void* p, std::size_t) noexcept { limited_allocator::uncounted(p); }
-void operator delete[](void* p, std::size_t) noexcept { limited_allocator::uncounted(p); }
