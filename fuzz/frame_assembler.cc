@@ -13,7 +13,12 @@
 // failed() at the end equal those of the reference model
 // (framing/tests/reference_model.hpp: a std::string per frame, never a view,
 // over the reference multi_framer in mode delimiters and over a framer in
-// mode records).
+// mode records). In mode delimiters, also with memory running out at the
+// throws and the feeds' ends the input marks
+// (framing/tests/starving_program.hpp: the target replaces operator new),
+// over multi_framer and over framer: the frames the framer's lost bytes cut
+// and those the assembler could not copy are dropped and reported as the
+// model's are.
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <string>
@@ -25,6 +30,7 @@
 #include "chatframe/framer.hpp"
 #include "chatframe/multi_framer.hpp"
 #include "fuzz_program.hpp"
+#include "limited_allocator_operators.hpp"
 #include "reference_model.hpp"
 
 namespace {
@@ -69,6 +75,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (std::string& d : delimiters) d = chatframe::fuzzing::letters(in, kLetters, 4);
   const program p = chatframe::fuzzing::program(in, kLetters, 8, 3);
   const std::vector<std::size_t> sizes = chatframe::fuzzing::chunk_sizes(in);
+  const chatframe::testing::starvation starve = chatframe::fuzzing::starvation(in, 8);
   std::string stream = in.ConsumeRemainingBytesAsString();
   const std::vector<std::string> chunks = chatframe::testing::chunks_of(stream, sizes);
 
@@ -86,5 +93,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       with_delimiters<chatframe::testing::reference_multi_framer, reference_frame_assembler>(
           delimiters, p, letter_chunks, options, policy);
   if (engine != model) fail("frames differ from the reference model's under the sink program");
+
+  if (chatframe::fuzzing::starves(p, starve)) {
+    if (const auto logs = chatframe::testing::run_starved_assembled<chatframe::multi_framer>(
+            delimiters, letter_chunks, p, starve, options, policy);
+        logs.engine != logs.model)
+      fail("with memory running out, frames differ from the model's");
+    if (const auto logs = chatframe::testing::run_starved_assembled<chatframe::framer>(
+            {delimiters.front()}, letter_chunks, chatframe::testing::first_delimiters(p), starve,
+            options, policy);
+        logs.engine != logs.model)
+      fail("with memory running out, frames over framer differ from the model's");
+  }
   return 0;
 }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "callback_program.hpp"
+#include "starving_program.hpp"
 
 namespace chatframe::fuzzing {
 
@@ -58,12 +59,31 @@ inline testing::program program(FuzzedDataProvider& in, std::string_view alphabe
   return p;
 }
 
+// Where memory runs out (testing::starvation): up to `most` marks each for
+// the throws of either callback, for the feeds, and for the discard()s.
+inline testing::starvation starvation(FuzzedDataProvider& in, std::size_t most) {
+  testing::starvation s;
+  for (auto* marks : {&s.first, &s.second, &s.feeds, &s.discards}) {
+    marks->resize(in.ConsumeIntegralInRange<std::size_t>(0, most));
+    for (std::size_t i = 0; i < marks->size(); ++i) (*marks)[i] = in.ConsumeBool();
+  }
+  return s;
+}
+
 // True if some action of the program throws.
 inline bool throws(const testing::program& p) {
   for (const auto* list : {&p.in_first, &p.in_second})
     for (const testing::action& a : *list)
       if (a.what == testing::action::kind::raise) return true;
   return false;
+}
+
+// True if memory may run out under `s` with program `p`: a feed is marked,
+// or the program throws (a marked throw, or any throw in a marked feed).
+inline bool starves(const testing::program& p, const testing::starvation& s) {
+  for (const bool m : s.feeds)
+    if (m) return true;
+  return throws(p);
 }
 
 // Up to 16 chunk sizes of 0 to 40 bytes, for testing::chunks_of().

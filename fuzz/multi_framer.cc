@@ -13,8 +13,8 @@
 //     every feed, and the frames fed one-shot equal the frames chunked;
 //   * every `fresh` view lies inside the chunk being fed; feed() from a
 //     callback is refused with errc::reentrant_feed and takes nothing;
-//   * when the program throws, with memory running out at the throws the
-//     input marks (framing/tests/starving_program.hpp: the target replaces
+//   * with memory running out at the throws and in the feeds the input
+//     marks (framing/tests/starving_program.hpp: the target replaces
 //     operator new), multi_framer and framer lose the model's bytes, refuse
 //     with errc::input_lost and, after the discard()s the input places
 //     between feeds, frame as the model does.
@@ -114,11 +114,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   const program p = chatframe::fuzzing::program(in, kLetters, 12, 4);
   const std::vector<std::size_t> cuts = chatframe::fuzzing::chunk_sizes(in);
-  chatframe::testing::starvation starve;
-  for (auto* marks : {&starve.first, &starve.second, &starve.discards}) {
-    marks->resize(in.ConsumeIntegralInRange<std::size_t>(0, 12));
-    for (std::size_t i = 0; i < marks->size(); ++i) (*marks)[i] = in.ConsumeBool();
-  }
+  const chatframe::testing::starvation starve = chatframe::fuzzing::starvation(in, 12);
   std::string stream = in.ConsumeRemainingBytesAsString();
   for (char& c : stream) c = kAlphabet[static_cast<unsigned char>(c) % sizeof kAlphabet];
 
@@ -142,16 +138,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (frames_of(delimiters, chunks) != frames_of(delimiters, {stream}))
     fail("chunked frames differ from one-shot frames");
 
-  if (chatframe::fuzzing::throws(p)) {
+  if (chatframe::fuzzing::starves(p, starve)) {
     if (const auto logs =
             chatframe::testing::run_starved<chatframe::multi_framer>(delimiters, chunks, p, starve);
         logs.engine != logs.model)
-      fail("with memory running out at a throw, events differ from the model's");
+      fail("with memory running out, events differ from the model's");
     const program q = chatframe::testing::first_delimiters(p);
     if (const auto logs = chatframe::testing::run_starved<chatframe::framer>({delimiters.front()},
                                                                              chunks, q, starve);
         logs.engine != logs.model)
-      fail("with memory running out at a throw, framer's events differ from the model's");
+      fail("with memory running out, framer's events differ from the model's");
   }
 
   if (delimiters.size() == 1) {

@@ -8,7 +8,8 @@
 // of bytes that do not belong together. A property runs framer and
 // multi_framer against the reference model (reference_model.hpp) under
 // random streams, chunkings and callback programs whose throws may find no
-// memory, with the gap accepted (discard()) at random points between feeds.
+// memory, with the gap accepted (discard()) at random points between feeds;
+// another runs frame_assembler over both against the model assembler.
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
@@ -19,6 +20,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "chatframe/frame_assembler.hpp"
@@ -124,6 +126,40 @@ TEST(FramerAllocation, TheBytesLostCountHeldBytesNotYetFramedToo) {
   }
   EXPECT_EQ(h.found, 2U);
   EXPECT_EQ(f.bytes_lost(), 3 + next.size());  // "end", held and not yet framed, and the chunk
+}
+
+// A chunk that ends in the first 18 bytes of a 20-byte delimiter: "abc" is
+// collected, and the 18 bytes are held back, which takes memory.
+template <class Framer>
+void a_partial_delimiter_that_cannot_be_held_is_all_that_is_lost(Framer& f) {
+  lines h;
+  const std::string chunk = "abc" + std::string(18, '#');
+  {
+    const memory_runs_out no_memory(16);
+    EXPECT_THROW((void)f.feed(chunk, h), std::bad_alloc);
+  }
+  EXPECT_EQ(h.line, "abc");        // collected before the holding back failed
+  EXPECT_EQ(f.bytes_lost(), 18U);  // not "abc", which was framed
+  EXPECT_TRUE(f.held().empty());
+  EXPECT_EQ(f.feed("##x", h).error, errc::input_lost);
+  f.discard();
+  h.line.clear();
+  EXPECT_EQ(f.feed("x" + std::string(20, '#'), h).error, errc::ok);
+  EXPECT_EQ(h.got, (std::vector<std::string>{"x"}));
+}
+
+TEST(FramerAllocation, APartialDelimiterNoMemoryCouldHoldBackIsAllThatIsLost) {
+  chatframe::framer f;
+  ASSERT_EQ(f.set_terminator(chatframe::terminator::bytes(std::string(20, '#'))), errc::ok);
+  a_partial_delimiter_that_cannot_be_held_is_all_that_is_lost(f);
+}
+
+TEST(FramerAllocation, MultiFramerAPartialDelimiterNoMemoryCouldHoldBackIsAllThatIsLost) {
+  chatframe::multi_framer f;
+  const std::string long_one(20, '#');
+  const std::string_view delimiters[] = {long_one, "\n"};
+  ASSERT_EQ(f.set_delimiters(delimiters), errc::ok);
+  a_partial_delimiter_that_cannot_be_held_is_all_that_is_lost(f);
 }
 
 TEST(FramerAllocation, WithMemoryTheRestOfTheChunkIsKeptAndNothingIsLost) {
@@ -234,27 +270,104 @@ void agree_with_the_model(const std::vector<std::string>& delimiters,
       chatframe::testing::run_starved<Framer>(delimiters, chunks, p, s);
   RC_ASSERT(logs.engine == logs.model);
   RC_CLASSIFY(logs.any_lost, std::string(name) + " lost bytes");
+  RC_CLASSIFY(logs.any_lost_at_end, std::string(name) + " lost bytes held back at the end");
 }
 
-RC_GTEST_PROP(FramerAllocation, MemoryRunningOutAtAnyThrowGivesTheModelsEventsUnderAnyProgram, ()) {
-  const std::vector<std::string> delimiters = *chatframe::testing::delimiters_gen(3);
-  const std::string stream = chatframe::testing::stream_gen();
-  // Chunks of up to 64 bytes: a rest over 15 bytes needs memory to be kept.
-  const std::vector<std::string> chunks =
-      chatframe::testing::chunks_of(stream, chatframe::testing::chunking_gen(64));
-  const program p = chatframe::testing::program_gen(3);
+// Which throws find no memory (of the first 20 calls of each callback),
+// which feeds run out of it (half of them), and after which feeds the
+// gap is accepted (a quarter of them).
+chatframe::testing::starvation starvation_gen() {
   const auto marks = [] {
     return *rc::gen::resize(20, rc::gen::container<std::vector<bool>>(rc::gen::arbitrary<bool>()));
   };
   chatframe::testing::starvation st;
   st.first = marks();
   st.second = marks();
+  st.feeds = *rc::gen::container<std::vector<bool>>(rc::gen::arbitrary<bool>());
   st.discards = *rc::gen::container<std::vector<bool>>(
       rc::gen::weightedElement<bool>({{3, false}, {1, true}}));
+  return st;
+}
+
+// Half the time, delimiters over 16 bytes (each a run of 16 of its first
+// byte, then itself) and a stream of runs of up to 24 bytes, mostly of
+// their first bytes: a chunk then
+// often ends in 16 or more bytes of a delimiter, and holding them back
+// takes memory (shorter ones fit in the held bytes' own storage).
+struct delimited_stream {
+  std::vector<std::string> delimiters;
+  std::string stream;
+};
+delimited_stream delimited_stream_gen() {
+  delimited_stream out{*chatframe::testing::delimiters_gen(3), chatframe::testing::stream_gen()};
+  if (*rc::gen::arbitrary<bool>()) return out;
+  std::string firsts;
+  for (std::string& d : out.delimiters) {
+    d.insert(0, 16, d.front());
+    firsts += d.front();
+  }
+  // Runs mostly of a delimiter's first byte.
+  const auto letter = rc::gen::weightedOneOf<char>(
+      {{3, rc::gen::elementOf(firsts)}, {1, rc::gen::element('a', 'b', '\r', '\n', 'x')}});
+  const auto runs =
+      *rc::gen::resize(20, rc::gen::container<std::vector<std::pair<char, std::size_t>>>(
+                               rc::gen::pair(letter, rc::gen::inRange<std::size_t>(1, 25))));
+  out.stream.clear();
+  for (const auto& [c, n] : runs) out.stream.append(n, c);
+  return out;
+}
+
+RC_GTEST_PROP(FramerAllocation, MemoryRunningOutAtAnyThrowGivesTheModelsEventsUnderAnyProgram, ()) {
+  const auto [delimiters, stream] = delimited_stream_gen();
+  // Chunks of up to 64 bytes: a rest over 15 bytes needs memory to be kept.
+  const std::vector<std::string> chunks =
+      chatframe::testing::chunks_of(stream, chatframe::testing::chunking_gen(64));
+  const program p = chatframe::testing::program_gen(3);
+  const chatframe::testing::starvation st = starvation_gen();
   agree_with_the_model<chatframe::multi_framer>(delimiters, chunks, p, st, "multi_framer");
   // framer: the first delimiter of every set.
   agree_with_the_model<chatframe::framer>({delimiters.front()}, chunks,
                                           chatframe::testing::first_delimiters(p), st, "framer");
+}
+
+// frame_assembler over the framer, and the model assembler over the model
+// (starving_program.hpp), must log the same.
+template <class Framer>
+void assemble_like_the_model(const std::vector<std::string>& delimiters,
+                             const std::vector<std::string>& chunks, const program& p,
+                             const chatframe::testing::starvation& s,
+                             const chatframe::assembler_options& options,
+                             chatframe::eof_policy policy, const std::string& name) {
+  const chatframe::testing::starved_logs logs =
+      chatframe::testing::run_starved_assembled<Framer>(delimiters, chunks, p, s, options, policy);
+  RC_ASSERT(logs.engine == logs.model);
+  RC_CLASSIFY(logs.any_lost, name + ": the framer lost bytes");
+  RC_CLASSIFY(logs.any_not_kept, name + ": a frame was not kept");
+}
+
+// The same starving programs as sink programs (what the i-th on_frame() and
+// on_limit() do), through frame_assembler with a random limit, limit action
+// and end-of-stream policy, against the model assembler.
+RC_GTEST_PROP(FrameAssemblerAllocation,
+              MemoryRunningOutAtAnyThrowGivesTheModelsFramesUnderAnyProgram, ()) {
+  const std::vector<std::string> delimiters = *chatframe::testing::delimiters_gen(3);
+  const std::string stream = chatframe::testing::stream_gen();
+  const std::vector<std::string> chunks =
+      chatframe::testing::chunks_of(stream, chatframe::testing::chunking_gen(64));
+  const program p = chatframe::testing::program_gen(3);
+  const chatframe::testing::starvation st = starvation_gen();
+  chatframe::assembler_options options;
+  options.max_frame_size = *rc::gen::inRange<std::size_t>(1, 48);
+  options.on_limit =
+      *rc::gen::element(chatframe::limit_action::resync, chatframe::limit_action::close);
+  const auto policy =
+      *rc::gen::element(chatframe::eof_policy::drop, chatframe::eof_policy::deliver,
+                        chatframe::eof_policy::deliver_flagged, chatframe::eof_policy::error);
+  assemble_like_the_model<chatframe::multi_framer>(delimiters, chunks, p, st, options, policy,
+                                                   "over multi_framer");
+  assemble_like_the_model<chatframe::framer>({delimiters.front()}, chunks,
+                                             chatframe::testing::first_delimiters(p), st, options,
+                                             policy, "over framer");
 }
 
 }  // namespace

@@ -5,9 +5,9 @@
 // translation unit: it replaces the global operator new and delete for the
 // whole program) reads and sets these. Allocations are counted in
 // g_allocations, the largest request in g_largest, the bytes not yet freed
-// in g_live; while a memory_runs_out is alive (or g_refuse_from is set),
-// every request of its size or more throws std::bad_alloc, as it would when
-// memory is short.
+// in g_live, the requests refused in g_refused; while a memory_runs_out is alive (or g_refuse_from
+// is set), every request of its size or more throws std::bad_alloc, as it would when memory is
+// short.
 #pragma once
 
 #include <cstddef>
@@ -19,6 +19,7 @@ inline std::size_t g_allocations = 0;
 inline std::size_t g_largest = 0;
 inline std::size_t g_refuse_from = ~std::size_t{0};  // requests this large fail
 inline std::size_t g_live = 0;                       // bytes allocated and not yet freed
+inline std::size_t g_refused = 0;                    // requests that threw std::bad_alloc
 
 // Each block carries its size in front of it, for g_live.
 inline constexpr std::size_t kPrefix = alignof(std::max_align_t);
@@ -26,12 +27,14 @@ inline constexpr std::size_t kPrefix = alignof(std::max_align_t);
 inline void* counted(std::size_t n) {
   ++g_allocations;
   if (n > g_largest) g_largest = n;
-  if (n >= g_refuse_from) throw std::bad_alloc();
-  if (void* p = std::malloc(kPrefix + n)) {
-    *static_cast<std::size_t*>(p) = n;
-    g_live += n;
-    return static_cast<char*>(p) + kPrefix;
+  if (n < g_refuse_from) {
+    if (void* p = std::malloc(kPrefix + n)) {
+      *static_cast<std::size_t*>(p) = n;
+      g_live += n;
+      return static_cast<char*>(p) + kPrefix;
+    }
   }
+  ++g_refused;
   throw std::bad_alloc();
 }
 inline void uncounted(void* p) noexcept {

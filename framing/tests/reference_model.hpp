@@ -19,8 +19,8 @@
 //   * an exception from on_collect() leaves the buffer as the step found it;
 //     one from on_found() leaves the delimiter consumed;
 //   * what is left in the buffer when a feed ends is what held() shows;
-//   * when a throw finds no memory to keep the buffer, it is lost: feed()
-//     frames nothing until discard() (errc::input_lost).
+//   * when a throw, or a feed's end, finds no memory to keep the buffer, it
+//     is lost: feed() frames nothing until discard() (errc::input_lost).
 #pragma once
 
 #include <algorithm>
@@ -79,15 +79,22 @@ class reference_multi_framer {
       throw;
     }
     in_feed_ = false;
-    losing_ = false;
+    if (std::exchange(losing_, false) && !buffer_.empty()) {
+      // No memory to hold back the end that may begin a delimiter: it is
+      // gone (the bytes before it were framed).
+      lost_ = buffer_.size();
+      buffer_.clear();
+      throw std::bad_alloc();
+    }
     return {chunk.size(), errc::ok};
   }
 
-  // Beyond CPython (errc::input_lost): the next throw out of a callback
-  // finds no memory to keep the unread bytes. (The engine needs memory only
-  // where its buffer must grow, which the model does not follow: a test
-  // tells the model when the engine ran out.)
-  void lose_at_next_throw() { losing_ = true; }
+  // Beyond CPython (errc::input_lost): the next time a feed must keep bytes
+  // — the unread ones when a callback throws, the held-back end when it
+  // returns — it finds no memory. (The engine needs memory only where its
+  // buffer must grow, which the model does not follow: a test tells the
+  // model when the engine ran out.)
+  void lose_at_next_keep() { losing_ = true; }
   [[nodiscard]] std::size_t bytes_lost() const { return lost_; }
 
   // Also accepts the gap left by lost bytes.
@@ -172,7 +179,7 @@ class reference_multi_framer {
   std::string buffer_;  // everything fed and not yet framed
   bool in_feed_ = false;
   bool discarded_ = false;
-  bool losing_ = false;   // the next throw loses the unread bytes
+  bool losing_ = false;   // the next keep of bytes finds no memory: they are lost
   std::size_t lost_ = 0;  // bytes lost; feed() refuses until discard()
 };
 
@@ -187,10 +194,33 @@ class reference_frame_assembler {
   reference_frame_assembler(Sink& sink, assembler_options options)
       : sink_(sink), options_(options) {}
 
+  // When the framer lost the bytes after a throw (no memory), the open frame
+  // goes with them. When the test says that the assembler's own copy found
+  // no memory at this feed's end (not_kept_at_next_end()), the open frame is
+  // skipped to its end and reported there.
   template <class Framer>
   feed_result feed(Framer& f, std::string_view chunk) {
-    return f.feed(chunk, *this);
+    feed_result r;
+    try {
+      r = f.feed(chunk, *this);
+    } catch (...) {
+      if (f.bytes_lost() != 0) {
+        not_kept_ = false;
+        frame_.clear();
+        skipping_ = false;
+        unkept_ = 0;
+      } else {
+        skip_if_not_kept();
+      }
+      throw;
+    }
+    skip_if_not_kept();
+    return r;
   }
+
+  // Told by the test: at the end of the next feed() (returned or thrown),
+  // the engine had no memory to copy its open frame out of the chunk.
+  void not_kept_at_next_end() { not_kept_ = true; }
 
   // A count over the limit is refused, and reported, before any byte is read.
   template <class Framer>
@@ -213,6 +243,11 @@ class reference_frame_assembler {
     // A frame being skipped, or anything after a close, is never delivered.
     const bool dropped = skipping_ || failed_;
     skipping_ = false;
+    if (const std::size_t unkept = std::exchange(unkept_, 0); unkept != 0) {
+      // A frame no memory could keep ended with the stream: said, not delivered.
+      sink_.on_limit(frame_error{errc::frame_not_kept, unkept, options_.max_frame_size});
+      return;
+    }
     if (rest.empty() || dropped || policy == eof_policy::drop) return;
     if (policy == eof_policy::error) {
       sink_.on_limit(frame_error{errc::truncated_frame, rest.size(), options_.max_frame_size});
@@ -252,8 +287,12 @@ class reference_frame_assembler {
   void on_found(std::size_t which) {
     if (failed_) return;
     if (skipping_) {
-      skipping_ = false;  // the oversized frame ended here: resynchronised
+      skipping_ = false;  // the oversized (or unkept) frame ended here: resynchronised
       frame_.clear();
+      // An unkept frame is reported where it ends; if on_limit() throws, the
+      // report still counts as made (the framer consumed the delimiter).
+      if (const std::size_t unkept = std::exchange(unkept_, 0); unkept != 0)
+        sink_.on_limit(frame_error{errc::frame_not_kept, unkept, options_.max_frame_size});
       return;
     }
     // The frame is delivered whether or not on_frame() throws: the framer
@@ -266,9 +305,20 @@ class reference_frame_assembler {
  private:
   Sink& sink_;
   assembler_options options_;
+  // A frame open at a feed's end that could not be copied: skipped to its
+  // end, where it is reported (on_found(), or finish()).
+  void skip_if_not_kept() {
+    if (!std::exchange(not_kept_, false) || frame_.empty()) return;
+    unkept_ = frame_.size();
+    frame_.clear();
+    skipping_ = true;
+  }
+
   std::string frame_;
   bool skipping_ = false;
   bool failed_ = false;
+  bool not_kept_ = false;   // the next feed's end finds no memory for the open frame
+  std::size_t unkept_ = 0;  // bytes of the skipped frame no memory could keep
 };
 
 }  // namespace chatframe::testing

@@ -601,7 +601,17 @@ step_outcome engine::hold_back(Matcher& m, const typename Matcher::partial& tail
   }
   // asynchat.py:186-187 — and stop until more arrives. The matcher's state
   // describes the held bytes unless the callback changed the delimiters.
-  held_.keep_tail(p, k, end);
+  try {
+    held_.keep_tail(p, k, end);
+  } catch (...) {
+    // No memory to hold them back: the p bytes are gone, and only they (the
+    // bytes before them were collected). feed()'s handler finds nothing
+    // left to keep and lets the bad_alloc out.
+    lost_ = p;
+    held_.clear();
+    k = end;
+    throw;
+  }
   k = end;
   m.resume() = tail;
   held_known_ = !changed_;
