@@ -172,6 +172,7 @@ class frame_assembler {
  private:
   void promote();
   void keep_open_frame() noexcept;
+  bool report_unkept();
   void reset_frame() noexcept;
 
   Sink& sink_;

@@ -54,11 +54,7 @@ void frame_assembler<Sink>::finish(Framer& f, eof_policy policy) {
   reset_frame();
   const bool dropping = skipping_ || failed_;
   skipping_ = false;  // the stream ended: whatever comes next is a new frame
-  if (const std::size_t unkept = std::exchange(unkept_, 0); unkept != 0) {
-    // A frame that no memory could keep ended with the stream.
-    sink_.on_limit(frame_error{errc::frame_not_kept, unkept, options_.max_frame_size});
-    return;
-  }
+  if (report_unkept()) return;  // a frame that no memory could keep ended with the stream
   if (rest.empty() || dropping) return;
   switch (policy) {
     case eof_policy::drop: return;
@@ -107,9 +103,7 @@ void frame_assembler<Sink>::on_found(std::size_t which) {
   if (skipping_) {
     skipping_ = false;  // resynchronised: the oversized (or unkept) frame ended here
     reset_frame();
-    if (const std::size_t unkept = std::exchange(unkept_, 0); unkept != 0) {
-      sink_.on_limit(frame_error{errc::frame_not_kept, unkept, options_.max_frame_size});
-    }
+    (void)report_unkept();
     return;
   }
   // The frame is delivered even if on_frame() throws (the framer consumed
@@ -144,6 +138,16 @@ void frame_assembler<Sink>::keep_open_frame() noexcept {
     reset_frame();
     skipping_ = true;
   }
+}
+
+// The end of a frame skipped because no memory could keep it (unkept_ is
+// its bytes, or 0): reported through on_limit(), once even if that throws.
+template <class Sink>
+bool frame_assembler<Sink>::report_unkept() {
+  const std::size_t unkept = std::exchange(unkept_, 0);
+  if (unkept == 0) return false;
+  sink_.on_limit(frame_error{errc::frame_not_kept, unkept, options_.max_frame_size});
+  return true;
 }
 
 template <class Sink>
