@@ -54,7 +54,8 @@ void frame_assembler<Sink>::finish(Framer& f, eof_policy policy) {
   reset_frame();
   const bool dropping = skipping_ || failed_;
   skipping_ = false;  // the stream ended: whatever comes next is a new frame
-  if (report_unkept()) return;  // a frame that no memory could keep ended with the stream
+  // A frame that no memory could keep ended with the stream: reported only.
+  if (report_unkept()) return;
   if (rest.empty() || dropping) return;
   switch (policy) {
     case eof_policy::drop: return;
