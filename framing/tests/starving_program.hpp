@@ -158,6 +158,27 @@ struct starved_logs {
   bool any_not_kept = false;     // the assembler could not copy a frame
 };
 
+// The two sides: the engine and the model framer, with the same delimiters.
+template <class Framer>
+struct starved_sides {
+  Framer engine;
+  reference_multi_framer model;
+  starved_logs out;
+  explicit starved_sides(const std::vector<std::string>& delimiters) {
+    if (set_delimiters(engine, delimiters) != errc::ok) out.engine = "delimiters refused";
+    if (set_delimiters(model, delimiters) != errc::ok) out.model = "delimiters refused";
+  }
+  // After the feeds `s` marks, both accept the gap, and their logs say so.
+  void discard_after(const starvation& s, std::size_t feed, std::string& engine_log,
+                     std::string& model_log) {
+    if (!marked(s.discards, feed)) return;
+    engine.discard();
+    model.discard();
+    engine_log += "discard\n";
+    model_log += "discard\n";
+  }
+};
+
 // The engine's log and the model's, fed chunk by chunk under the program:
 // the model is told that memory runs out where the engine ran out. Equal
 // logs are the oracle. `delimiters` must be valid.
@@ -165,11 +186,8 @@ template <class Framer>
 starved_logs run_starved(const std::vector<std::string>& delimiters,
                          const std::vector<std::string>& chunks, const program& p,
                          const starvation& s) {
-  Framer engine;
-  reference_multi_framer model;
-  starved_logs out;
-  if (set_delimiters(engine, delimiters) != errc::ok) out.engine = "delimiters refused";
-  if (set_delimiters(model, delimiters) != errc::ok) out.model = "delimiters refused";
+  starved_sides<Framer> sides(delimiters);
+  auto& [engine, model, out] = sides;
   starving<Framer> e{{{engine, p}}, &s};
   programmed_handler<reference_multi_framer> m{{model, p}};
   for (std::size_t i = 0; i < chunks.size(); ++i) {
@@ -180,12 +198,7 @@ starved_logs run_starved(const std::vector<std::string>& delimiters,
     out.any_lost = out.any_lost || lost;
     // (No callback threw: the bytes held back at the end were lost.)
     out.any_lost_at_end = out.any_lost_at_end || (lost && e.log.find('!', before) == e.log.npos);
-    if (i < s.discards.size() && s.discards[i]) {
-      engine.discard();
-      model.discard();
-      e.log += "discard\n";
-      m.log += "discard\n";
-    }
+    sides.discard_after(s, i, e.log, m.log);
   }
   out.engine += e.log;
   out.model += m.log;
@@ -204,11 +217,8 @@ starved_logs run_starved_assembled(const std::vector<std::string>& delimiters,
                                    const std::vector<std::string>& chunks, const program& p,
                                    const starvation& s, const assembler_options& options,
                                    eof_policy policy) {
-  Framer engine;
-  reference_multi_framer model;
-  starved_logs out;
-  if (set_delimiters(engine, delimiters) != errc::ok) out.engine = "delimiters refused";
-  if (set_delimiters(model, delimiters) != errc::ok) out.model = "delimiters refused";
+  starved_sides<Framer> sides(delimiters);
+  auto& [engine, model, out] = sides;
   starving_sink<Framer> e{{{engine, p}}, &s};
   programmed_sink<reference_multi_framer> m{{model, p}};
   frame_assembler<starving_sink<Framer>> assembler(e, options);
@@ -224,15 +234,11 @@ starved_logs run_starved_assembled(const std::vector<std::string>& delimiters,
     if (lost) model.lose_at_next_keep();
     if (not_kept) reference.not_kept_at_next_end();
     (void)logged_feed(model, m.log, chunks[i], false,
-                      [&](std::string_view c) { return reference.feed(model, c); });
+                      // (sides.model: clang 14's lambdas cannot capture a structured binding)
+                      [&](std::string_view c) { return reference.feed(sides.model, c); });
     out.any_lost = out.any_lost || lost;
     out.any_not_kept = out.any_not_kept || not_kept;
-    if (i < s.discards.size() && s.discards[i]) {
-      engine.discard();
-      model.discard();
-      e.log += "discard\n";
-      m.log += "discard\n";
-    }
+    sides.discard_after(s, i, e.log, m.log);
   }
   try {
     assembler.finish(engine, policy);
