@@ -17,7 +17,9 @@
 //     marks (framing/tests/starving_program.hpp: the target replaces
 //     operator new), multi_framer and framer lose the model's bytes, refuse
 //     with errc::input_lost and, after the discard()s the input places
-//     between feeds, frame as the model does.
+//     between feeds, frame as the model does; if the input says so, with
+//     the delimiters made 16 bytes longer, so that holding back the start
+//     of one takes memory.
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <string>
@@ -115,6 +117,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const program p = chatframe::fuzzing::program(in, kLetters, 12, 4);
   const std::vector<std::size_t> cuts = chatframe::fuzzing::chunk_sizes(in);
   const chatframe::testing::starvation starve = chatframe::fuzzing::starvation(in, 12);
+  const bool long_delimiters = in.ConsumeBool();
   std::string stream = in.ConsumeRemainingBytesAsString();
   for (char& c : stream) c = kAlphabet[static_cast<unsigned char>(c) % sizeof kAlphabet];
 
@@ -139,12 +142,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     fail("chunked frames differ from one-shot frames");
 
   if (chatframe::fuzzing::starves(p, starve)) {
+    // Delimiters of 17 bytes or more, if the input says so (each: 16 of its
+    // first byte, then itself): the start of one held back at a chunk's end
+    // then takes memory (shorter ones fit in the held bytes' own storage).
+    std::vector<std::string> starved = delimiters;
+    if (long_delimiters)
+      for (std::string& d : starved) d.insert(0, 16, d.front());
     if (const auto logs =
-            chatframe::testing::run_starved<chatframe::multi_framer>(delimiters, chunks, p, starve);
+            chatframe::testing::run_starved<chatframe::multi_framer>(starved, chunks, p, starve);
         logs.engine != logs.model)
       fail("with memory running out, events differ from the model's");
     const program q = chatframe::testing::first_delimiters(p);
-    if (const auto logs = chatframe::testing::run_starved<chatframe::framer>({delimiters.front()},
+    if (const auto logs = chatframe::testing::run_starved<chatframe::framer>({starved.front()},
                                                                              chunks, q, starve);
         logs.engine != logs.model)
       fail("with memory running out, framer's events differ from the model's");
