@@ -19,7 +19,12 @@
 //   * encode -> decode: records the encoder accepts come back as
 //     (header + body) without the strip, under any chunking, with no error;
 //     bodies it refuses are exactly those the decoder would refuse or that
-//     do not fit the field.
+//     do not fit the field;
+//   * with memory running out (the input chooses: during some feeds, after
+//     some planned throws; the last bytes drawn, so that inputs from before
+//     it frame as they did), the same events, stops and bytes lost as the
+//     model told where the decoder ran out (length_field_harness.hpp,
+//     run_starved()).
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <cstdint>
@@ -29,6 +34,7 @@
 #include <vector>
 
 #include "length_field_harness.hpp"
+#include "limited_allocator_operators.hpp"
 
 namespace {
 
@@ -100,7 +106,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const bool long_records = draw(0, 3) == 0;
   if (long_records) t::for_long_records(o, cuts);
   const t::callback_program p = t::draw_program(draw);
-  const std::vector<std::string> chunks = t::chunks_of(t::draw_stream(draw, o, long_records), cuts);
+  const std::string stream = t::draw_stream(draw, o, long_records);
+  const t::length_starvation s = t::draw_starvation(draw);
+  if (t::starves(s)) {
+    const std::vector<std::string> chunks = t::chunks_of(stream, cuts);
+    const t::verdict v = t::run_starved(static_cast<t::handler_kind>(kind), o, chunks, p, s);
+    if (!v.ok) describe_input(o, chunks, p);
+    check(v);
+    return 0;
+  }
+  const std::vector<std::string> chunks = t::chunks_of(stream, cuts);
   const t::verdict v = t::compare_with_model(static_cast<t::handler_kind>(kind), o, chunks, p);
   if (!v.ok) describe_input(o, chunks, p);
   check(v);

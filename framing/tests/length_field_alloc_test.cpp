@@ -7,6 +7,8 @@
 // copy grows with the bytes received, and frames that lie in one chunk, or
 // pieces, allocate nothing at all.
 #include <gtest/gtest.h>
+#include <rapidcheck.h>
+#include <rapidcheck/gtest.h>
 
 #include <algorithm>
 #include <cstddef>
@@ -18,6 +20,7 @@
 #include <vector>
 
 #include "chatframe/length_field_framer.hpp"
+#include "length_field_harness.hpp"
 #include "limited_allocator.hpp"
 #include "limited_allocator_operators.hpp"
 
@@ -254,6 +257,82 @@ TEST(LengthFieldAllocation, HeaderBytesThatCannotBeKeptStopTheDecoderWithAClearE
   EXPECT_EQ(r.consumed, 0U);
   EXPECT_EQ(r.error, chatframe::errc::frame_not_kept);
   EXPECT_TRUE(h.got.empty());
+}
+
+TEST(LengthFieldAllocation, BytesLostSaysHowManyAndWhereTheyBegan) {
+  // The same loss as above: the decoder stopped at byte 65 - 16 = 49 of the
+  // 200-byte frame's record (11), and the 100 bytes from byte 65 are gone.
+  const std::string stream =
+      header(7) + "abcdefg" + header(200) + std::string(200, 'r') + header(4) + "tail";
+  length_field_framer f;
+  logged h;
+  EXPECT_EQ(f.bytes_lost(), 0U);
+  ASSERT_EQ(f.feed(std::string_view(stream).substr(0, 65), h).error, chatframe::errc::ok);
+  {
+    const memory_runs_out no_memory(16);
+    EXPECT_THROW((void)f.feed(std::string_view(stream).substr(65, 100), h), std::bad_alloc);
+  }
+  EXPECT_EQ(f.bytes_lost(), 100U);
+  EXPECT_EQ(f.position() - f.bytes_lost(), 65U);
+  EXPECT_EQ(f.feed(std::string_view(stream).substr(165), h).error, chatframe::errc::frame_not_kept);
+  EXPECT_EQ(f.bytes_lost(), 100U);  // the decoder stays stopped at them
+}
+
+TEST(LengthFieldAllocation, ARecordDiscardedFromACallbackLeavesNothingToCopy) {
+  // A 24-byte header kept in the frame (strip 0) and delivered as pieces:
+  // on_frame_begin() discards the record before its header's piece comes.
+  // The end of the feed forgets the record; it does not copy its header's
+  // 24 bytes out of the chunk first.
+  struct discarding {
+    length_field_framer* f;
+    std::size_t begins = 0, bytes = 0;
+    void on_frame_begin(std::uint64_t /*length*/) noexcept {
+      ++begins;
+      f->discard();
+    }
+    void on_frame_piece(std::string_view p) noexcept { bytes += p.size(); }
+    void on_frame_end() noexcept {}
+    void on_error(const chatframe::length_error& /*e*/) noexcept {}
+  };
+  length_field_framer f({.length_offset = 20, .strip = 0});
+  discarding h{&f};
+  const std::string record = std::string(20, 'h') + header(2) + "ok";
+  const allocations a;
+  EXPECT_EQ(f.feed(record, h).error, chatframe::errc::ok);
+  EXPECT_EQ(a.made(), 0U);
+  EXPECT_EQ(h.begins, 1U);
+  EXPECT_EQ(h.bytes, 0U);
+  EXPECT_TRUE(f.at_record_boundary());
+  EXPECT_EQ(f.frame_bytes(), 0U);
+}
+
+// The decoder against its reference model with memory running out during
+// random feeds and after random throws of any callback program, over any
+// options, stream and chunking (length_field_harness.hpp, run_starved()).
+// The model is told where the decoder ran out; what each side did then —
+// the frame given up and skipped to its end, the byte not taken, the bytes
+// lost and the stop — must agree.
+RC_GTEST_PROP(LengthFieldAllocation, MemoryRunningOutAnywhereGivesTheModelsEventsUnderAnyProgram,
+              ()) {
+  namespace t = chatframe::testing;
+  const auto draw = [](std::uint64_t lo, std::uint64_t hi) {
+    return *rc::gen::resize(100, rc::gen::inRange<std::uint64_t>(lo, hi + 1));
+  };
+  chatframe::length_field_options o = t::draw_options(draw);
+  // Mostly a maximum that lets the stream's frames through: only frames
+  // delivered need a copy, and only copies meet memory running out.
+  if (draw(0, 3) != 0) t::let_frames_through(o);
+  const auto kind = static_cast<t::handler_kind>(draw(0, 3));
+  const t::callback_program p = t::draw_program(draw);
+  const std::vector<std::string> chunks = t::chunks_of(t::draw_stream(draw, o), t::draw_cuts(draw));
+  const t::length_starvation s = t::draw_starvation(draw);
+  const t::starved_verdict v = t::run_starved(kind, o, chunks, p, s);
+  RC_CLASSIFY(v.no_memory, "a copy could not grow");
+  RC_CLASSIFY(v.not_kept, "a frame was not kept");
+  RC_CLASSIFY(v.lost, "bytes were lost");
+  if (!v.ok)
+    RC_LOG() << v.what << "\n  decoder: " << v.decoder << "\n  model:   " << v.model << "\n";
+  RC_ASSERT(v.ok);
 }
 
 }  // namespace

@@ -33,14 +33,17 @@
 #include <exception>
 #include <limits>
 #include <memory>
+#include <new>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "chatframe/length_field.hpp"
 #include "chatframe/length_field_encoder.hpp"
 #include "chatframe/length_field_framer.hpp"
 #include "chatframe/outbox.hpp"
+#include "limited_allocator.hpp"
 #include "reference_length_field.hpp"
 
 namespace chatframe::testing {
@@ -95,14 +98,52 @@ inline std::string describe(const length_error& e) {
   return out;
 }
 
+// Where memory runs out (in an executable that includes
+// limited_allocator_operators.hpp, run_starved()): during the marked feeds
+// (outside the callbacks, whose own work always has memory), and after the
+// marked planned throws (by their order in the run) until their feed is over.
+struct length_starvation {
+  std::vector<bool> feeds;
+  std::vector<bool> throws;
+};
+
+inline bool marked(const std::vector<bool>& marks, std::size_t i) {
+  return i < marks.size() && marks[i];
+}
+
+// Held by every callback of the recorders: it runs with memory, and a throw
+// that the starvation marks leaves memory out when it leaves. (Without
+// limited_allocator_operators.hpp, g_refuse_from is read by no one.)
+class callback_memory {
+ public:
+  explicit callback_memory(bool& starve_at_exit)
+      : outside_(std::exchange(limited_allocator::g_refuse_from, ~std::size_t{0})),
+        starve_(starve_at_exit) {}
+  callback_memory(const callback_memory&) = delete;
+  callback_memory& operator=(const callback_memory&) = delete;
+  ~callback_memory() {
+    limited_allocator::g_refuse_from = std::exchange(starve_, false) ? 1 : outside_;
+  }
+
+ private:
+  std::size_t outside_;
+  bool& starve_;
+};
+
 // What whole-frame and piece handlers share: the program and the log.
 template <class Framer>
 class program_runner {
  public:
-  program_runner(Framer& f, const callback_program& p) : f_(f), p_(p), fired_(p.steps.size()) {}
+  program_runner(Framer& f, const callback_program& p, const length_starvation* s = nullptr)
+      : f_(f), p_(p), starvation_(s), fired_(p.steps.size()) {}
 
   std::string log;
   bool threw = false;
+  std::size_t throws = 0;  // planned throws so far
+
+  // The pieces of the frame in progress, not yet in the log: returned and
+  // forgotten.
+  std::string take_pieces() { return std::exchange(pieces_, {}); }
 
  protected:
   // Runs the actions tied to this occurrence; `may_throw`: the handler type
@@ -120,10 +161,15 @@ class program_runner {
         case deed::throw_once: throw_now = true; break;
       }
     }
-    if (throw_now) threw = true;
+    if (throw_now) {
+      threw = true;
+      if (starvation_ != nullptr && marked(starvation_->throws, throws)) starve_at_exit_ = true;
+      ++throws;
+    }
     return throw_now;
   }
   void error(const length_error& e, bool may_throw) {
+    const callback_memory memory(starve_at_exit_);
     flush_pieces();
     log += describe(e);
     if (act(on_event::error, errors_++, may_throw)) throw planned_throw{};
@@ -135,6 +181,8 @@ class program_runner {
 
   Framer& f_;
   const callback_program& p_;
+  const length_starvation* starvation_;
+  bool starve_at_exit_ = false;
   std::vector<bool> fired_;
   std::uint64_t frames_ = 0;
   std::uint64_t begins_ = 0;
@@ -149,6 +197,7 @@ class whole_recorder : public program_runner<Framer> {
  public:
   using program_runner<Framer>::program_runner;
   void on_frame(std::string_view frame) noexcept(Noexcept) {
+    const callback_memory memory(this->starve_at_exit_);
     note(this->log, "F", frame, "|");
     if (this->act(on_event::frame, this->frames_++, !Noexcept)) throw_planned();
   }
@@ -172,6 +221,7 @@ class piece_recorder : public program_runner<Framer> {
  public:
   using program_runner<Framer>::program_runner;
   void on_frame_begin(std::uint64_t length) noexcept(Noexcept) {
+    const callback_memory memory(this->starve_at_exit_);
     this->flush_pieces();
     this->length_ = length;
     this->received_ = 0;
@@ -179,6 +229,7 @@ class piece_recorder : public program_runner<Framer> {
     if (this->act(on_event::begin, this->begins_++, !Noexcept)) throw_planned();
   }
   void on_frame_piece(std::string_view piece) noexcept(Noexcept) {
+    const callback_memory memory(this->starve_at_exit_);
     if (piece.empty()) this->log += "<empty piece>";
     // A throw here means "not taken": decided before the piece is kept.
     const std::uint64_t from = this->received_, to = from + piece.size();
@@ -196,6 +247,7 @@ class piece_recorder : public program_runner<Framer> {
     this->received_ = to;
   }
   void on_frame_end() noexcept(Noexcept) {
+    const callback_memory memory(this->starve_at_exit_);
     note(this->log, "P", this->pieces_, "|Z|");
     this->pieces_.clear();
     if (this->act(on_event::frame, this->frames_++, !Noexcept)) throw_planned();
@@ -209,59 +261,109 @@ class piece_recorder : public program_runner<Framer> {
   }
 };
 
+// Plays a callback program on one decoder: the program's between-feeds
+// actions, the feeds, finish(); every outcome in the handler's log. Two
+// players can go feed by feed side by side (run_starved()).
+template <class Framer, class Handler>
+class program_player {
+ public:
+  program_player(Framer& f, Handler& handler, const callback_program& p)
+      : f_(f), handler_(handler), p_(p) {}
+
+  enum class outcome : std::uint8_t { returned, threw, no_memory };
+
+  // The program's actions before feed number i.
+  void between(std::size_t i) {
+    for (const between_feeds& b : p_.between) {
+      if (b.before != i) continue;
+      switch (b.what) {
+        case between_deed::discard:
+          f_.discard();
+          handler_.log += "D|";
+          break;
+        case between_deed::set_options:
+          note(handler_.log, "O", std::to_string(static_cast<int>(f_.set_options(b.options))), "|");
+          break;
+        case between_deed::empty_feed: (void)feed({}); break;
+      }
+    }
+  }
+
+  // One feed, its result, its planned throw (T|) or its std::bad_alloc (N|)
+  // in the log. The chunk is fed from its own copy, so that views must not
+  // outlive it, of exactly its size: under ASan a read one byte past it is
+  // an overflow, where a std::string's terminating NUL or inline buffer
+  // would hide it. With `starve`, memory runs out for the feed (not for its
+  // callbacks); after a marked throw it is out until the feed is over.
+  outcome feed(std::string_view chunk, bool starve = false) {
+    const std::unique_ptr<char[]> owned = std::make_unique_for_overwrite<char[]>(chunk.size());
+    std::copy(chunk.begin(), chunk.end(), owned.get());
+    try {
+      feed_result r;
+      {
+        const starved_feed memory(starve);
+        r = f_.feed(std::string_view(owned.get(), chunk.size()), handler_);
+      }
+      note(handler_.log, "R", std::to_string(r.consumed), ",",
+           std::to_string(static_cast<int>(r.error)), "|");
+      return outcome::returned;
+    } catch (const planned_throw&) {
+      handler_.log += "T|";
+      return outcome::threw;
+    } catch (const std::bad_alloc&) {
+      handler_.log += "N|";
+      return outcome::no_memory;
+    }
+  }
+
+  // finish() frames what is held: a planned throw may interrupt it.
+  run_log finish() {
+    run_log out;
+    for (;;) {
+      try {
+        const starved_feed memory(false);  // back after a marked throw from its callbacks
+        out.finished = f_.finish(handler_);
+        break;
+      } catch (const planned_throw&) {
+        handler_.log += "T|";
+      }
+    }
+    handler_.finish();
+    out.events = handler_.log;
+    out.stopped = f_.stopped();
+    out.stop_code = f_.error().code;
+    out.stop_position = f_.error().position;
+    out.threw = handler_.threw;
+    return out;
+  }
+
+ private:
+  // Memory is out from its start if told, and back when it ends, thrown or not.
+  struct starved_feed {
+    explicit starved_feed(bool starve) {
+      if (starve) limited_allocator::g_refuse_from = 1;
+    }
+    starved_feed(const starved_feed&) = delete;
+    starved_feed& operator=(const starved_feed&) = delete;
+    ~starved_feed() { limited_allocator::g_refuse_from = ~std::size_t{0}; }
+  };
+
+  Framer& f_;
+  Handler& handler_;
+  const callback_program& p_;
+};
+
 // Feeds `chunks` through `f` with `handler`, the program's between-feeds
 // actions first, then finish(); every outcome in the log.
 template <class Framer, class Handler>
 run_log run_program(Framer& f, Handler& handler, const std::vector<std::string>& chunks,
                     const callback_program& p) {
-  run_log out;
-  // One feed, its result or its planned throw in the log.
-  const auto feed = [&](std::string_view chunk) {
-    try {
-      const feed_result r = f.feed(chunk, handler);
-      note(handler.log, "R", std::to_string(r.consumed), ",",
-           std::to_string(static_cast<int>(r.error)), "|");
-    } catch (const planned_throw&) {
-      handler.log += "T|";
-    }
-  };
+  program_player<Framer, Handler> player(f, handler, p);
   for (std::size_t i = 0; i <= chunks.size(); ++i) {
-    for (const between_feeds& b : p.between) {
-      if (b.before != i) continue;
-      switch (b.what) {
-        case between_deed::discard:
-          f.discard();
-          handler.log += "D|";
-          break;
-        case between_deed::set_options:
-          note(handler.log, "O", std::to_string(static_cast<int>(f.set_options(b.options))), "|");
-          break;
-        case between_deed::empty_feed: feed({}); break;
-      }
-    }
-    if (i == chunks.size()) break;
-    // Its own copy, so that views must not outlive it, of exactly its size:
-    // under ASan a read one byte past it is an overflow, where a
-    // std::string's terminating NUL or inline buffer would hide it.
-    const std::unique_ptr<char[]> owned = std::make_unique_for_overwrite<char[]>(chunks[i].size());
-    std::copy(chunks[i].begin(), chunks[i].end(), owned.get());
-    feed(std::string_view(owned.get(), chunks[i].size()));
+    player.between(i);
+    if (i < chunks.size()) (void)player.feed(chunks[i]);
   }
-  for (;;) {  // finish() frames what is held: a planned throw may interrupt it
-    try {
-      out.finished = f.finish(handler);
-      break;
-    } catch (const planned_throw&) {
-      handler.log += "T|";
-    }
-  }
-  handler.finish();
-  out.events = handler.log;
-  out.stopped = f.stopped();
-  out.stop_code = f.error().code;
-  out.stop_position = f.error().position;
-  out.threw = handler.threw;
-  return out;
+  return player.finish();
 }
 
 // --- inputs -----------------------------------------------------------------
@@ -406,6 +508,29 @@ std::vector<std::size_t> draw_cuts(Draw& draw) {
   return cuts;
 }
 
+// A maximum that lets draw_stream()'s short records through (unless the
+// options refuse them otherwise): for the runs where memory runs out, since
+// only frames delivered need a copy.
+inline void let_frames_through(length_field_options& o) {
+  o.max_frame_length = std::max<std::size_t>(o.max_frame_length, 64);
+}
+
+// Which feeds run out of memory, and which planned throws make it run out.
+template <class Draw>
+length_starvation draw_starvation(Draw& draw) {
+  length_starvation s;
+  s.feeds.resize(draw(0, 32));
+  for (std::size_t i = 0; i < s.feeds.size(); ++i) s.feeds[i] = draw(0, 2) == 0;
+  s.throws.resize(draw(0, 3));
+  for (std::size_t i = 0; i < s.throws.size(); ++i) s.throws[i] = draw(0, 1) == 0;
+  return s;
+}
+
+inline bool starves(const length_starvation& s) {
+  return std::find(s.feeds.begin(), s.feeds.end(), true) != s.feeds.end() ||
+         std::find(s.throws.begin(), s.throws.end(), true) != s.throws.end();
+}
+
 // --- oracles -------------------------------------------------------------------
 
 struct verdict {
@@ -444,6 +569,89 @@ inline verdict compare_with_model(handler_kind kind, const length_field_options&
     case handler_kind::pieces_noexcept: break;
   }
   return compare_with_model<piece_recorder, true>(o, chunks, p);
+}
+
+// What memory running out did in a starved run (run_starved()).
+struct starved_verdict : verdict {
+  bool no_memory = false;  // a frame's copy could not grow
+  bool not_kept = false;   // a frame could not be copied at a feed's end
+  bool lost = false;       // unread bytes could not be kept
+};
+
+// The decoder and the model side by side, feed by feed, with memory running
+// out for the decoder where `s` says (the executable includes
+// limited_allocator_operators.hpp). The model cannot know when the decoder's
+// copy must grow (only when its storage is full), so it is told where the
+// decoder ran out — the rest is the oracle: the same events before and
+// after, the same bytes lost, the same stop.
+template <template <class, bool> class Recorder, bool Noexcept>
+starved_verdict run_starved(const length_field_options& o, const std::vector<std::string>& chunks,
+                            const callback_program& p, const length_starvation& s) {
+  length_field_framer f(o);
+  reference_length_framer m(o);
+  Recorder<length_field_framer, Noexcept> hf(f, p, &s);
+  Recorder<reference_length_framer, Noexcept> hm(m, p);
+  program_player decoder(f, hf, p);
+  program_player model(m, hm, p);
+  starved_verdict out;
+  for (std::size_t i = 0; i <= chunks.size(); ++i) {
+    decoder.between(i);
+    model.between(i);
+    if (i == chunks.size()) break;
+    const std::size_t refused = limited_allocator::g_refused;
+    const std::size_t throws = hf.throws;
+    const std::size_t lost_before = f.bytes_lost();
+    const auto how = decoder.feed(chunks[i], marked(s.feeds, i));
+    const bool lost = f.bytes_lost() != lost_before;
+    // bad_alloc out of a feed no planned throw left: the copy's growth.
+    const bool grew = how == decltype(decoder)::outcome::no_memory && hf.throws == throws;
+    if (grew) m.no_memory_at(f.position() - f.bytes_lost());
+    if (lost) m.lose_at_next_throw();
+    // Memory refused otherwise: the copy of the frame open at the end.
+    const bool not_kept = !grew && !lost && limited_allocator::g_refused != refused;
+    if (not_kept) m.not_kept_at_next_end();
+    (void)model.feed(chunks[i]);
+    if (lost) {
+      // The frame the lost bytes cut ends nowhere. Its pieces before them
+      // depend on where pieces are cut: the model, a byte at a time, gave
+      // every byte before the one whose piece threw; the decoder, none of
+      // the piece that threw. Its bytes are a start of the model's.
+      const std::string cut = hf.take_pieces();
+      if (!hm.take_pieces().starts_with(cut)) {
+        out.ok = false;
+        out.what = "with bytes lost, the cut frame's pieces are not a start of the model's";
+        return out;
+      }
+    }
+    out.no_memory = out.no_memory || grew;
+    out.not_kept = out.not_kept || not_kept;
+    out.lost = out.lost || lost;
+  }
+  const run_log a = decoder.finish();
+  const run_log b = model.finish();
+  if (a.events != b.events) {
+    out.ok = false;
+    out.what = "with memory running out, events differ from the model";
+    out.decoder = a.events;
+    out.model = b.events;
+  } else if (a.finished != b.finished || a.stopped != b.stopped || a.stop_code != b.stop_code ||
+             a.stop_position != b.stop_position) {
+    out.ok = false;
+    out.what = "with memory running out, the end differs from the model's";
+  }
+  return out;
+}
+
+inline starved_verdict run_starved(handler_kind kind, const length_field_options& o,
+                                   const std::vector<std::string>& chunks,
+                                   const callback_program& p, const length_starvation& s) {
+  switch (kind) {
+    case handler_kind::whole: return run_starved<whole_recorder, false>(o, chunks, p, s);
+    case handler_kind::whole_noexcept: return run_starved<whole_recorder, true>(o, chunks, p, s);
+    case handler_kind::pieces: return run_starved<piece_recorder, false>(o, chunks, p, s);
+    case handler_kind::pieces_noexcept: break;
+  }
+  return run_starved<piece_recorder, true>(o, chunks, p, s);
 }
 
 // Encode -> decode: the records the encoder accepts come back as (header +

@@ -21,15 +21,24 @@
 //     events due when a record's last byte has been read still come (its
 //     piece of header bytes, its end);
 //   * a callback that throws: on_frame_piece()'s byte stays in the buffer
-//     (delivered again); every other event counts as delivered.
+//     (delivered again); every other event counts as delivered;
+//   * memory running out (only the decoder knows when its copy must grow, so
+//     the model is told where it ran out): a frame's copy that cannot grow
+//     throws std::bad_alloc before its byte is taken; a frame that cannot be
+//     copied when a feed ends is skipped to its record's end, which reports
+//     errc::frame_not_kept (before its header is read, the decoder stops);
+//     unread bytes that a throw leaves and that cannot be kept are lost, and
+//     the decoder stops at the record they cut.
 // Pieces are one byte each (the header's bytes that belong to the frame
 // come as one piece): compare pieces joined per frame, not their cuts.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <new>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "chatframe/error.hpp"
 #include "chatframe/feed_result.hpp"
@@ -71,12 +80,24 @@ class reference_length_framer {
       while ((!buffer_.empty() || end_due()) && !discarded_ && !stopped_) step(h);
     } catch (...) {
       end_feed();
+      if (std::exchange(lose_at_throw_, false)) {
+        lose();
+        throw std::bad_alloc();  // keeping the unread bytes is what failed last
+      }
       throw;
     }
-    const bool stopped_here = stopped_;
     end_feed();
-    return {chunk.size(), stopped_here ? error_.code : errc::ok};
+    lose_at_throw_ = false;
+    return {chunk.size(), stopped_ ? error_.code : errc::ok};
   }
+
+  // Where the decoder ran out of memory, for the next feed() only.
+  // Its frame's copy could not grow to take byte `at` of the stream.
+  void no_memory_at(std::uint64_t at) { no_memory_at_ = at; }
+  // The open frame could not be copied when the feed ended.
+  void not_kept_at_next_end() { not_kept_at_end_ = true; }
+  // The unread bytes that a throw left could not be kept.
+  void lose_at_next_throw() { lose_at_throw_ = true; }
 
   template <class Handler>
   errc finish(Handler& h) {
@@ -167,13 +188,13 @@ class reference_length_framer {
         flush_header_piece(h);
         if (!abandoned_) h.on_frame_piece(std::string_view(&byte, 1));  // may throw: not consumed
       } else {
-        frame_ += byte;
+        add_to_frame(byte);
       }
     }
     if (phase_ == part::header) {
       const std::uint64_t first = now_.length_offset;
       if (at_ >= first && at_ < first + now_.length_width) field_[at_ - first] = byte;
-      if (at_ >= strip()) frame_ += byte;  // the header's share of the frame
+      if (at_ >= strip()) add_to_frame(byte);  // the header's share of the frame
     }
     buffer_.pop_front();  // (empty already if the piece's callback discarded)
     ++at_;
@@ -251,6 +272,44 @@ class reference_length_framer {
     }
   }
 
+  // May throw where the decoder's copy could not grow: the byte is not taken.
+  void add_to_frame(char byte) {
+    if (no_memory_at_ == position()) {
+      no_memory_at_ = kNowhere;
+      throw std::bad_alloc();
+    }
+    frame_ += byte;
+  }
+
+  // The frame could not be copied out of the chunk: a record whose header
+  // was read is skipped to its end (reported there, as a late
+  // length_too_large is); before that, its length is not known and the
+  // decoder stops, without on_error() (the feed's callbacks are over).
+  void frame_not_kept() {
+    const std::uint64_t start = position() - at_;
+    frame_.clear();
+    if (phase_ == part::body) {
+      late_ = length_error{errc::frame_not_kept, start, field_value(), record_ - strip(),
+                           now_.max_frame_length};
+      late_pending_ = true;
+      phase_ = part::skip;
+      return;
+    }
+    stopped_ = true;
+    error_ = length_error{errc::frame_not_kept, start, 0, 0, now_.max_frame_length};
+    buffer_.clear();
+    new_record();
+  }
+
+  // The unread bytes are gone: the record they cut cannot be followed, nor
+  // anything after it. Stops without on_error(), as above.
+  void lose() {
+    stopped_ = true;
+    error_ = length_error{errc::frame_not_kept, position() - at_, 0, 0, now_.max_frame_length};
+    buffer_.clear();
+    new_record();
+  }
+
   template <class Handler>
   void flush_header_piece(Handler& h) {
     if (frame_.empty()) return;
@@ -277,6 +336,9 @@ class reference_length_framer {
 
   void end_feed() {
     in_feed_ = false;
+    no_memory_at_ = kNowhere;
+    // (A record discarded from a callback has no frame left to copy.)
+    if (std::exchange(not_kept_at_end_, false) && !abandoned_) frame_not_kept();
     if (abandoned_) {
       abandoned_ = false;
       new_record();
@@ -327,6 +389,11 @@ class reference_length_framer {
   bool abandoned_ = false;
   bool stopped_ = false;
   length_error error_;
+
+  static constexpr std::uint64_t kNowhere = ~std::uint64_t{0};
+  std::uint64_t no_memory_at_ = kNowhere;
+  bool not_kept_at_end_ = false;
+  bool lose_at_throw_ = false;
 };
 
 }  // namespace chatframe::testing

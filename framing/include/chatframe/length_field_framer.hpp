@@ -247,6 +247,12 @@ class length_field_framer {
   }
   /// What stopped it (code errc::ok while running).
   [[nodiscard]] const length_error& error() const noexcept { return error_; }
+  /// Bytes of the stream that a throw left unread and no memory could keep
+  /// (the file's description, on memory running out): the decoder stopped at
+  /// them (errc::frame_not_kept), and the first of them
+  /// is position() - bytes_lost(). 0 otherwise. The decoder does not go on
+  /// after them: the stream's next header cannot be found.
+  [[nodiscard]] std::size_t bytes_lost() const noexcept { return engine_.lost(); }
 
  private:
   template <class H>

@@ -211,14 +211,14 @@ inline void length_field_framer::new_record() noexcept {
 // a record discarded from a callback is forgotten, and the position counts
 // what was framed.
 inline void length_field_framer::settle() noexcept {
+  if (abandon_) {  // first: a discarded frame is not copied
+    abandon_ = false;
+    new_record();
+  }
   try {
     frame_.keep();
   } catch (...) {
     frame_not_kept();
-  }
-  if (abandon_) {
-    abandon_ = false;
-    new_record();
   }
   if (engine_.lost() != 0) [[unlikely]]
     bytes_not_kept();
