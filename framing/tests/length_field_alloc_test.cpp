@@ -183,6 +183,32 @@ TEST(LengthFieldAllocation, AFrameWhoseCopyCannotBeMadeIsReportedAndTheStreamSta
   }
 }
 
+TEST(LengthFieldAllocation, ACopyThatCannotGrowTakesNoByteAndTheNextFeedGoesOnFromThem) {
+  // The copy of a frame across chunks must grow and cannot; the unread rest
+  // of the chunk can still be kept (a smaller request). bad_alloc leaves
+  // feed() as a callback's exception does: no byte is taken or lost, and the
+  // next feed() frames the held bytes first.
+  const std::string stream =
+      header(7) + "abcdefg" + header(200) + std::string(200, 'r') + header(4) + "tail";
+  length_field_framer f;
+  logged h;
+  ASSERT_EQ(f.feed(std::string_view(stream).substr(0, 11 + 4 + 50), h).error,
+            chatframe::errc::ok);  // 50 bytes of the 200-byte frame, copied
+  EXPECT_EQ(f.frame_bytes(), 50U);
+  {
+    const memory_runs_out no_memory(128);  // for the copy's growth, not for 100 held bytes
+    EXPECT_THROW((void)f.feed(std::string_view(stream).substr(65, 100), h), std::bad_alloc);
+  }
+  EXPECT_FALSE(f.stopped());
+  EXPECT_EQ(f.bytes_lost(), 0U);
+  EXPECT_EQ(f.frame_bytes(), 50U);
+  EXPECT_EQ(f.held(), std::string_view(stream).substr(65, 100));
+  EXPECT_EQ(f.position(), 65U);
+  EXPECT_EQ(f.feed(std::string_view(stream).substr(165), h).error, chatframe::errc::ok);
+  EXPECT_EQ(h.got, (std::vector<std::string>{"abcdefg", std::string(200, 'r'), "tail"}));
+  EXPECT_TRUE(h.errors.empty());
+}
+
 TEST(LengthFieldAllocation, WhenNeitherTheCopyNorTheRestOfTheChunkCanBeKeptTheDecoderStops) {
   // The copy of a frame across chunks must grow and cannot; keeping the
   // unread rest of the chunk for the next feed() needs memory too, and there
@@ -298,7 +324,9 @@ TEST(LengthFieldAllocation, ARecordDiscardedFromACallbackLeavesNothingToCopy) {
   discarding h{&f};
   const std::string record = std::string(20, 'h') + header(2) + "ok";
   const allocations a;
-  EXPECT_EQ(f.feed(record, h).error, chatframe::errc::ok);
+  // Not the record's last byte: a record whole in the chunk is framed as a
+  // view, which keeps nothing.
+  EXPECT_EQ(f.feed(std::string_view(record).substr(0, 25), h).error, chatframe::errc::ok);
   EXPECT_EQ(a.made(), 0U);
   EXPECT_EQ(h.begins, 1U);
   EXPECT_EQ(h.bytes, 0U);
