@@ -22,9 +22,14 @@
 //   B<length>|P<bytes>|Z|     on_frame_begin(), the pieces joined, on_frame_end()
 //   E<code>@<position>:<field>:<frame length>:<limit>|   on_error()
 //   T|                        a planned throw left feed()
+//   N|                        std::bad_alloc left feed() (run_starved())
 //   R<consumed>,<errc>|       what feed() returned
 //   D| O|                     discard() / set_options() between feeds
 //   R0,<errc>|                an empty feed() between feeds (or T|)
+//
+// run_starved() plays the decoder and the model feed by feed, with memory
+// running out for the decoder during some feeds and after some planned
+// throws, and tells the model where the decoder ran out.
 #pragma once
 
 #include <algorithm>
@@ -541,6 +546,15 @@ struct verdict {
 
 enum class handler_kind : std::uint8_t { whole, whole_noexcept, pieces, pieces_noexcept };
 
+// The decoder's run (a) against the model's (b).
+inline verdict compare_runs(const run_log& a, const run_log& b) {
+  if (a.events != b.events) return {false, "events differ from the model", a.events, b.events};
+  if (a.finished != b.finished) return {false, "finish() differs from the model", {}, {}};
+  if (a.stopped != b.stopped || a.stop_code != b.stop_code || a.stop_position != b.stop_position)
+    return {false, "stopped state differs from the model", {}, {}};
+  return {};
+}
+
 template <template <class, bool> class Recorder, bool Noexcept>
 verdict compare_with_model(const length_field_options& o, const std::vector<std::string>& chunks,
                            const callback_program& p) {
@@ -549,12 +563,7 @@ verdict compare_with_model(const length_field_options& o, const std::vector<std:
   Recorder<length_field_framer, Noexcept> hf(f, p);
   Recorder<reference_length_framer, Noexcept> hm(m, p);
   const run_log a = run_program(f, hf, chunks, p);
-  const run_log b = run_program(m, hm, chunks, p);
-  if (a.events != b.events) return {false, "events differ from the model", a.events, b.events};
-  if (a.finished != b.finished) return {false, "finish() differs from the model", {}, {}};
-  if (a.stopped != b.stopped || a.stop_code != b.stop_code || a.stop_position != b.stop_position)
-    return {false, "stopped state differs from the model", {}, {}};
-  return {};
+  return compare_runs(a, run_program(m, hm, chunks, p));
 }
 
 // Every event, feed() result, error, finish() and stopped state equal the model's.
@@ -628,17 +637,8 @@ starved_verdict run_starved(const length_field_options& o, const std::vector<std
     out.lost = out.lost || lost;
   }
   const run_log a = decoder.finish();
-  const run_log b = model.finish();
-  if (a.events != b.events) {
-    out.ok = false;
-    out.what = "with memory running out, events differ from the model";
-    out.decoder = a.events;
-    out.model = b.events;
-  } else if (a.finished != b.finished || a.stopped != b.stopped || a.stop_code != b.stop_code ||
-             a.stop_position != b.stop_position) {
-    out.ok = false;
-    out.what = "with memory running out, the end differs from the model's";
-  }
+  static_cast<verdict&>(out) = compare_runs(a, model.finish());
+  if (!out.ok) out.what = "with memory running out, " + out.what;
   return out;
 }
 
