@@ -183,52 +183,60 @@ TEST(LengthFieldAllocation, AFrameWhoseCopyCannotBeMadeIsReportedAndTheStreamSta
   }
 }
 
-TEST(LengthFieldAllocation, ACopyThatCannotGrowTakesNoByteAndTheNextFeedGoesOnFromThem) {
-  // The copy of a frame across chunks must grow and cannot; the unread rest
-  // of the chunk can still be kept (a smaller request). bad_alloc leaves
-  // feed() as a callback's exception does: no byte is taken or lost, and the
-  // next feed() frames the held bytes first.
+// A 200-byte frame across chunks: a first feed() copies its first 50 bytes;
+// a second brings 100 more (bytes 65 to 164), and the copy must grow, with
+// every request of `refuse_from` bytes or more refused: bad_alloc out of it.
+struct a_copy_that_must_grow {
   const std::string stream =
       header(7) + "abcdefg" + header(200) + std::string(200, 'r') + header(4) + "tail";
   length_field_framer f;
   logged h;
-  ASSERT_EQ(f.feed(std::string_view(stream).substr(0, 11 + 4 + 50), h).error,
-            chatframe::errc::ok);  // 50 bytes of the 200-byte frame, copied
-  EXPECT_EQ(f.frame_bytes(), 50U);
-  {
-    const memory_runs_out no_memory(128);  // for the copy's growth, not for 100 held bytes
+  explicit a_copy_that_must_grow(std::size_t refuse_from) {
+    EXPECT_EQ(f.feed(std::string_view(stream).substr(0, 65), h).error, chatframe::errc::ok);
+    EXPECT_EQ(f.frame_bytes(), 50U);
+    const memory_runs_out no_memory(refuse_from);
     EXPECT_THROW((void)f.feed(std::string_view(stream).substr(65, 100), h), std::bad_alloc);
   }
-  EXPECT_FALSE(f.stopped());
-  EXPECT_EQ(f.bytes_lost(), 0U);
-  EXPECT_EQ(f.frame_bytes(), 50U);
-  EXPECT_EQ(f.held(), std::string_view(stream).substr(65, 100));
-  EXPECT_EQ(f.position(), 65U);
-  EXPECT_EQ(f.feed(std::string_view(stream).substr(165), h).error, chatframe::errc::ok);
-  EXPECT_EQ(h.got, (std::vector<std::string>{"abcdefg", std::string(200, 'r'), "tail"}));
-  EXPECT_TRUE(h.errors.empty());
+  // The rest of the stream, with memory.
+  chatframe::feed_result feed_the_rest() { return f.feed(std::string_view(stream).substr(165), h); }
+};
+
+TEST(LengthFieldAllocation, ACopyThatCannotGrowTakesNoByteAndTheNextFeedGoesOnFromThem) {
+  // The unread rest of the chunk can still be kept (a smaller request):
+  // bad_alloc left feed() as a callback's exception does. No byte is taken
+  // or lost, and the next feed() frames the held bytes first.
+  a_copy_that_must_grow run(128);  // for the copy's growth, not for 100 held bytes
+  EXPECT_FALSE(run.f.stopped());
+  EXPECT_EQ(run.f.bytes_lost(), 0U);
+  EXPECT_EQ(run.f.frame_bytes(), 50U);
+  EXPECT_EQ(run.f.held(), std::string_view(run.stream).substr(65, 100));
+  EXPECT_EQ(run.f.position(), 65U);
+  EXPECT_EQ(run.feed_the_rest().error, chatframe::errc::ok);
+  EXPECT_EQ(run.h.got, (std::vector<std::string>{"abcdefg", std::string(200, 'r'), "tail"}));
+  EXPECT_TRUE(run.h.errors.empty());
 }
 
 TEST(LengthFieldAllocation, WhenNeitherTheCopyNorTheRestOfTheChunkCanBeKeptTheDecoderStops) {
-  // The copy of a frame across chunks must grow and cannot; keeping the
-  // unread rest of the chunk for the next feed() needs memory too, and there
-  // is none: those bytes are gone, and the stream cannot be followed past
-  // them. The decoder stops, saying where the record they cut began.
-  const std::string stream =
-      header(7) + "abcdefg" + header(200) + std::string(200, 'r') + header(4) + "tail";
-  length_field_framer f;
-  logged h;
-  ASSERT_EQ(f.feed(std::string_view(stream).substr(0, 11 + 4 + 50), h).error,
-            chatframe::errc::ok);  // 50 bytes of the 200-byte frame, copied
-  {
-    const memory_runs_out no_memory(16);
-    EXPECT_THROW((void)f.feed(std::string_view(stream).substr(65, 100), h), std::bad_alloc);
-  }
-  EXPECT_TRUE(f.stopped());
-  EXPECT_EQ(f.error().code, chatframe::errc::frame_not_kept);
-  EXPECT_EQ(f.error().position, 11U);
-  EXPECT_EQ(f.feed(std::string_view(stream).substr(165), h).error, chatframe::errc::frame_not_kept);
-  EXPECT_EQ(h.got, (std::vector<std::string>{"abcdefg"}));  // no frame made of the wrong bytes
+  // Keeping the unread rest of the chunk for the next feed() needs memory
+  // too, and there is none: those bytes are gone, and the stream cannot be
+  // followed past them. The decoder stops, saying where the record they cut
+  // began.
+  a_copy_that_must_grow run(16);
+  EXPECT_TRUE(run.f.stopped());
+  EXPECT_EQ(run.f.error().code, chatframe::errc::frame_not_kept);
+  EXPECT_EQ(run.f.error().position, 11U);
+  EXPECT_EQ(run.feed_the_rest().error, chatframe::errc::frame_not_kept);
+  EXPECT_EQ(run.h.got, (std::vector<std::string>{"abcdefg"}));  // no frame made of the wrong bytes
+}
+
+TEST(LengthFieldAllocation, BytesLostSaysHowManyAndWhereTheyBegan) {
+  // The same loss: the 100 bytes from byte 65 are gone, and the decoder
+  // stays stopped at them.
+  a_copy_that_must_grow run(16);
+  EXPECT_EQ(run.f.bytes_lost(), 100U);
+  EXPECT_EQ(run.f.position() - run.f.bytes_lost(), 65U);
+  EXPECT_EQ(run.feed_the_rest().error, chatframe::errc::frame_not_kept);
+  EXPECT_EQ(run.f.bytes_lost(), 100U);
 }
 
 TEST(LengthFieldAllocation, BytesLostWhileHeldBytesWereBeingFramedStopAtTheFirstOfThem) {
@@ -283,25 +291,6 @@ TEST(LengthFieldAllocation, HeaderBytesThatCannotBeKeptStopTheDecoderWithAClearE
   EXPECT_EQ(r.consumed, 0U);
   EXPECT_EQ(r.error, chatframe::errc::frame_not_kept);
   EXPECT_TRUE(h.got.empty());
-}
-
-TEST(LengthFieldAllocation, BytesLostSaysHowManyAndWhereTheyBegan) {
-  // The same loss as above: the decoder stopped at byte 65 - 16 = 49 of the
-  // 200-byte frame's record (11), and the 100 bytes from byte 65 are gone.
-  const std::string stream =
-      header(7) + "abcdefg" + header(200) + std::string(200, 'r') + header(4) + "tail";
-  length_field_framer f;
-  logged h;
-  EXPECT_EQ(f.bytes_lost(), 0U);
-  ASSERT_EQ(f.feed(std::string_view(stream).substr(0, 65), h).error, chatframe::errc::ok);
-  {
-    const memory_runs_out no_memory(16);
-    EXPECT_THROW((void)f.feed(std::string_view(stream).substr(65, 100), h), std::bad_alloc);
-  }
-  EXPECT_EQ(f.bytes_lost(), 100U);
-  EXPECT_EQ(f.position() - f.bytes_lost(), 65U);
-  EXPECT_EQ(f.feed(std::string_view(stream).substr(165), h).error, chatframe::errc::frame_not_kept);
-  EXPECT_EQ(f.bytes_lost(), 100U);  // the decoder stays stopped at them
 }
 
 TEST(LengthFieldAllocation, ARecordDiscardedFromACallbackLeavesNothingToCopy) {
