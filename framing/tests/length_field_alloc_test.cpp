@@ -13,7 +13,9 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <new>
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -329,27 +331,71 @@ TEST(LengthFieldAllocation, ARecordDiscardedFromACallbackLeavesNothingToCopy) {
 // The model is told where the decoder ran out; what each side did then —
 // the frame given up and skipped to its end, the byte not taken, the bytes
 // lost and the stop — must agree.
+struct starved_case {
+  chatframe::length_field_options options;
+  chatframe::testing::handler_kind kind{};
+  chatframe::testing::callback_program program;
+  std::vector<std::string> chunks;
+  chatframe::testing::length_starvation starvation;
+};
+
+template <class Draw>
+starved_case draw_starved_case(Draw& draw) {
+  namespace t = chatframe::testing;
+  starved_case c;
+  c.options = t::draw_options(draw);
+  // Mostly a maximum that lets the stream's frames through: only frames
+  // delivered need a copy, and only copies meet memory running out.
+  if (draw(0, 3) != 0) t::let_frames_through(c.options);
+  c.kind = static_cast<t::handler_kind>(draw(0, 3));
+  c.program = t::draw_program(draw);
+  c.chunks = t::chunks_of(t::draw_stream(draw, c.options), t::draw_cuts(draw));
+  c.starvation = t::draw_starvation(draw);
+  return c;
+}
+
+chatframe::testing::starved_verdict run(const starved_case& c) {
+  return chatframe::testing::run_starved(c.kind, c.options, c.chunks, c.program, c.starvation);
+}
+
 RC_GTEST_PROP(LengthFieldAllocation, MemoryRunningOutAnywhereGivesTheModelsEventsUnderAnyProgram,
               ()) {
-  namespace t = chatframe::testing;
   const auto draw = [](std::uint64_t lo, std::uint64_t hi) {
     return *rc::gen::resize(100, rc::gen::inRange<std::uint64_t>(lo, hi + 1));
   };
-  chatframe::length_field_options o = t::draw_options(draw);
-  // Mostly a maximum that lets the stream's frames through: only frames
-  // delivered need a copy, and only copies meet memory running out.
-  if (draw(0, 3) != 0) t::let_frames_through(o);
-  const auto kind = static_cast<t::handler_kind>(draw(0, 3));
-  const t::callback_program p = t::draw_program(draw);
-  const std::vector<std::string> chunks = t::chunks_of(t::draw_stream(draw, o), t::draw_cuts(draw));
-  const t::length_starvation s = t::draw_starvation(draw);
-  const t::starved_verdict v = t::run_starved(kind, o, chunks, p, s);
+  const chatframe::testing::starved_verdict v = run(draw_starved_case(draw));
   RC_CLASSIFY(v.no_memory, "a copy could not grow");
   RC_CLASSIFY(v.not_kept, "a frame was not kept");
   RC_CLASSIFY(v.lost, "bytes were lost");
   if (!v.ok)
     RC_LOG() << v.what << "\n  decoder: " << v.decoder << "\n  model:   " << v.model << "\n";
   RC_ASSERT(v.ok);
+}
+
+// The same, over 20,000 cases of a fixed seed: each way of running out is met
+// a hundred times or more (the property's 100 cases a run meet each a few times),
+// and the test says so, so that a generator that stopped reaching one
+// fails here rather than passing on nothing.
+TEST(LengthFieldAllocation,
+     TwentyThousandStarvedRunsGiveTheModelsEventsAndMeetEveryWayOfRunningOut) {
+  std::mt19937_64 rng(20261207);
+  auto draw = [&](std::uint64_t lo, std::uint64_t hi) {
+    return std::uniform_int_distribution<std::uint64_t>(lo, hi)(rng);
+  };
+  std::size_t no_memory = 0, not_kept = 0, lost = 0;
+  for (int i = 0; i < 20000; ++i) {
+    const chatframe::testing::starved_verdict v = run(draw_starved_case(draw));
+    ASSERT_TRUE(v.ok) << "case " << i << ": " << v.what << "\n  decoder: " << v.decoder
+                      << "\n  model:   " << v.model;
+    no_memory += v.no_memory ? 1 : 0;
+    not_kept += v.not_kept ? 1 : 0;
+    lost += v.lost ? 1 : 0;
+  }
+  EXPECT_GE(no_memory, 200U);
+  EXPECT_GE(not_kept, 50U);
+  EXPECT_GE(lost, 200U);
+  std::printf("copies that could not grow in %zu runs, frames not kept in %zu, bytes lost in %zu\n",
+              no_memory, not_kept, lost);
 }
 
 }  // namespace
