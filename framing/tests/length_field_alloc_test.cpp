@@ -19,6 +19,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "chatframe/length_field_framer.hpp"
@@ -295,34 +296,43 @@ TEST(LengthFieldAllocation, HeaderBytesThatCannotBeKeptStopTheDecoderWithAClearE
   EXPECT_TRUE(h.got.empty());
 }
 
-TEST(LengthFieldAllocation, ARecordDiscardedFromACallbackLeavesNothingToCopy) {
+TEST(LengthFieldAllocation, ARecordDiscardedFromItsBeginIsForgottenEvenIfItsHeaderCannotBeCopied) {
   // A 24-byte header kept in the frame (strip 0) and delivered as pieces:
   // on_frame_begin() discards the record before its header's piece comes.
-  // The end of the feed forgets the record; it does not copy its header's
-  // 24 bytes out of the chunk first.
+  // The end of the feed copies what the frame holds before it forgets the
+  // record (settle(): a check first would cost every read), and with no
+  // memory that copy fails: the record is forgotten all the same — nothing
+  // reported, the decoder not stopped, the next record framed.
   struct discarding {
     length_field_framer* f;
-    std::size_t begins = 0, bytes = 0;
+    bool discard = true;
+    std::size_t begins = 0, bytes = 0, ends = 0, errors = 0;
     void on_frame_begin(std::uint64_t /*length*/) noexcept {
       ++begins;
-      f->discard();
+      if (std::exchange(discard, false)) f->discard();
     }
     void on_frame_piece(std::string_view p) noexcept { bytes += p.size(); }
-    void on_frame_end() noexcept {}
-    void on_error(const chatframe::length_error& /*e*/) noexcept {}
+    void on_frame_end() noexcept { ++ends; }
+    void on_error(const chatframe::length_error& /*e*/) noexcept { ++errors; }
   };
   length_field_framer f({.length_offset = 20, .strip = 0});
   discarding h{&f};
   const std::string record = std::string(20, 'h') + header(2) + "ok";
-  const allocations a;
-  // Not the record's last byte: a record whole in the chunk is framed as a
-  // view, which keeps nothing.
-  EXPECT_EQ(f.feed(std::string_view(record).substr(0, 25), h).error, chatframe::errc::ok);
-  EXPECT_EQ(a.made(), 0U);
-  EXPECT_EQ(h.begins, 1U);
-  EXPECT_EQ(h.bytes, 0U);
+  {
+    const memory_runs_out no_memory(16);
+    // Not the record's last byte: a record whole in the chunk is framed as
+    // a view, which keeps nothing.
+    EXPECT_EQ(f.feed(std::string_view(record).substr(0, 25), h).error, chatframe::errc::ok);
+  }
+  EXPECT_FALSE(f.stopped());
   EXPECT_TRUE(f.at_record_boundary());
   EXPECT_EQ(f.frame_bytes(), 0U);
+  EXPECT_EQ(f.feed(record, h).error, chatframe::errc::ok);
+  EXPECT_EQ(f.finish(h), chatframe::errc::ok);
+  EXPECT_EQ(h.begins, 2U);
+  EXPECT_EQ(h.bytes, record.size());  // the second record only
+  EXPECT_EQ(h.ends, 1U);
+  EXPECT_EQ(h.errors, 0U);
 }
 
 // The decoder against its reference model with memory running out during
