@@ -296,6 +296,63 @@ TEST(LengthFieldAllocation, HeaderBytesThatCannotBeKeptStopTheDecoderWithAClearE
   EXPECT_TRUE(h.got.empty());
 }
 
+// A record of header bytes only (a 24-byte header, all but its first byte
+// kept in the frame, an empty body) whose on_frame_begin() threw on its last
+// byte: its end is due. Memory runs out with that throw, so when the feed
+// ends its frame (the header's 23 bytes, a view into the chunk) cannot be
+// copied: the frame is lost, and its record, read to its end, is reported
+// not kept by the next feed() — of an empty chunk too — or by finish(); not
+// as a truncated record, nor by swallowing the bytes after it.
+struct a_frame_not_kept_at_its_last_byte {
+  struct begin_failed {};  // (a std::runtime_error would allocate its message)
+  struct handler {
+    bool throw_at_begin = true;
+    std::string log;
+    void on_frame_begin(std::uint64_t length) {
+      log += "B" + std::to_string(length) + "|";
+      if (std::exchange(throw_at_begin, false)) {
+        limited_allocator::g_refuse_from = 16;  // from here to the end of the feed
+        throw begin_failed{};
+      }
+    }
+    void on_frame_piece(std::string_view p) { log.append(p); }
+    void on_frame_end() { log += "|Z|"; }
+    void on_error(const chatframe::length_error& e) {
+      log +=
+          "E" + std::to_string(static_cast<int>(e.code)) + "@" + std::to_string(e.position) + "|";
+    }
+  };
+  length_field_framer f{{.length_offset = 20, .strip = 1, .max_frame_length = 64}};
+  handler h;
+  const std::string record = std::string(20, 'h') + header(0);
+  a_frame_not_kept_at_its_last_byte() {
+    // The first byte alone, so that the header is read by the steps, which
+    // hold the frame as a view into the second chunk.
+    EXPECT_EQ(f.feed(std::string_view(record).substr(0, 1), h).error, chatframe::errc::ok);
+    EXPECT_THROW((void)f.feed(std::string_view(record).substr(1), h), begin_failed);
+    limited_allocator::g_refuse_from = ~std::size_t{0};
+    EXPECT_FALSE(f.stopped());
+    EXPECT_EQ(f.bytes_lost(), 0U);
+    EXPECT_EQ(f.frame_bytes(), 0U);  // given up
+  }
+};
+
+TEST(LengthFieldAllocation,
+     AFrameNotKeptAtItsRecordsLastByteIsReportedByTheNextFeedEvenAnEmptyOne) {
+  a_frame_not_kept_at_its_last_byte run;
+  EXPECT_EQ(run.f.feed({}, run.h).error, chatframe::errc::ok);
+  EXPECT_EQ(run.h.log, "B23|E18@0|");
+  EXPECT_TRUE(run.f.at_record_boundary());
+  EXPECT_EQ(run.f.feed(run.record, run.h).error, chatframe::errc::ok);  // the next record, framed
+  EXPECT_EQ(run.h.log, "B23|E18@0|B23|" + run.record.substr(1) + "|Z|");
+}
+
+TEST(LengthFieldAllocation, AFrameNotKeptAtItsRecordsLastByteIsReportedByFinishNotTruncated) {
+  a_frame_not_kept_at_its_last_byte run;
+  EXPECT_EQ(run.f.finish(run.h), chatframe::errc::ok);
+  EXPECT_EQ(run.h.log, "B23|E18@0|");
+}
+
 TEST(LengthFieldAllocation, ARecordDiscardedFromItsBeginIsForgottenEvenIfItsHeaderCannotBeCopied) {
   // A 24-byte header kept in the frame (strip 0) and delivered as pieces:
   // on_frame_begin() discards the record before its header's piece comes.
@@ -357,6 +414,10 @@ starved_case draw_starved_case(Draw& draw) {
   // Mostly a maximum that lets the stream's frames through: only frames
   // delivered need a copy, and only copies meet memory running out.
   if (draw(0, 3) != 0) t::let_frames_through(c.options);
+  // One case in eight with 16 more bytes before the field: a frame that
+  // holds header bytes (a strip inside the header) then needs a copy before
+  // its header is read, whose failure stops the decoder.
+  if (draw(0, 7) == 0) c.options.length_offset += 16;
   c.kind = static_cast<t::handler_kind>(draw(0, 3));
   c.program = t::draw_program(draw);
   c.chunks = t::chunks_of(t::draw_stream(draw, c.options), t::draw_cuts(draw));

@@ -161,8 +161,9 @@ class reference_length_framer {
     pending_ = false;
   }
   // The record's bytes are all read and its end is still due: its
-  // on_frame_begin() (or its header piece) threw.
-  [[nodiscard]] bool end_due() const { return phase_ == part::body && at_ == record_; }
+  // on_frame_begin() (or its header piece) threw; or, skipped, its
+  // frame_not_kept report (the feed ended with no memory to copy its frame).
+  [[nodiscard]] bool end_due() const { return phase_ != part::header && at_ == record_; }
   [[nodiscard]] std::uint64_t header_length() const { return now_.header_length(); }
   [[nodiscard]] std::uint64_t strip() const { return now_.strip_length(); }
 
@@ -179,7 +180,11 @@ class reference_length_framer {
   void step(Handler& h) {
     if (phase_ == part::header && at_ == 0 && pending_) apply();
     if (end_due()) {
-      frame_end(h);
+      if (phase_ == part::skip) {
+        skip_end(h);
+      } else {
+        frame_end(h);
+      }
       return;
     }
     const char byte = buffer_.front();
@@ -203,10 +208,7 @@ class reference_length_framer {
     } else if (phase_ == part::body && at_ == record_) {
       frame_end(h);
     } else if (phase_ == part::skip && at_ == record_) {
-      const bool report = late_pending_;
-      const length_error e = late_;
-      new_record();
-      if (report) h.on_error(e);
+      skip_end(h);
     }
   }
 
@@ -257,6 +259,15 @@ class reference_length_framer {
     } else {
       if (at_ == record_) frame_end(h);
     }
+  }
+
+  // The late report of a skipped record, at its end.
+  template <class Handler>
+  void skip_end(Handler& h) {
+    const bool report = late_pending_;
+    const length_error e = late_;
+    new_record();
+    if (report) h.on_error(e);
   }
 
   template <class Handler>

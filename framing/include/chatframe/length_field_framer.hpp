@@ -100,7 +100,9 @@
 /// When feed() is about to return and a frame begun in its chunk cannot be
 /// copied, the frame is lost, not the stream: its record is skipped to its
 /// end, where on_error() reports errc::frame_not_kept with the record's
-/// position (and feed() goes on framing the records after it). Only a frame
+/// position (and feed() goes on framing the records after it). A record
+/// already read to its end (its on_frame_begin() threw on its last byte) is
+/// reported by the next feed(), of an empty chunk too, or by finish(). Only a frame
 /// that holds header bytes (a strip inside a header of over 15 bytes) can
 /// meet this before its header is read: the decoder then stops, as for a
 /// header it cannot follow — feed() returns errc::frame_not_kept and error()

@@ -830,10 +830,13 @@ template <class H>
 
 // The record in progress is complete, and its end (and, where the frame
 // holds header bytes, its first piece) is still due: its on_frame_begin() or
-// that piece threw on its last byte. feed() delivers them even with no
-// byte to frame, and finish() before it judges the stream.
+// that piece threw on its last byte — or, skipped, its frame_not_kept
+// report: that feed ended without memory to copy its frame
+// (frame_not_kept()). feed() delivers them even with no byte to frame, and
+// finish() before it judges the stream. (Skipped bytes otherwise never
+// leave a record read to its end: its report ends it at once.)
 inline bool length_field_framer::end_due() const noexcept {
-  return phase_ == part::body && at_ == record_ && !abandon_;
+  return phase_ != part::header && at_ == record_ && !abandon_;
 }
 
 // The header's bytes that belong to the frame, as its first piece: kept
