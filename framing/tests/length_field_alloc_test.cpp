@@ -425,6 +425,37 @@ starved_case draw_starved_case(Draw& draw) {
   return c;
 }
 
+// What a failing case is made of, for its report.
+std::string describe(const starved_case& c) {
+  const chatframe::length_field_options& o = c.options;
+  std::string out = "kind " + std::to_string(static_cast<int>(c.kind)) + ", offset " +
+                    std::to_string(o.length_offset) + ", width " + std::to_string(o.length_width) +
+                    (o.order == chatframe::byte_order::big ? " big" : " little") + ", adjustment " +
+                    std::to_string(o.length_adjustment) + ", strip " +
+                    (o.strip ? std::to_string(*o.strip) : std::string("header")) + ", max " +
+                    std::to_string(o.max_frame_length) + (o.fail_fast ? ", fail-fast" : "") +
+                    (o.on_oversized == chatframe::oversized_action::skip ? ", skip" : ", stop") +
+                    "\n";
+  for (const std::string& chunk : c.chunks) {
+    out += "chunk";
+    for (const char b : chunk) out += " " + std::to_string(static_cast<unsigned char>(b));
+    out += "\n";
+  }
+  for (const chatframe::testing::program_step& st : c.program.steps)
+    out += "step: on event " + std::to_string(static_cast<int>(st.when)) + " #" +
+           std::to_string(st.index) + " deed " + std::to_string(static_cast<int>(st.what)) + "\n";
+  for (const chatframe::testing::between_feeds& b : c.program.between)
+    out += "between: before feed " + std::to_string(b.before) + " deed " +
+           std::to_string(static_cast<int>(b.what)) + "\n";
+  out += "starved feeds:";
+  for (std::size_t i = 0; i < c.starvation.feeds.size(); ++i)
+    if (c.starvation.feeds[i]) out += " " + std::to_string(i);
+  out += "; starving throws:";
+  for (std::size_t i = 0; i < c.starvation.throws.size(); ++i)
+    if (c.starvation.throws[i]) out += " " + std::to_string(i);
+  return out + "\n";
+}
+
 chatframe::testing::starved_verdict run(const starved_case& c) {
   return chatframe::testing::run_starved(c.kind, c.options, c.chunks, c.program, c.starvation);
 }
@@ -434,12 +465,14 @@ RC_GTEST_PROP(LengthFieldAllocation, MemoryRunningOutAnywhereGivesTheModelsEvent
   const auto draw = [](std::uint64_t lo, std::uint64_t hi) {
     return *rc::gen::resize(100, rc::gen::inRange<std::uint64_t>(lo, hi + 1));
   };
-  const chatframe::testing::starved_verdict v = run(draw_starved_case(draw));
+  const starved_case c = draw_starved_case(draw);
+  const chatframe::testing::starved_verdict v = run(c);
   RC_CLASSIFY(v.no_memory, "a copy could not grow");
   RC_CLASSIFY(v.not_kept, "a frame was not kept");
   RC_CLASSIFY(v.lost, "bytes were lost");
   if (!v.ok)
-    RC_LOG() << v.what << "\n  decoder: " << v.decoder << "\n  model:   " << v.model << "\n";
+    RC_LOG() << describe(c) << v.what << "\n  decoder: " << v.decoder << "\n  model:   " << v.model
+             << "\n";
   RC_ASSERT(v.ok);
 }
 
@@ -455,9 +488,10 @@ TEST(LengthFieldAllocation,
   };
   std::size_t no_memory = 0, not_kept = 0, lost = 0;
   for (int i = 0; i < 20000; ++i) {
-    const chatframe::testing::starved_verdict v = run(draw_starved_case(draw));
-    ASSERT_TRUE(v.ok) << "case " << i << ": " << v.what << "\n  decoder: " << v.decoder
-                      << "\n  model:   " << v.model;
+    const starved_case c = draw_starved_case(draw);
+    const chatframe::testing::starved_verdict v = run(c);
+    ASSERT_TRUE(v.ok) << "case " << i << ": " << describe(c) << v.what
+                      << "\n  decoder: " << v.decoder << "\n  model:   " << v.model;
     no_memory += v.no_memory ? 1 : 0;
     not_kept += v.not_kept ? 1 : 0;
     lost += v.lost ? 1 : 0;

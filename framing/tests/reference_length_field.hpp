@@ -24,7 +24,7 @@
 //     (delivered again); every other event counts as delivered;
 //   * memory running out (only the decoder knows when its copy must grow, so
 //     the model is told where it ran out): a frame's copy that cannot grow
-//     throws std::bad_alloc before its byte is taken; a frame that cannot be
+//     throws std::bad_alloc, and the bytes from where it was told stay unread; a frame that cannot be
 //     copied when a feed ends is skipped to its record's end, which reports
 //     errc::frame_not_kept (before its header is read, the decoder stops);
 //     unread bytes that a throw leaves and that cannot be kept are lost, and
@@ -92,7 +92,10 @@ class reference_length_framer {
   }
 
   // Where the decoder ran out of memory, for the next feed() only.
-  // Its frame's copy could not grow to take byte `at` of the stream.
+  // Its frame's copy could not grow to take the bytes from `at` of the stream
+  // (the decoder takes a part's bytes together — a header whole, say, its
+  // stripped bytes too — so only it knows where that is): the model throws
+  // std::bad_alloc before taking byte `at`, which stays unread.
   void no_memory_at(std::uint64_t at) { no_memory_at_ = at; }
   // The open frame could not be copied when the feed ended.
   void not_kept_at_next_end() { not_kept_at_end_ = true; }
@@ -187,19 +190,23 @@ class reference_length_framer {
       }
       return;
     }
+    if (position() == no_memory_at_) {  // the decoder's copy could not grow to take it
+      no_memory_at_ = kNowhere;
+      throw std::bad_alloc();
+    }
     const char byte = buffer_.front();
     if (phase_ == part::body && at_ >= strip()) {
       if constexpr (length_piece_handler<Handler>) {
         flush_header_piece(h);
         if (!abandoned_) h.on_frame_piece(std::string_view(&byte, 1));  // may throw: not consumed
       } else {
-        add_to_frame(byte);
+        frame_ += byte;
       }
     }
     if (phase_ == part::header) {
       const std::uint64_t first = now_.length_offset;
       if (at_ >= first && at_ < first + now_.length_width) field_[at_ - first] = byte;
-      if (at_ >= strip()) add_to_frame(byte);  // the header's share of the frame
+      if (at_ >= strip()) frame_ += byte;  // the header's share of the frame
     }
     buffer_.pop_front();  // (empty already if the piece's callback discarded)
     ++at_;
@@ -281,15 +288,6 @@ class reference_length_framer {
       new_record();
       h.on_frame(frame);
     }
-  }
-
-  // May throw where the decoder's copy could not grow: the byte is not taken.
-  void add_to_frame(char byte) {
-    if (no_memory_at_ == position()) {
-      no_memory_at_ = kNowhere;
-      throw std::bad_alloc();
-    }
-    frame_ += byte;
   }
 
   // The frame could not be copied out of the chunk: a record whose header
