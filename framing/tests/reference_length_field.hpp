@@ -24,11 +24,12 @@
 //     (delivered again); every other event counts as delivered;
 //   * memory running out (only the decoder knows when its copy must grow, so
 //     the model is told where it ran out): a frame's copy that cannot grow
-//     throws std::bad_alloc, and the bytes from where it was told stay unread; a frame that cannot be
-//     copied when a feed ends is skipped to its record's end, which reports
-//     errc::frame_not_kept (before its header is read, the decoder stops);
-//     unread bytes that a throw leaves and that cannot be kept are lost, and
-//     the decoder stops at the record they cut.
+//     throws std::bad_alloc, and the bytes from where it was told stay
+//     unread; a frame that cannot be copied when a feed ends is skipped to
+//     its record's end, which reports errc::frame_not_kept (before its
+//     header is read, the decoder stops); unread bytes that a throw leaves
+//     and that cannot be kept are lost, and the decoder stops at the record
+//     they cut.
 // Pieces are one byte each (the header's bytes that belong to the frame
 // come as one piece): compare pieces joined per frame, not their cuts.
 #pragma once
