@@ -57,7 +57,8 @@ std::string printable(const std::string& s) {
 
 // LENGTH_FIELD_DEBUG=1 prints what a failing input is made of.
 void describe_input(const chatframe::length_field_options& o,
-                    const std::vector<std::string>& chunks, const t::callback_program& p) {
+                    const std::vector<std::string>& chunks, const t::callback_program& p,
+                    const t::length_starvation* starvation) {
   if (std::getenv("LENGTH_FIELD_DEBUG") == nullptr) return;
   std::fprintf(stderr, "options: offset %zu width %zu %s adj %lld strip %lld max %zu %s %s\n",
                o.length_offset, o.length_width,
@@ -75,6 +76,11 @@ void describe_input(const chatframe::length_field_options& o,
                  b.what == t::between_deed::discard       ? "discard"
                  : b.what == t::between_deed::set_options ? "options"
                                                           : "empty feed");
+  if (starvation == nullptr) return;
+  for (std::size_t i = 0; i < starvation->feeds.size(); ++i)
+    if (starvation->feeds[i]) std::fprintf(stderr, "starved: feed %zu\n", i);
+  for (std::size_t i = 0; i < starvation->throws.size(); ++i)
+    if (starvation->throws[i]) std::fprintf(stderr, "starved: after planned throw %zu\n", i);
 }
 
 void check(const t::verdict& v) {
@@ -106,18 +112,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const bool long_records = draw(0, 3) == 0;
   if (long_records) t::for_long_records(o, cuts);
   const t::callback_program p = t::draw_program(draw);
-  const std::string stream = t::draw_stream(draw, o, long_records);
+  const std::vector<std::string> chunks = t::chunks_of(t::draw_stream(draw, o, long_records), cuts);
   const t::length_starvation s = t::draw_starvation(draw);
-  if (t::starves(s)) {
-    const std::vector<std::string> chunks = t::chunks_of(stream, cuts);
-    const t::verdict v = t::run_starved(static_cast<t::handler_kind>(kind), o, chunks, p, s);
-    if (!v.ok) describe_input(o, chunks, p);
-    check(v);
-    return 0;
-  }
-  const std::vector<std::string> chunks = t::chunks_of(stream, cuts);
-  const t::verdict v = t::compare_with_model(static_cast<t::handler_kind>(kind), o, chunks, p);
-  if (!v.ok) describe_input(o, chunks, p);
+  const bool starved = t::starves(s);
+  const t::verdict v =
+      starved ? t::run_starved(static_cast<t::handler_kind>(kind), o, chunks, p, s)
+              : t::compare_with_model(static_cast<t::handler_kind>(kind), o, chunks, p);
+  if (!v.ok) describe_input(o, chunks, p, starved ? &s : nullptr);
   check(v);
   return 0;
 }

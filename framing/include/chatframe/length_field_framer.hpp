@@ -100,10 +100,10 @@
 /// When feed() is about to return and a frame begun in its chunk cannot be
 /// copied, the frame is lost, not the stream: its record is skipped to its
 /// end, where on_error() reports errc::frame_not_kept with the record's
-/// position (and feed() goes on framing the records after it). A record
-/// already read to its end (its on_frame_begin() threw on its last byte) is
-/// reported by the next feed(), of an empty chunk too, or by finish(). Only a frame
-/// that holds header bytes (a strip inside a header of over 15 bytes) can
+/// position (and feed() goes on framing the records after it); a record
+/// already read to its end (its on_frame_begin() threw on its last byte)
+/// is reported by the next feed(), of an empty chunk too, or by finish().
+/// Only a frame that holds header bytes (a strip inside a header of over 15 bytes) can
 /// meet this before its header is read: the decoder then stops, as for a
 /// header it cannot follow — feed() returns errc::frame_not_kept and error()
 /// says where; on_error() is not called (the feed's callbacks are over).
@@ -251,8 +251,8 @@ class length_field_framer {
   [[nodiscard]] const length_error& error() const noexcept { return error_; }
   /// Bytes of the stream that a throw left unread and no memory could keep
   /// (the file's description, on memory running out): the decoder stopped at
-  /// them (errc::frame_not_kept), and the first of them
-  /// is position() - bytes_lost(). 0 otherwise. The decoder does not go on
+  /// them (errc::frame_not_kept), and the first of them is
+  /// position() - bytes_lost(). 0 otherwise. The decoder does not go on
   /// after them: the stream's next header cannot be found.
   [[nodiscard]] std::size_t bytes_lost() const noexcept { return engine_.lost(); }
 
