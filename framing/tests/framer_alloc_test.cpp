@@ -273,6 +273,27 @@ void agree_with_the_model(const std::vector<std::string>& delimiters,
   RC_CLASSIFY(logs.any_lost_at_end, std::string(name) + " lost bytes held back at the end");
 }
 
+// The oracle's own rule: a throw that the starvation marks leaves memory
+// out until its feed ends, although the feed had it. (Without it, the marks
+// on throws would starve nothing, and the properties below still pass.)
+TEST(FramerAllocation, InTheOracleAMarkedThrowLeavesNoMemoryToKeepTheRestOfItsFeed) {
+  using chatframe::testing::action;
+  program p;
+  p.in_second = {action{action::kind::raise, {}}};  // on_found() throws
+  chatframe::testing::starvation s;
+  const std::vector<std::string> chunks = {"a\n" + std::string(32, 'x')};  // a rest of 32 bytes
+  s.second = {true};
+  const chatframe::testing::starved_logs marked =
+      chatframe::testing::run_starved<chatframe::multi_framer>({"\n"}, chunks, p, s);
+  EXPECT_TRUE(marked.any_lost);
+  EXPECT_EQ(marked.engine, marked.model);
+  s.second = {false};
+  const chatframe::testing::starved_logs not_marked =
+      chatframe::testing::run_starved<chatframe::multi_framer>({"\n"}, chunks, p, s);
+  EXPECT_FALSE(not_marked.any_lost);
+  EXPECT_EQ(not_marked.engine, not_marked.model);
+}
+
 // Which throws find no memory (of the first 20 calls of each callback),
 // which feeds run out of it (half of them), and after which feeds the
 // gap is accepted (a quarter of them).

@@ -44,11 +44,11 @@
 #include <utility>
 #include <vector>
 
+#include "callback_memory.hpp"
 #include "chatframe/length_field.hpp"
 #include "chatframe/length_field_encoder.hpp"
 #include "chatframe/length_field_framer.hpp"
 #include "chatframe/outbox.hpp"
-#include "limited_allocator.hpp"
 #include "reference_length_field.hpp"
 
 namespace chatframe::testing {
@@ -110,29 +110,6 @@ inline std::string describe(const length_error& e) {
 struct length_starvation {
   std::vector<bool> feeds;
   std::vector<bool> throws;
-};
-
-inline bool marked(const std::vector<bool>& marks, std::size_t i) {
-  return i < marks.size() && marks[i];
-}
-
-// Held by every callback of the recorders: it runs with memory, and a throw
-// that the starvation marks leaves memory out when it leaves. (Without
-// limited_allocator_operators.hpp, g_refuse_from is read by no one.)
-class callback_memory {
- public:
-  explicit callback_memory(bool& starve_at_exit)
-      : outside_(std::exchange(limited_allocator::g_refuse_from, ~std::size_t{0})),
-        starve_(starve_at_exit) {}
-  callback_memory(const callback_memory&) = delete;
-  callback_memory& operator=(const callback_memory&) = delete;
-  ~callback_memory() {
-    limited_allocator::g_refuse_from = std::exchange(starve_, false) ? 1 : outside_;
-  }
-
- private:
-  std::size_t outside_;
-  bool& starve_;
 };
 
 // What whole-frame and piece handlers share: the program and the log.
@@ -306,7 +283,7 @@ class program_player {
     try {
       feed_result r;
       {
-        const starved_feed memory(starve);
+        const auto memory = feed_memory(starve);
         r = f_.feed(std::string_view(owned.get(), chunk.size()), handler_);
       }
       note(handler_.log, "R", std::to_string(r.consumed), ",",
@@ -326,7 +303,7 @@ class program_player {
     run_log out;
     for (;;) {
       try {
-        const starved_feed memory(false);  // back after a marked throw from its callbacks
+        const auto memory = feed_memory(false);  // back after a marked throw from its callbacks
         out.finished = f_.finish(handler_);
         break;
       } catch (const planned_throw&) {
@@ -343,16 +320,6 @@ class program_player {
   }
 
  private:
-  // Memory is out from its start if told, and back when it ends, thrown or not.
-  struct starved_feed {
-    explicit starved_feed(bool starve) {
-      if (starve) limited_allocator::g_refuse_from = 1;
-    }
-    starved_feed(const starved_feed&) = delete;
-    starved_feed& operator=(const starved_feed&) = delete;
-    ~starved_feed() { limited_allocator::g_refuse_from = ~std::size_t{0}; }
-  };
-
   Framer& f_;
   Handler& handler_;
   const callback_program& p_;
@@ -582,9 +549,10 @@ inline verdict compare_with_model(handler_kind kind, const length_field_options&
 
 // What memory running out did in a starved run (run_starved()).
 struct starved_verdict : verdict {
-  bool no_memory = false;  // a frame's copy could not grow
-  bool not_kept = false;   // a frame could not be copied at a feed's end
-  bool lost = false;       // unread bytes could not be kept
+  bool no_memory = false;         // a frame's copy could not grow
+  bool not_kept = false;          // a frame could not be copied at a feed's end
+  bool lost = false;              // unread bytes could not be kept
+  bool lost_after_throw = false;  // ... in a feed that had memory until a marked throw
 };
 
 // The decoder and the model side by side, feed by feed, with memory running
@@ -635,6 +603,7 @@ starved_verdict run_starved(const length_field_options& o, const std::vector<std
     out.no_memory = out.no_memory || grew;
     out.not_kept = out.not_kept || not_kept;
     out.lost = out.lost || lost;
+    out.lost_after_throw = out.lost_after_throw || (lost && !marked(s.feeds, i));
   }
   const run_log a = decoder.finish();
   static_cast<verdict&>(out) = compare_runs(a, model.finish());

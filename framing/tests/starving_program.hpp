@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "callback_memory.hpp"
 #include "callback_program.hpp"
 #include "chatframe/error.hpp"
 #include "chatframe/feed_result.hpp"
@@ -45,11 +46,6 @@ struct starvation {
   std::vector<bool> discards;
 };
 
-// True if the i-th element of `marks` is set.
-inline bool marked(const std::vector<bool>& marks, std::size_t i) {
-  return i < marks.size() && marks[i];
-}
-
 // A programmed handler whose marked throws make memory run out.
 template <class Framer>
 struct starving : programmed_handler<Framer> {
@@ -66,14 +62,14 @@ struct starving : programmed_handler<Framer> {
   // so, memory runs out from there on.
   template <class Callback>
   static void starve_if_it_throws(const std::vector<bool>& marks, std::size_t call, Callback&& c) {
-    const std::size_t outside = std::exchange(limited_allocator::g_refuse_from, ~std::size_t{0});
+    bool starve = false;
+    const callback_memory memory(starve);
     try {
       c();
     } catch (const injected&) {
-      limited_allocator::g_refuse_from = marked(marks, call) ? 1 : outside;
+      starve = marked(marks, call);
       throw;
     }
-    limited_allocator::g_refuse_from = outside;
   }
 };
 
@@ -105,15 +101,16 @@ starved_outcome logged_feed(const Framer& f, std::string& log, const std::string
   const std::string own(chunk);  // dies after the feed: a view kept too long is caught by ASan
   starved_outcome how = starved_outcome::returned;
   feed_result r;
-  if (starve) limited_allocator::g_refuse_from = 1;
-  try {
-    r = feed(std::string_view(own));
-  } catch (const injected&) {
-    how = starved_outcome::threw;
-  } catch (const std::bad_alloc&) {
-    how = starved_outcome::no_memory;
+  {
+    const auto memory = feed_memory(starve);  // back before anything else allocates
+    try {
+      r = feed(std::string_view(own));
+    } catch (const injected&) {
+      how = starved_outcome::threw;
+    } catch (const std::bad_alloc&) {
+      how = starved_outcome::no_memory;
+    }
   }
-  limited_allocator::g_refuse_from = ~std::size_t{0};  // before anything else allocates
   switch (how) {
     case starved_outcome::returned:
       log += "=" + std::to_string(r.consumed) + std::string(to_string(r.error));
@@ -241,10 +238,10 @@ starved_logs run_starved_assembled(const std::vector<std::string>& delimiters,
     sides.discard_after(s, i, e.log, m.log);
   }
   try {
+    const auto memory = feed_memory(false);  // back after a marked throw from finish()'s sink calls
     assembler.finish(engine, policy);
   } catch (const injected&) {
   }
-  limited_allocator::g_refuse_from = ~std::size_t{0};  // a marked throw from finish()'s sink calls
   try {
     reference.finish(model, policy);
   } catch (const injected&) {
