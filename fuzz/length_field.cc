@@ -25,11 +25,15 @@
 //     it frame as they did), the same events, stops and bytes lost as the
 //     model told where the decoder ran out (length_field_harness.hpp,
 //     run_starved()).
+// One input in eight (the last byte drawn) puts 16 more bytes before the
+// length field, so that a frame can hold more header bytes than its copy's
+// inline storage.
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -92,33 +96,63 @@ void check(const t::verdict& v) {
   std::abort();
 }
 
-}  // namespace
+// What one input decodes, in the order drawn: an input written before a
+// draw was added frames as it did (the draws after its last byte give 0).
+struct decoding {
+  chatframe::length_field_options options;
+  t::handler_kind kind{};
+  t::callback_program program;
+  std::vector<std::string> chunks;
+  t::length_starvation starvation;
+  bool wants_lead = false;  // drawn last of all: see LLVMFuzzerTestOneInput()
+};
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  FuzzedDataProvider in(data, size);
+// The input drawn as a decoding, with `lead` more bytes before the length
+// field of the options drawn first. Null for an encoder round trip (kind 4),
+// which is run here.
+std::optional<decoding> draw_decoding(FuzzedDataProvider in, std::size_t lead) {
   auto draw = [&](std::uint64_t lo, std::uint64_t hi) {
     return in.ConsumeIntegralInRange<std::uint64_t>(lo, hi);
   };
-  chatframe::length_field_options o = t::draw_options(draw);
+  decoding d;
+  d.options = t::draw_options(draw);
+  d.options.length_offset += lead;
   const auto kind = draw(0, 4);
   std::vector<std::size_t> cuts = t::draw_cuts(draw);
   if (kind == 4) {
     std::vector<std::string> bodies(draw(0, 8));
     for (std::string& b : bodies) b = in.ConsumeBytesAsString(draw(0, 48));
-    check(t::round_trip(o, bodies, cuts));
-    return 0;
+    check(t::round_trip(d.options, bodies, cuts));
+    return std::nullopt;
   }
+  d.kind = static_cast<t::handler_kind>(kind);
   // One case in four with records over 1 KiB (a record run's other schedule).
   const bool long_records = draw(0, 3) == 0;
-  if (long_records) t::for_long_records(o, cuts);
-  const t::callback_program p = t::draw_program(draw);
-  const std::vector<std::string> chunks = t::chunks_of(t::draw_stream(draw, o, long_records), cuts);
-  const t::length_starvation s = t::draw_starvation(draw);
-  const bool starved = t::starves(s);
+  if (long_records) t::for_long_records(d.options, cuts);
+  d.program = t::draw_program(draw);
+  d.chunks = t::chunks_of(t::draw_stream(draw, d.options, long_records), cuts);
+  d.starvation = t::draw_starvation(draw);
+  d.wants_lead = draw(0, 7) == 7;
+  return d;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  std::optional<decoding> d = draw_decoding(FuzzedDataProvider(data, size), 0);
+  if (!d) return 0;
+  // The offsets drawn stop at 3, so a frame holds at most 11 header bytes:
+  // its copy never outgrows its inline storage before the header is read,
+  // and the stop that a failure there makes (frame_not_kept() before the
+  // header) is never met. One input in eight asks for 16 more bytes before
+  // the field, and is drawn again with them (the stream's records then have
+  // the longer header; what the draws mean is otherwise as it was).
+  if (d->wants_lead) d = draw_decoding(FuzzedDataProvider(data, size), 16);
+  const bool starved = t::starves(d->starvation);
   const t::verdict v =
-      starved ? t::run_starved(static_cast<t::handler_kind>(kind), o, chunks, p, s)
-              : t::compare_with_model(static_cast<t::handler_kind>(kind), o, chunks, p);
-  if (!v.ok) describe_input(o, chunks, p, starved ? &s : nullptr);
+      starved ? t::run_starved(d->kind, d->options, d->chunks, d->program, d->starvation)
+              : t::compare_with_model(d->kind, d->options, d->chunks, d->program);
+  if (!v.ok) describe_input(d->options, d->chunks, d->program, starved ? &d->starvation : nullptr);
   check(v);
   return 0;
 }

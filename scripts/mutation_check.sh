@@ -116,12 +116,19 @@ for p in "${patches[@]}"; do
     rc=$?
     secs=$(echo "$(date +%s.%N) - $start" | bc)
     units=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work.log" | tail -1)
+    # Caught only with a report: the oracle's, a sanitizer's or libFuzzer's
+    # (a crash, a timeout, memory out). A run killed from outside, or dead
+    # with no report, exits non-zero too, and says nothing of the mutation.
+    why=$(grep -m1 -E 'violated|ERROR: ' "$work.log")
     if [ "$rc" = 0 ]; then
       all_failed=0
       printf '%s: fuzz %s passed %s s (%s runs)\n' "$name" "$t" "$fuzz_seconds" "$units"
+    elif [ -z "$why" ]; then
+      all_failed=0
+      printf '%s: fuzz %s ended in %.1f s (exit %s) with no failure report: not counted (%s.log)\n' \
+        "$name" "$t" "$secs" "$rc" "$work"
     else
       any_failed=1
-      why=$(grep -m1 -E 'violated|ERROR: ' "$work.log")
       # libFuzzer's last status line before the report (not the stack's "#0").
       execs=$(grep -E '^#[0-9]+[[:space:]]+(INITED|NEW|REDUCE|pulse|RELOAD)' "$work.log" | tail -1 | grep -oE '^#[0-9]+')
       when="after about ${execs:-#0} execs"
