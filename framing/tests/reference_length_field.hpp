@@ -80,15 +80,15 @@ class reference_length_framer {
       // byte) needs no byte: an empty chunk ends it too.
       while ((!buffer_.empty() || end_due()) && !discarded_ && !stopped_) step(h);
     } catch (...) {
+      const bool lose_now = lose_at_throw_;
       end_feed();
-      if (std::exchange(lose_at_throw_, false)) {
+      if (lose_now) {
         lose();
         throw std::bad_alloc();  // keeping the unread bytes is what failed last
       }
       throw;
     }
     end_feed();
-    lose_at_throw_ = false;
     return {chunk.size(), stopped_ ? error_.code : errc::ok};
   }
 
@@ -346,7 +346,9 @@ class reference_length_framer {
 
   void end_feed() {
     in_feed_ = false;
+    // What the model is told of the decoder's memory holds for one feed.
     no_memory_at_ = kNowhere;
+    lose_at_throw_ = false;
     // (A record discarded from a callback has no frame left to copy.)
     if (std::exchange(not_kept_at_end_, false) && !abandoned_) frame_not_kept();
     if (abandoned_) {
