@@ -142,12 +142,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     fail("chunked frames differ from one-shot frames");
 
   if (chatframe::fuzzing::starves(p, starve)) {
-    // Delimiters of 17 bytes or more, if the input says so (each: 16 of its
-    // first byte, then itself): the start of one held back at a chunk's end
-    // then takes memory (shorter ones fit in the held bytes' own storage).
-    std::vector<std::string> starved = delimiters;
-    if (long_delimiters)
-      for (std::string& d : starved) d.insert(0, 16, d.front());
+    // Delimiters of 17 bytes or more, if the input says so.
+    const std::vector<std::string> starved =
+        long_delimiters ? chatframe::testing::lengthened(delimiters) : delimiters;
     if (const auto logs =
             chatframe::testing::run_starved<chatframe::multi_framer>(starved, chunks, p, starve);
         logs.engine != logs.model)

@@ -310,11 +310,10 @@ chatframe::testing::starvation starvation_gen() {
   return st;
 }
 
-// Half the time, delimiters over 16 bytes (each a run of 16 of its first
-// byte, then itself) and a stream of runs of up to 24 bytes, mostly of
-// their first bytes: a chunk then
-// often ends in 16 or more bytes of a delimiter, and holding them back
-// takes memory (shorter ones fit in the held bytes' own storage).
+// Half the time, delimiters over 16 bytes (lengthened()) and a stream of
+// runs of up to 24 bytes, mostly of their first bytes: a chunk then often
+// ends in 16 or more bytes of a delimiter, and holding them back takes
+// memory.
 struct delimited_stream {
   std::vector<std::string> delimiters;
   std::string stream;
@@ -322,11 +321,9 @@ struct delimited_stream {
 delimited_stream delimited_stream_gen() {
   delimited_stream out{*chatframe::testing::delimiters_gen(3), chatframe::testing::stream_gen()};
   if (*rc::gen::arbitrary<bool>()) return out;
+  out.delimiters = chatframe::testing::lengthened(out.delimiters);
   std::string firsts;
-  for (std::string& d : out.delimiters) {
-    d.insert(0, 16, d.front());
-    firsts += d.front();
-  }
+  for (const std::string& d : out.delimiters) firsts += d.front();
   // Runs mostly of a delimiter's first byte.
   const auto letter = rc::gen::weightedOneOf<char>(
       {{3, rc::gen::elementOf(firsts)}, {1, rc::gen::element('a', 'b', '\r', '\n', 'x')}});

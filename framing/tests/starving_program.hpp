@@ -46,6 +46,14 @@ struct starvation {
   std::vector<bool> discards;
 };
 
+// The delimiters made 16 bytes longer (each: 16 of its first byte, then
+// itself), so that the start of one held back at a chunk's end takes memory
+// (up to 16 bytes fit in the held bytes' own storage).
+inline std::vector<std::string> lengthened(std::vector<std::string> delimiters) {
+  for (std::string& d : delimiters) d.insert(0, 16, d.front());
+  return delimiters;
+}
+
 // A programmed handler whose marked throws make memory run out.
 template <class Framer>
 struct starving : programmed_handler<Framer> {
