@@ -108,7 +108,7 @@ struct decoding {
 };
 
 // The input drawn as a decoding, with `lead` more bytes before the length
-// field of the options drawn first. Null for an encoder round trip (kind 4),
+// field of the options drawn first. None for an encoder round trip (kind 4),
 // which is run here.
 std::optional<decoding> draw_decoding(FuzzedDataProvider in, std::size_t lead) {
   auto draw = [&](std::uint64_t lo, std::uint64_t hi) {
